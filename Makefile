@@ -1,0 +1,36 @@
+# Moat: two entry points for a newcomer (make demo, make test); the rest are their parts.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+BUILD_DIR := .build
+BUNDLE := $(BUILD_DIR)/demo-bundle
+
+.PHONY: all build demo test unit-test integration-test deps bundle bench clean
+
+all: build
+
+## deps: install what building and testing need (Debian packages; run as root)
+deps:
+	./scripts/install-deps.sh
+
+## build: the NativeAOT binary at bin/moat
+build:
+	$(DOTNET) publish src/Moat.Cli -c Release -o $(BUILD_DIR)/publish --nologo -v quiet -p:TreatWarningsAsErrors=true
+	mkdir -p bin && cp $(BUILD_DIR)/publish/moat bin/moat
+
+## bundle: the built-in busybox-static OCI bundle
+bundle:
+	./scripts/make-bundle.sh $(BUNDLE)
+
+## demo: install, build, and run a container that shows what it can see
+demo: deps build bundle
+	./scripts/demo.sh $(BUNDLE)
+
+## test: every test (unit without root, integration as root); prints "N passed, N failed"
+test: deps build
+	./scripts/run-tests.sh
+
+bench: deps build
+	./bench/run.sh
+
+clean:
+	rm -rf $(BUILD_DIR) bin src/*/bin src/*/obj tests/*/bin tests/*/obj

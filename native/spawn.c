@@ -1,0 +1,223 @@
+// moat spawn helper: the only code that runs between clone and exec.
+//
+// The .NET runtime is multi-threaded, so the kernel refuses it unshare(CLONE_NEWUSER) and setns()
+// into user or mount namespaces, and a forked copy of it may not run managed code. This file does
+// the part that must happen in a single-threaded child: clone3 with the namespace flags (and
+// CLONE_INTO_CGROUP), joining namespaces by descriptor, waiting for the parent to write the id maps
+// and place the child in its cgroups, a second fork when a pid namespace was joined or unshared, the
+// time namespace offsets, and finally execveat() of the sealed copy of the moat binary, which then
+// continues as the C# init stage inside the new namespaces. Nothing here allocates or takes locks
+// after the clone: only raw system calls, so it is safe in the child of a multi-threaded parent.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+// Frames on the sync socket: one tag byte, a 32-bit little-endian length, the payload.
+// The C# side (Moat.Runtime SyncChannel) reads and writes the same frames.
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0) {
+            errno = EPIPE;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int send_frame(int fd, char tag, const void *payload, uint32_t len)
+{
+    char header[5];
+    header[0] = tag;
+    memcpy(header + 1, &len, 4);
+    if (write_all(fd, header, sizeof header) < 0)
+        return -1;
+    return len ? write_all(fd, payload, len) : 0;
+}
+
+// Waits for a payload-less frame with the expected tag.
+static int expect_frame(int fd, char tag)
+{
+    char header[5];
+    uint32_t len;
+    if (read_all(fd, header, sizeof header) < 0)
+        return -1;
+    memcpy(&len, header + 1, 4);
+    if (header[0] != tag || len != 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+static size_t cstrlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+// Reports "<step>: errno <n>" to the parent and exits. Formatting by hand: no stdio after clone.
+__attribute__((noreturn)) static void fail(int sync_fd, const char *step)
+{
+    int err = errno;
+    char msg[256];
+    size_t n = 0, step_len = cstrlen(step);
+    if (step_len > 200)
+        step_len = 200;
+    memcpy(msg, step, step_len);
+    n = step_len;
+    memcpy(msg + n, ": errno ", 8);
+    n += 8;
+    char digits[12];
+    int d = 0;
+    unsigned v = (unsigned)err;
+    do {
+        digits[d++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && d < 12);
+    while (d)
+        msg[n++] = digits[--d];
+    send_frame(sync_fd, MOAT_FRAME_ERROR, msg, (uint32_t)n);
+    _exit(MOAT_SPAWN_EXIT_FAILED);
+}
+
+static void write_timens_offsets(const struct moat_spawn_request *req)
+{
+    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail(req->sync_fd, "open /proc/self/timens_offsets");
+    size_t len = cstrlen(req->timens_offsets);
+    if (write(fd, req->timens_offsets, len) != (ssize_t)len)
+        fail(req->sync_fd, "write /proc/self/timens_offsets");
+    close(fd);
+}
+
+__attribute__((noreturn)) static void child_main(const struct moat_spawn_request *req)
+{
+    int sync_fd = req->sync_fd;
+
+    // Die with the runtime that is setting us up: an orphaned half-made container helps no one.
+    // The C# init clears this once the container is created.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+    for (int i = 0; i < req->keep_count; i++)
+        if (fcntl(req->keep_fds[i], F_SETFD, 0) < 0)
+            fail(sync_fd, "clear close-on-exec");
+
+    for (int i = 0; i < req->join_count; i++)
+        if (setns(req->join_fds[i], req->join_types[i]) < 0)
+            fail(sync_fd, req->join_names[i]);
+
+    if (req->unshare_flags && unshare((int)req->unshare_flags) < 0)
+        fail(sync_fd, "unshare namespaces");
+
+    // The parent writes uid_map/gid_map and, on cgroup v1, our pid into cgroup.procs.
+    if (send_frame(sync_fd, MOAT_FRAME_READY_FOR_SETUP, NULL, 0) < 0)
+        fail(sync_fd, "report to runtime");
+    if (expect_frame(sync_fd, MOAT_FRAME_GO) < 0)
+        fail(sync_fd, "wait for runtime");
+
+    if (req->become_root) {
+        // Root of the (new or joined) user namespace: without it execve() would drop every capability.
+        // Raw system calls: glibc's wrappers would signal the parent's threads (its setxid broadcast
+        // does not know that clone3 left this process with one thread).
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0)
+            fail(sync_fd, "setresgid(0) in user namespace");
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0)
+            fail(sync_fd, "setresuid(0) in user namespace");
+    }
+
+    if (req->new_time) {
+        // Offsets can be written only before any process lives in the namespace; execve moves us in.
+        if (unshare(CLONE_NEWTIME) < 0)
+            fail(sync_fd, "unshare time namespace");
+        if (req->timens_offsets)
+            write_timens_offsets(req);
+    }
+
+    if (req->fork_after) {
+        // setns/unshare of a pid namespace applies to children only: fork once more so that the
+        // init stage is inside it (as pid 1 when the namespace is new).
+        pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+        if (pid < 0)
+            fail(sync_fd, "fork into pid namespace");
+        if (pid > 0) {
+            int32_t p = pid;
+            send_frame(sync_fd, MOAT_FRAME_PID, &p, sizeof p);
+            _exit(0);
+        }
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    }
+
+    syscall(SYS_execveat, req->exec_fd, "", req->argv, req->envp, AT_EMPTY_PATH);
+    fail(sync_fd, "exec moat init");
+}
+
+int moat_spawn(const struct moat_spawn_request *req, int *pidfd_out)
+{
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    int pidfd = -1;
+    args.flags = req->clone_flags | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    args.exit_signal = SIGCHLD;
+    if (req->cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)req->cgroup_fd;
+    }
+
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0)
+        return -errno;
+    if (pid == 0)
+        child_main(req);
+    *pidfd_out = pidfd;
+    return (int)pid;
+}

@@ -1,0 +1,41 @@
+// The request the C# runtime passes to moat_spawn(). Its layout is mirrored by
+// Moat.Interop.SpawnRequest; tests/native/layout.c checks both against each other.
+#ifndef MOAT_SPAWN_H
+#define MOAT_SPAWN_H
+
+#include <stdint.h>
+
+#define MOAT_MAX_JOINS 8
+
+// Frame tags on the sync socket between the runtime and the process it spawns.
+#define MOAT_FRAME_READY_FOR_SETUP 'R' // child -> runtime: write id maps, place in cgroups
+#define MOAT_FRAME_GO 'G'              // runtime -> child: carry on
+#define MOAT_FRAME_PID 'P'             // intermediate -> runtime: int32 pid of the forked init
+#define MOAT_FRAME_ERROR 'E'           // child -> runtime: text of what failed
+
+#define MOAT_SPAWN_EXIT_FAILED 121
+
+struct moat_spawn_request {
+    uint64_t clone_flags;   // namespaces created by clone3 itself (no namespace is joined)
+    uint64_t unshare_flags; // namespaces created after the joins (some namespace is joined)
+    int32_t join_fds[MOAT_MAX_JOINS];
+    int32_t join_types[MOAT_MAX_JOINS];
+    const char *join_names[MOAT_MAX_JOINS]; // "setns /path": the step named in an error
+    int32_t join_count;
+    int32_t sync_fd;     // child's end of the runtime's socketpair
+    int32_t exec_fd;     // sealed memfd holding the moat binary
+    int32_t cgroup_fd;   // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
+    int32_t become_root; // setresuid/gid(0) after the maps are written
+    int32_t new_time;    // unshare a time namespace before exec
+    int32_t fork_after;  // fork once more after setns/unshare of a pid namespace
+    int32_t keep_count;
+    const int32_t *keep_fds; // descriptors that must survive the exec
+    const char *timens_offsets; // "monotonic S N\nboottime S N\n", or NULL
+    const char *const *argv;
+    const char *const *envp;
+};
+
+// Returns the child's pid (and its pidfd in *pidfd_out), or -errno.
+int moat_spawn(const struct moat_spawn_request *req, int *pidfd_out);
+
+#endif

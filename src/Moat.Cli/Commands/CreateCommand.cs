@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Moat.Runtime.Create;
+
+namespace Moat.Cli.Commands;
+
+public static class CreateCommand
+{
+    public static readonly Option<string> Bundle = new("--bundle", "-b")
+    {
+        Description = "path to the root of the bundle directory, defaults to the current directory",
+        DefaultValueFactory = _ => ".",
+    };
+    public static readonly Option<string?> ConsoleSocket = new("--console-socket")
+    {
+        Description = "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+    };
+    public static readonly Option<string?> PidFile = new("--pid-file") { Description = "specify the file to write the process id to" };
+    public static readonly Option<bool> NoPivot = new("--no-pivot") { Description = "do not use pivot root to jail process inside rootfs (chroot instead)" };
+    public static readonly Option<bool> NoNewKeyring = new("--no-new-keyring") { Description = "do not create a new session keyring for the container" };
+    public static readonly Option<int> PreserveFds = new("--preserve-fds") { Description = "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)" };
+    public static readonly Argument<string> Id = new("container-id") { Description = "the container's unique name on this host" };
+
+    public static Command Create()
+    {
+        var command = new Command("create", "create a container (its process waits until start)");
+        foreach (var option in new Option[] { Bundle, ConsoleSocket, PidFile, NoPivot, NoNewKeyring, PreserveFds })
+            command.Options.Add(option);
+        command.Arguments.Add(Id);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            var options = Options(parse, startImmediately: false);
+            var created = new ContainerCreator(context.Store).Create(options);
+            created.Pidfd.Dispose();
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The create options shared by create and run.</summary>
+    public static CreateOptions Options(ParseResult parse, bool startImmediately)
+    {
+        if (parse.GetValue(ConsoleSocket) is not null)
+            throw new Runtime.RuntimeException("--console-socket: consoles are not supported by this version of moat yet");
+        var preserve = parse.GetValue(PreserveFds);
+        if (preserve < 0)
+            throw new Runtime.RuntimeException("--preserve-fds must not be negative");
+        return new CreateOptions(
+            Id: parse.GetValue(Id)!,
+            Bundle: parse.GetValue(Bundle)!,
+            PidFile: parse.GetValue(PidFile),
+            NoPivot: parse.GetValue(NoPivot),
+            NoNewKeyring: parse.GetValue(NoNewKeyring),
+            PreserveFds: preserve,
+            StartImmediately: startImmediately);
+    }
+}

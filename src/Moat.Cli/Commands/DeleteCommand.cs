@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Moat.Runtime.Lifecycle;
+
+namespace Moat.Cli.Commands;
+
+public static class DeleteCommand
+{
+    public static Command Create()
+    {
+        var ids = new Argument<string[]>("container-id") { Description = "the containers to delete", Arity = ArgumentArity.OneOrMore };
+        var force = new Option<bool>("--force", "-f") { Description = "forcibly delete the container if it is still running (uses SIGKILL)" };
+        var command = new Command("delete", "delete a container and everything it holds (processes, cgroups, state)");
+        command.Arguments.Add(ids);
+        command.Options.Add(force);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            var lifecycle = new ContainerLifecycle(context.Store);
+            foreach (var id in parse.GetValue(ids)!)
+                lifecycle.Delete(id, parse.GetValue(force));
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using System.Text.Json;
+using Moat.Oci;
+using Moat.Runtime;
+using Moat.Runtime.Cgroups;
+using Moat.Runtime.Rootfs;
+
+namespace Moat.Cli.Commands;
+
+public static class FeaturesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("features", "show the enabled features (runtime-spec features document)");
+        command.SetAction(parse => CommandContext.Run(parse, _ =>
+        {
+            var cgroups = CgroupHost.Detect();
+            var features = FeaturesDocument.Create(new FeatureSupport
+            {
+                MountOptions = MountOptions.KnownOptions,
+                CgroupV1 = cgroups.Hierarchies.Any(h => !h.IsV2),
+                CgroupV2 = cgroups.Unified is not null,
+                Seccomp = false,
+                AppArmor = HostSupport.AppArmorEnabled,
+                SELinux = HostSupport.SelinuxEnabled,
+                IdmapMounts = false,
+            });
+            // Hooks are not run by this version: promise none.
+            features.Hooks = [];
+            CommandContext.Out(JsonSerializer.Serialize(features, OciJson.Indented.Features) + "\n");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Moat.Interop;
+using Moat.Runtime.Create;
+using Moat.Runtime.Lifecycle;
+
+namespace Moat.Cli.Commands;
+
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var detach = new Option<bool>("--detach", "-d") { Description = "detach from the container's process" };
+        var command = new Command("run", "create and run a container; exits with the container's status");
+        foreach (var option in new Option[] { CreateCommand.Bundle, CreateCommand.ConsoleSocket, CreateCommand.PidFile,
+                     CreateCommand.NoPivot, CreateCommand.NoNewKeyring, CreateCommand.PreserveFds, detach })
+            command.Options.Add(option);
+        command.Arguments.Add(CreateCommand.Id);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            var options = CreateCommand.Options(parse, startImmediately: true);
+            if (parse.GetValue(detach))
+            {
+                new ContainerCreator(context.Store).Create(options).Pidfd.Dispose();
+                return 0;
+            }
+            // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
+            Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
+            var created = new ContainerCreator(context.Store).Create(options);
+            using var pidfd = created.Pidfd;
+            var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
+                .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
+                {
+                    ctx.Cancel = true;
+                    Libc.PidfdSendSignal(pidfd, SignalNumber(ctx.Signal));
+                }))
+                .ToList();
+            int status;
+            try
+            {
+                status = Libc.WaitExitCode(pidfd);
+            }
+            finally
+            {
+                forwarded.ForEach(r => r.Dispose());
+            }
+            new ContainerLifecycle(context.Store).Delete(options.Id, force: true);
+            return status;
+        }));
+        return command;
+    }
+
+    static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGINT => Libc.SIGINT,
+        PosixSignal.SIGTERM => Libc.SIGTERM,
+        PosixSignal.SIGHUP => Libc.SIGHUP,
+        PosixSignal.SIGQUIT => Libc.SIGQUIT,
+        _ => Libc.SIGTERM,
+    };
+}

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Moat.Interop;
+using Moat.Oci;
+
+namespace Moat.Cli.Commands;
+
+public static class SpecCommand
+{
+    public static Command Create()
+    {
+        var bundle = new Option<string>("--bundle", "-b") { Description = "path to the root of the bundle directory", DefaultValueFactory = _ => "." };
+        var rootless = new Option<bool>("--rootless") { Description = "generate a configuration for a rootless container" };
+        var command = new Command("spec", "create a new specification file (config.json) like runc spec");
+        command.Options.Add(bundle);
+        command.Options.Add(rootless);
+        command.SetAction(parse => CommandContext.Run(parse, _ =>
+        {
+            var path = Path.Combine(parse.GetValue(bundle)!, "config.json");
+            if (File.Exists(path))
+                throw new Runtime.RuntimeException($"{path} exists: remove it first");
+            var spec = parse.GetValue(rootless)
+                ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid())
+                : DefaultSpec.Create(rootless: false);
+            File.WriteAllText(path, OciJson.SerializeIndented(spec) + "\n");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Moat.Runtime.Lifecycle;
+
+namespace Moat.Cli.Commands;
+
+public static class StartCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<string>("container-id") { Description = "the container to start" };
+        var command = new Command("start", "execute the user process of a created container");
+        command.Arguments.Add(id);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            new ContainerLifecycle(context.Store).Start(parse.GetValue(id)!);
+            return 0;
+        }));
+        return command;
+    }
+}

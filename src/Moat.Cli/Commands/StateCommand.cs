@@ -1,0 +1,22 @@
+using System.CommandLine;
+using System.Text.Json;
+using Moat.Runtime.Lifecycle;
+
+namespace Moat.Cli.Commands;
+
+public static class StateCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<string>("container-id") { Description = "the container to report on" };
+        var command = new Command("state", "output the state of a container (runtime-spec state JSON)");
+        command.Arguments.Add(id);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            var view = new ContainerLifecycle(context.Store).View(parse.GetValue(id)!);
+            CommandContext.Out(JsonSerializer.Serialize(StateReport.From(view), StateReportJsonContext.Default.StateReport) + "\n");
+            return 0;
+        }));
+        return command;
+    }
+}

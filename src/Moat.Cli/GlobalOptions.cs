@@ -1,0 +1,63 @@
+using System.CommandLine;
+
+namespace Moat.Cli;
+
+/// <summary>runc's global flags, accepted before or after the command name.</summary>
+public static class GlobalOptions
+{
+    public static readonly Option<string> Root = new("--root")
+    {
+        Description = "root directory for storage of container state (this should be located in tmpfs)",
+        DefaultValueFactory = _ => "/run/moat",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Log = new("--log")
+    {
+        Description = "set the log file to write moat logs to (default is stderr)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string> LogFormat = new("--log-format")
+    {
+        Description = "set the log format ('text' (default), or 'json')",
+        DefaultValueFactory = _ => "text",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Debug = new("--debug")
+    {
+        Description = "enable debug logging",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> SystemdCgroup = new("--systemd-cgroup")
+    {
+        Description = "enable systemd cgroup support (not available yet: gives an error)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Rootless = new("--rootless")
+    {
+        Description = "ignore cgroup permission errors ('true', 'false', or 'auto'); accepted for runc compatibility",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Criu = new("--criu")
+    {
+        Description = "path to the criu binary; accepted for runc compatibility (checkpoint is not supported)",
+        Recursive = true,
+        Hidden = true,
+    };
+
+    static GlobalOptions()
+    {
+        LogFormat.AcceptOnlyFromAmong("text", "json");
+    }
+
+    public static void AddTo(RootCommand root)
+    {
+        foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Rootless, Criu })
+            root.Options.Add(option);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+
+namespace Moat.Interop;
+
+/// <summary>Files, directories and descriptors.</summary>
+public static unsafe partial class Libc
+{
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100,
+        O_TRUNC = 0x200, O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000,
+        O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
+    public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+    public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFCHR = 0x2000, S_IFBLK = 0x6000, S_IFREG = 0x8000,
+        S_IFIFO = 0x1000, S_IFLNK = 0xA000, S_IFSOCK = 0xC000;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int openat(int dirfd, string path, int flags, uint mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup3(int oldfd, int newfd, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdirat(int dirfd, string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mknodat(int dirfd, string path, uint mode, ulong dev);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkfifo(string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int symlinkat(string target, int dirfd, string linkpath);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int unlinkat(int dirfd, string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fchownat(int dirfd, string path, uint owner, uint group, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchown(int fd, uint owner, uint group);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chdir(string path);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchdir(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chroot(string path);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial uint umask(uint mask);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int flock(int fd, int operation);
+    public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int memfd_create(string name, uint flags);
+    public const uint MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
+    public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendfile(int outFd, int inFd, long* offset, nint count);
+
+    public static FileDescriptor Open(string path, int flags, uint mode = 0) =>
+        new(Errors.Check(Errors.RetryOnEintr(() => open(path, flags | O_CLOEXEC, mode)), "open", path));
+
+    public static FileDescriptor OpenAt(FileDescriptor dir, string path, int flags, uint mode = 0) =>
+        new(Errors.Check(Errors.RetryOnEintr(() => openat(dir.Fd, path, flags | O_CLOEXEC, mode)), "open", path));
+
+    /// <summary>Writes the whole buffer, retrying short writes and EINTR.</summary>
+    public static void WriteAll(int fd, ReadOnlySpan<byte> data, string what)
+    {
+        fixed (byte* p = data)
+        {
+            nint done = 0;
+            while (done < data.Length)
+            {
+                var n = write(fd, p + done, data.Length - done);
+                if (n < 0)
+                {
+                    if (Errors.LastErrno == Errors.EINTR)
+                        continue;
+                    throw new SyscallException("write", Errors.LastErrno, what);
+                }
+                done += n;
+            }
+        }
+    }
+
+    /// <summary>Reads up to buffer.Length bytes; 0 at end of file.</summary>
+    public static int Read(int fd, Span<byte> buffer, string what)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = read(fd, p, buffer.Length);
+                if (n >= 0)
+                    return (int)n;
+                if (Errors.LastErrno != Errors.EINTR)
+                    throw new SyscallException("read", Errors.LastErrno, what);
+            }
+        }
+    }
+
+    /// <summary>Writes a small file in one write(2), as kernel interface files (procfs, cgroupfs) expect.</summary>
+    public static void WriteFile(string path, string content)
+    {
+        using var fd = Open(path, O_WRONLY | O_NOCTTY);
+        WriteAll(fd.Fd, System.Text.Encoding.UTF8.GetBytes(content), path);
+    }
+
+    public static void SetCloseOnExec(int fd, bool on)
+    {
+        var flags = Errors.Check(fcntl(fd, F_GETFD, 0), "fcntl F_GETFD");
+        Errors.Check(fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC), "fcntl F_SETFD");
+    }
+}
+
+public static unsafe partial class Libc
+{
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int rmdir(string path);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+    public const int X_OK = 1;
+}

@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+
+namespace Moat.Interop;
+
+/// <summary>The request for native/spawn.c's moat_spawn(); mirrors struct moat_spawn_request.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct SpawnRequest
+{
+    public const int MaxJoins = 8;
+    public ulong CloneFlags;
+    public ulong UnshareFlags;
+    public fixed int JoinFds[MaxJoins];
+    public fixed int JoinTypes[MaxJoins];
+    public fixed long JoinNames[MaxJoins];
+    public int JoinCount;
+    public int SyncFd;
+    public int ExecFd;
+    public int CgroupFd;
+    public int BecomeRoot;
+    public int NewTime;
+    public int ForkAfter;
+    public int KeepCount;
+    public int* KeepFds;
+    public byte* TimensOffsets;
+    public byte** Argv;
+    public byte** Envp;
+}
+
+public static unsafe partial class NativeSpawn
+{
+    /// <summary>Tags of the frames the native helper exchanges on the sync socket (spawn.h).</summary>
+    public const byte FrameReadyForSetup = (byte)'R', FrameGo = (byte)'G', FramePid = (byte)'P', FrameError = (byte)'E';
+
+    [LibraryImport("moatspawn", EntryPoint = "moat_spawn")]
+    public static partial int Spawn(SpawnRequest* request, int* pidfd);
+}

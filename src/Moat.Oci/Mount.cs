@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+
+namespace Moat.Oci;
+
+public sealed class Mount
+{
+    [JsonPropertyName("destination")]
+    public string Destination { get; set; } = "";
+
+    [JsonPropertyName("type")]
+    public string? Type { get; set; }
+
+    [JsonPropertyName("source")]
+    public string? Source { get; set; }
+
+    [JsonPropertyName("options")]
+    public List<string>? Options { get; set; }
+
+    /// <summary>Id-mapped mount: how file owners on the source appear at the destination.</summary>
+    [JsonPropertyName("uidMappings")]
+    public List<LinuxIdMapping>? UidMappings { get; set; }
+
+    [JsonPropertyName("gidMappings")]
+    public List<LinuxIdMapping>? GidMappings { get; set; }
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace Moat.Oci;
+
+/// <summary>Compact and indented serialization of the OCI documents through <see cref="OciJsonContext"/>.</summary>
+public static class OciJson
+{
+    /// <summary>Same settings as the default context, but indented with tabs like `runc spec` writes.</summary>
+    public static OciJsonContext Indented { get; } = new(new JsonSerializerOptions(OciJsonContext.Default.Options)
+    {
+        WriteIndented = true,
+        IndentCharacter = '\t',
+        IndentSize = 1,
+    });
+
+    public static string Serialize(Spec spec) => JsonSerializer.Serialize(spec, OciJsonContext.Default.Spec);
+    public static string Serialize(ContainerState state) => JsonSerializer.Serialize(state, OciJsonContext.Default.ContainerState);
+    public static string Serialize(List<ContainerState> states) => JsonSerializer.Serialize(states, OciJsonContext.Default.ListContainerState);
+    public static string Serialize(Features features) => JsonSerializer.Serialize(features, OciJsonContext.Default.Features);
+
+    public static string SerializeIndented(Spec spec) => JsonSerializer.Serialize(spec, Indented.Spec);
+    public static string SerializeIndented(ContainerState state) => JsonSerializer.Serialize(state, Indented.ContainerState);
+    public static string SerializeIndented(List<ContainerState> states) => JsonSerializer.Serialize(states, Indented.ListContainerState);
+    public static string SerializeIndented(Features features) => JsonSerializer.Serialize(features, Indented.Features);
+
+    public static byte[] SerializeToUtf8Bytes(Spec spec, bool indented = false) =>
+        JsonSerializer.SerializeToUtf8Bytes(spec, indented ? Indented.Spec : OciJsonContext.Default.Spec);
+
+    public static byte[] SerializeToUtf8Bytes(ContainerState state, bool indented = false) =>
+        JsonSerializer.SerializeToUtf8Bytes(state, indented ? Indented.ContainerState : OciJsonContext.Default.ContainerState);
+
+    public static byte[] SerializeToUtf8Bytes(Features features, bool indented = false) =>
+        JsonSerializer.SerializeToUtf8Bytes(features, indented ? Indented.Features : OciJsonContext.Default.Features);
+}

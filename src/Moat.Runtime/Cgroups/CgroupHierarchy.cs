@@ -1,0 +1,72 @@
+namespace Moat.Runtime.Cgroups;
+
+/// <summary>One mounted cgroup hierarchy: a v1 hierarchy with its controllers, or the v2 unified one.</summary>
+public sealed record CgroupHierarchy(string MountPoint, string Root, bool IsV2, IReadOnlyList<string> Controllers)
+{
+    /// <summary>Finds the cgroup mounts in /proc/self/mountinfo text.</summary>
+    public static IReadOnlyList<CgroupHierarchy> Parse(string mountinfo)
+    {
+        var result = new List<CgroupHierarchy>();
+        foreach (var line in mountinfo.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = line.Split(' ');
+            var dash = Array.IndexOf(fields, "-");
+            if (dash < 6 || fields.Length < dash + 4)
+                continue;
+            var fstype = fields[dash + 1];
+            if (fstype is not ("cgroup" or "cgroup2"))
+                continue;
+            var mountPoint = Unescape(fields[4]);
+            var root = Unescape(fields[3]);
+            if (fstype == "cgroup2")
+            {
+                result.Add(new CgroupHierarchy(mountPoint, root, true, []));
+                continue;
+            }
+            var controllers = fields[dash + 3].Split(',')
+                .Where(o => o is not ("rw" or "ro") && !o.StartsWith("clone_children", StringComparison.Ordinal)
+                            && !o.StartsWith("release_agent", StringComparison.Ordinal) && o != "noprefix"
+                            && o != "xattr" && o != "cpuset_v2_mode")
+                .ToArray();
+            if (controllers.Length > 0)
+                result.Add(new CgroupHierarchy(mountPoint, root, false, controllers));
+        }
+        // A hierarchy mounted twice is one hierarchy: keep the first mount of each controller set.
+        return result.GroupBy(h => (h.IsV2, string.Join(',', h.Controllers))).Select(g => g.First()).ToList();
+    }
+
+    static string Unescape(string s) => !s.Contains('\\') ? s : System.Text.RegularExpressions.Regex.Replace(
+        s, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
+
+    public bool Has(string controller) => Controllers.Contains(controller);
+
+    /// <summary>The directory for an absolute cgroup path in this hierarchy.</summary>
+    public string DirectoryFor(string cgroupPath) => MountPoint.TrimEnd('/') + cgroupPath;
+}
+
+/// <summary>What the host offers: pure v2 (one unified hierarchy) or v1 (with an optional unified mount beside it).</summary>
+public sealed class CgroupHost(IReadOnlyList<CgroupHierarchy> hierarchies)
+{
+    public IReadOnlyList<CgroupHierarchy> Hierarchies { get; } = hierarchies;
+
+    public bool IsPureV2 => Hierarchies.Count > 0 && Hierarchies.All(h => h.IsV2);
+
+    public CgroupHierarchy? Unified => Hierarchies.FirstOrDefault(h => h.IsV2);
+
+    public CgroupHierarchy? V1(string controller) => Hierarchies.FirstOrDefault(h => !h.IsV2 && h.Has(controller));
+
+    public static CgroupHost Detect() => new(CgroupHierarchy.Parse(File.ReadAllText("/proc/self/mountinfo")));
+
+    /// <summary>The container's cgroup path: the spec's absolute path, a relative one under /moat, or /moat/ID.</summary>
+    public static string ResolvePath(string? cgroupsPath, string containerId)
+    {
+        if (string.IsNullOrEmpty(cgroupsPath))
+            return "/moat/" + containerId;
+        if (cgroupsPath.Contains(':'))
+            throw new RuntimeException($"linux.cgroupsPath \"{cgroupsPath}\" has the systemd form slice:prefix:name, but the systemd cgroup driver is not available (use a path)");
+        var normalized = "/" + string.Join('/', cgroupsPath.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        if (normalized.Split('/').Contains(".."))
+            throw new RuntimeException($"linux.cgroupsPath \"{cgroupsPath}\" may not contain \"..\"");
+        return cgroupsPath.StartsWith('/') ? normalized : "/moat" + normalized;
+    }
+}

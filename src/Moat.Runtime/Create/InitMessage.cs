@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+using Moat.Oci;
+
+namespace Moat.Runtime;
+
+/// <summary>What the runtime sends the init stage once it runs inside the new namespaces.</summary>
+public sealed class InitMessage
+{
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("spec")] public Spec Spec { get; set; } = new();
+    [JsonPropertyName("bundle")] public string Bundle { get; set; } = "";
+    [JsonPropertyName("rootfs")] public string Rootfs { get; set; } = "";
+    [JsonPropertyName("noPivot")] public bool NoPivot { get; set; }
+    [JsonPropertyName("noNewKeyring")] public bool NoNewKeyring { get; set; }
+    [JsonPropertyName("preserveFds")] public int PreserveFds { get; set; }
+    /// <summary>Descriptor of the container's state directory, to reach exec.fifo after pivot_root.</summary>
+    [JsonPropertyName("stateDirFd")] public int StateDirFd { get; set; }
+    /// <summary>True when the runtime waits in the foreground and start follows at once (run): no fifo.</summary>
+    [JsonPropertyName("startImmediately")] public bool StartImmediately { get; set; }
+    /// <summary>The container's cgroup directories, bind-mounted for a cgroup mount on a v1 host.</summary>
+    [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
+    [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
+}
+
+/// <summary>A hierarchy as the init stage needs it to build /sys/fs/cgroup.</summary>
+public sealed class CgroupMountSource
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("directory")] public string Directory { get; set; } = "";
+    [JsonPropertyName("v2")] public bool IsV2 { get; set; }
+    [JsonPropertyName("controllers")] public List<string> Controllers { get; set; } = [];
+}

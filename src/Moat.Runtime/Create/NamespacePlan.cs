@@ -1,0 +1,75 @@
+using Moat.Oci;
+
+namespace Moat.Runtime.Create;
+
+/// <summary>
+/// How the spawn helper must make the container's namespaces: which are new, which are joined (and
+/// in what order), whether clone3 alone can do it, and whether a second fork is needed.
+/// </summary>
+public sealed record NamespacePlan(
+    ulong CloneFlags,
+    ulong UnshareFlags,
+    IReadOnlyList<(string Type, string Path)> Joins,
+    bool NewUser,
+    bool JoinsUser,
+    bool NewTime,
+    bool ForkAfter,
+    bool HasMountNamespace,
+    bool NewMount,
+    bool NewPid,
+    bool NewUts,
+    bool NewNetwork,
+    bool NewCgroup)
+{
+    public const ulong CLONE_NEWTIME = 0x80;
+
+    public bool BecomeRoot => NewUser || JoinsUser;
+
+    public static NamespacePlan From(Linux? linux)
+    {
+        var namespaces = linux?.Namespaces ?? [];
+        ulong newFlags = 0;
+        var joins = new List<(string Type, string Path)>();
+        foreach (var ns in namespaces)
+        {
+            if (string.IsNullOrEmpty(ns.Path))
+                newFlags |= (ulong)(uint)NamespaceType.GetCloneFlag(ns.Type);
+            else
+                joins.Add((ns.Type, ns.Path));
+        }
+        // The user namespace first: joining it grants the capabilities needed to join the others.
+        // The mount namespace last: after it, paths would resolve in the container's view.
+        joins = joins.OrderBy(j => j.Type == NamespaceType.User ? 0 : j.Type == NamespaceType.Mount ? 2 : 1).ToList();
+
+        bool Is(string type) => namespaces.Any(n => n.Type == type && string.IsNullOrEmpty(n.Path));
+        bool Joined(string type) => joins.Any(j => j.Type == type);
+
+        var newTime = Is(NamespaceType.Time);
+        var created = newFlags & ~CLONE_NEWTIME;
+        var anyJoin = joins.Count > 0;
+        return new NamespacePlan(
+            CloneFlags: anyJoin ? 0 : created,
+            UnshareFlags: anyJoin ? created : 0,
+            Joins: joins,
+            NewUser: Is(NamespaceType.User),
+            JoinsUser: Joined(NamespaceType.User),
+            NewTime: newTime,
+            ForkAfter: anyJoin && (Is(NamespaceType.Pid) || Joined(NamespaceType.Pid)),
+            HasMountNamespace: Is(NamespaceType.Mount) || Joined(NamespaceType.Mount),
+            NewMount: Is(NamespaceType.Mount),
+            NewPid: Is(NamespaceType.Pid),
+            NewUts: Is(NamespaceType.Uts),
+            NewNetwork: Is(NamespaceType.Network),
+            NewCgroup: Is(NamespaceType.Cgroup));
+    }
+
+    /// <summary>The text for /proc/PID/uid_map or gid_map: one "inside outside count" line per mapping.</summary>
+    public static string FormatIdMap(IEnumerable<LinuxIdMapping>? mappings) =>
+        string.Concat((mappings ?? []).Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
+
+    /// <summary>The text for /proc/self/timens_offsets.</summary>
+    public static string? FormatTimeOffsets(Dictionary<string, LinuxTimeOffset>? offsets) =>
+        offsets is null || offsets.Count == 0
+            ? null
+            : string.Concat(offsets.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value.Secs} {o.Value.Nanosecs}\n"));
+}

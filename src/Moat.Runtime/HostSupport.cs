@@ -1,0 +1,50 @@
+using Moat.Oci;
+
+namespace Moat.Runtime;
+
+/// <summary>
+/// Refuses, before anything is created, what this host or this version of Moat cannot do: each
+/// message names the field and what is missing, never a silent skip.
+/// </summary>
+public static class HostSupport
+{
+    public static bool AppArmorEnabled =>
+        File.Exists("/sys/module/apparmor/parameters/enabled") &&
+        File.ReadAllText("/sys/module/apparmor/parameters/enabled").Trim() == "Y";
+
+    public static bool SelinuxEnabled => File.Exists("/sys/fs/selinux/enforce");
+
+    public static void Check(Spec spec)
+    {
+        var process = spec.Process;
+        if (process?.ApparmorProfile is { Length: > 0 } profile && !AppArmorEnabled)
+            throw new RuntimeException($"process.apparmorProfile \"{profile}\" is set, but AppArmor is not enabled on this host");
+        if (process?.SelinuxLabel is { Length: > 0 } label && !SelinuxEnabled)
+            throw new RuntimeException($"process.selinuxLabel \"{label}\" is set, but SELinux is disabled or not supported on this host");
+        if (spec.Linux?.MountLabel is { Length: > 0 } mountLabel && !SelinuxEnabled)
+            throw new RuntimeException($"linux.mountLabel \"{mountLabel}\" is set, but SELinux is disabled or not supported on this host");
+        if (process?.Terminal == true)
+            throw new RuntimeException("process.terminal is true, but this version of moat does not allocate consoles yet (set \"terminal\": false)");
+        if (spec.Linux?.Seccomp is not null)
+            throw new RuntimeException("linux.seccomp is set, but this version of moat does not load seccomp filters yet (remove linux.seccomp)");
+        if (spec.Hooks is { } hooks && HasAny(hooks))
+            throw new RuntimeException("hooks are set, but this version of moat does not run hooks yet (remove \"hooks\")");
+        if (spec.Linux?.IntelRdt is not null)
+            throw new RuntimeException("linux.intelRdt is set, but Intel RDT (resctrl) is not available on this host");
+        if (process?.Scheduler is not null)
+            throw new RuntimeException("process.scheduler is set, but this version of moat does not set scheduling policies yet");
+        if (process?.IoPriority is not null)
+            throw new RuntimeException("process.ioPriority is set, but this version of moat does not set I/O priorities yet");
+        if (process?.ExecCpuAffinity is not null)
+            throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
+        if (spec.Linux?.NetDevices is { Count: > 0 })
+            throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
+        foreach (var (mount, i) in (spec.Mounts ?? []).Select((m, i) => (m, i)))
+            if ((mount.UidMappings?.Count ?? 0) > 0 || (mount.GidMappings?.Count ?? 0) > 0)
+                throw new RuntimeException($"mounts[{i}]: uidMappings/gidMappings (idmapped mounts) are not supported by this version of moat yet");
+    }
+
+    static bool HasAny(Hooks hooks) =>
+        (hooks.Prestart?.Count ?? 0) + (hooks.CreateRuntime?.Count ?? 0) + (hooks.CreateContainer?.Count ?? 0) +
+        (hooks.StartContainer?.Count ?? 0) + (hooks.Poststart?.Count ?? 0) + (hooks.Poststop?.Count ?? 0) > 0;
+}

@@ -1,0 +1,76 @@
+using System.Text;
+using System.Text.Json;
+using Moat.Interop;
+using Moat.Runtime.Create;
+using Moat.Runtime.Rootfs;
+using Moat.Runtime.State;
+
+namespace Moat.Runtime.Init;
+
+/// <summary>
+/// The init stage: the moat binary re-executed (from its sealed copy) inside the container's new
+/// namespaces as the future container process. It builds the root filesystem, reports to the
+/// runtime, waits for start, and execs the user's process.
+/// </summary>
+public static class ContainerInit
+{
+    public static int Run()
+    {
+        var fdText = Environment.GetEnvironmentVariable(InitEnvironment.SyncFdVariable);
+        if (!int.TryParse(fdText, out var syncFd))
+        {
+            Console.Error.WriteLine("moat init: runs only as part of create; use `moat create` or `moat run`");
+            return 2;
+        }
+        var channel = new SyncChannel(new FileDescriptor(syncFd));
+        InitMessage init;
+        ProcessLaunch launch;
+        try
+        {
+            var frame = channel.Receive();
+            if (frame is null)
+                return 1; // the runtime died before it sent anything
+            if (frame.Value.Tag != SyncChannel.Config)
+                throw new RuntimeException($"init: unexpected message '{(char)frame.Value.Tag}'");
+            init = JsonSerializer.Deserialize(frame.Value.Payload, RuntimeJsonContext.Default.InitMessage)
+                   ?? throw new RuntimeException("init: empty configuration");
+            var plan = NamespacePlan.From(init.Spec.Linux);
+            if (plan.NewMount)
+                new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser).Prepare();
+            launch = new ProcessLaunch(init, plan);
+            launch.Prepare();
+            channel.Send(SyncChannel.Created);
+            var saved = channel.Receive();
+            if (saved is null || saved.Value.Tag != SyncChannel.StateSaved)
+                return 1; // the runtime died before it recorded us: die with it
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                channel.Send(SyncChannel.Error, Encoding.UTF8.GetBytes(e is RuntimeException or SyscallException ? e.Message : e.ToString()));
+            }
+            catch (SyscallException)
+            {
+                // The runtime is gone; nothing to tell.
+            }
+            return 1;
+        }
+
+        Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        channel.Dispose();
+        try
+        {
+            if (!init.StartImmediately)
+                ProcessLaunch.WaitForStart(init.StateDirFd);
+            Libc.close(init.StateDirFd);
+            launch.Exec(warning => Console.Error.WriteLine($"moat: warning: {warning}"));
+            return 127;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
+            return 127;
+        }
+    }
+}

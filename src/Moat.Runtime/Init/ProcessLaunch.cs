@@ -1,0 +1,176 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Moat.Interop;
+using Moat.Oci;
+using Moat.Runtime.Create;
+using static Moat.Interop.Libc;
+
+namespace Moat.Runtime.Init;
+
+/// <summary>
+/// The container process's own settings, applied by the init stage: names, sysctls, limits before
+/// start; then, after start, credentials, capabilities and no_new_privs on this very thread, and execve.
+/// </summary>
+public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
+{
+    readonly Spec spec = init.Spec;
+    readonly Process process = init.Spec.Process!;
+    string executable = "";
+
+    /// <summary>Everything that may fail in a way create should report; runs before the runtime returns.</summary>
+    public void Prepare()
+    {
+        if (plan.NewUts || plan.Joins.Any(j => j.Type == NamespaceType.Uts))
+        {
+            if (!string.IsNullOrEmpty(spec.Hostname))
+                SetHostname(spec.Hostname);
+            if (!string.IsNullOrEmpty(spec.Domainname))
+                SetDomainname(spec.Domainname);
+        }
+        foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
+        {
+            var path = "/proc/sys/" + key.Replace('.', '/');
+            try
+            {
+                WriteFile(path, value);
+            }
+            catch (SyscallException e)
+            {
+                throw new RuntimeException($"linux.sysctl {key}={value}: {e.Message}", e);
+            }
+        }
+        if (process.OomScoreAdj is { } oom)
+            WriteFile("/proc/self/oom_score_adj", oom.ToString());
+        foreach (var rlimit in process.Rlimits ?? [])
+            SetRlimit(rlimit);
+        if (spec.Linux?.Personality is { } persona)
+        {
+            ulong domain = persona.Domain switch
+            {
+                "LINUX" => 0,
+                "LINUX32" => 8,
+                _ => throw new RuntimeException($"linux.personality.domain \"{persona.Domain}\" is not LINUX or LINUX32"),
+            };
+            Errors.Check(personality(domain), "personality", persona.Domain);
+        }
+        executable = ExecutableLookup.Resolve(process.Args![0], process.Env, IsExecutableFile);
+    }
+
+    static void SetRlimit(PosixRlimit rlimit)
+    {
+        var resource = Rlimits.GetNumber(rlimit.Type);
+        var limit = new RLimit { Soft = rlimit.Soft, Hard = rlimit.Hard };
+        if (prlimit(0, resource, &limit, null) == 0)
+            return;
+        var errno = Errors.LastErrno;
+        RLimit current;
+        prlimit(0, resource, null, &current);
+        if (errno == Errors.EPERM && rlimit.Hard > current.Hard)
+            throw new RuntimeException($"process.rlimits {rlimit.Type}: raising the hard limit from {current.Hard} to {rlimit.Hard} needs CAP_SYS_RESOURCE, which this runtime does not have");
+        throw new SyscallException("setrlimit", errno, rlimit.Type);
+    }
+
+    static bool IsExecutableFile(string path) =>
+        access(path, X_OK) == 0 && File.Exists(path);
+
+    /// <summary>Blocks until start opens exec.fifo, reached through the state directory (no path after pivot_root).</summary>
+    public static void WaitForStart(int stateDirFd)
+    {
+        var fd = Errors.RetryOnEintr(() => openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC, 0));
+        Errors.Check(fd, "open", "exec.fifo");
+        using var fifo = new FileDescriptor(fd);
+        WriteAll(fifo.Fd, "0"u8, "exec.fifo");
+    }
+
+    /// <summary>Credentials, capabilities, no_new_privs and execve, all from this thread. Returns only on failure.</summary>
+    public void Exec(Action<string> warn)
+    {
+        if (!init.NoNewKeyring)
+            JoinSessionKeyring(init.Id);
+
+        var caps = CapabilitySets.From(process.Capabilities, LastCapability(), warn);
+        var last = LastCapability();
+        for (var cap = 0; cap <= last; cap++)
+            if ((caps.Bounding & (1UL << cap)) == 0)
+                Prctl(PR_CAPBSET_DROP, (ulong)cap, "drop capability from bounding set");
+
+        var user = process.User;
+        Prctl(PR_SET_KEEPCAPS, 1, "keep capabilities");
+        SetGroups(user.AdditionalGids);
+        Errors.Check(setresgid(user.Gid, user.Gid, user.Gid), "setresgid", user.Gid.ToString());
+        Errors.Check(setresuid(user.Uid, user.Uid, user.Uid), "setresuid", user.Uid.ToString());
+        Prctl(PR_SET_KEEPCAPS, 0, "clear keep capabilities");
+        CapSet(caps.Effective, caps.Permitted, caps.Inheritable);
+        for (var cap = 0; cap <= last; cap++)
+            if ((caps.Ambient & (1UL << cap)) != 0)
+                Prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, "raise ambient capability", (ulong)cap);
+
+        umask(user.Umask ?? 0x12 /* 022 */);
+        var cwd = string.IsNullOrEmpty(process.Cwd) ? "/" : process.Cwd;
+        Errors.Check(chdir(cwd), "chdir to cwd", cwd);
+        // CVE-2024-21626: a cwd reached through a leaked descriptor would lie outside the root.
+        var actual = Directory.GetCurrentDirectory();
+        if (!actual.StartsWith('/'))
+            throw new RuntimeException($"process.cwd {cwd} resolves outside the container's root");
+
+        CloseRangeOnExec((uint)(3 + init.PreserveFds));
+        if (process.NoNewPrivileges)
+            Prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs");
+
+        var argv = ToPointerArray(process.Args!);
+        var envp = ToPointerArray(process.Env ?? []);
+        execve(executable, argv, envp);
+        var errno = Errors.LastErrno;
+        throw new RuntimeException($"exec {executable}: {Errors.Describe(errno)}");
+    }
+
+    static void SetGroups(List<uint>? gids)
+    {
+        var list = (gids ?? []).ToArray();
+        // In a user namespace with setgroups denied, only an empty list is acceptable and needs no call.
+        if (File.Exists("/proc/self/setgroups") && File.ReadAllText("/proc/self/setgroups").Trim() == "deny")
+        {
+            if (list.Length > 0)
+                throw new RuntimeException("process.user.additionalGids cannot be set: setgroups is denied in this user namespace");
+            return;
+        }
+        fixed (uint* p = list)
+            Errors.Check(setgroups(list.Length, p), "setgroups");
+    }
+
+    /// <summary>A session keyring of the container's own, so it does not share the caller's keys.</summary>
+    static void JoinSessionKeyring(string id)
+    {
+        const long SYS_keyctl = 250, KEYCTL_JOIN_SESSION_KEYRING = 1, KEYCTL_SETPERM = 5, KEYCTL_DESCRIBE = 6;
+        var name = Encoding.UTF8.GetBytes("_ses." + id + "\0");
+        long key;
+        fixed (byte* p = name)
+            key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, (long)p, 0, 0, 0);
+        if (key < 0)
+        {
+            if (Errors.LastErrno == Errors.ENOSYS)
+                return;
+            throw new SyscallException("join session keyring", Errors.LastErrno, id);
+        }
+        // Make it searchable by the container's user (runc does the same): add "user search" to its permissions.
+        var buffer = new byte[256];
+        long length;
+        fixed (byte* b = buffer)
+            length = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, (long)b, buffer.Length, 0);
+        if (length <= 0)
+            return;
+        var fields = Encoding.UTF8.GetString(buffer, 0, (int)Math.Min(length, buffer.Length)).Split(';');
+        if (fields.Length > 3 && uint.TryParse(fields[3], System.Globalization.NumberStyles.HexNumber, null, out var perm))
+            Errors.Check(syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm | 0x080000, 0, 0), "set session keyring permissions");
+    }
+
+    static IntPtr* ToPointerArray(List<string> items)
+    {
+        // Never freed: execve replaces the process, and on failure the init exits.
+        var array = (IntPtr*)Marshal.AllocHGlobal(sizeof(IntPtr) * (items.Count + 1));
+        for (var i = 0; i < items.Count; i++)
+            array[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
+        array[items.Count] = IntPtr.Zero;
+        return array;
+    }
+}

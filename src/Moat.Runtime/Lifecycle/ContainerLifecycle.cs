@@ -1,0 +1,122 @@
+using Moat.Interop;
+using Moat.Runtime.Cgroups;
+using Moat.Runtime.State;
+
+namespace Moat.Runtime.Lifecycle;
+
+/// <summary>start, kill, delete and the views behind state and list: each checks the status it needs first.</summary>
+public sealed class ContainerLifecycle(StateStore store)
+{
+    public StateStore Store { get; } = store;
+
+    public ContainerView View(string id)
+    {
+        ContainerId.Validate(id);
+        var dir = Store.DirectoryOf(id);
+        if (!Directory.Exists(dir))
+            throw new ContainerNotFoundException(id);
+        return ContainerView.Load(id, dir);
+    }
+
+    public IReadOnlyList<ContainerView> List() =>
+        Store.ListIds().Select(id => ContainerView.Load(id, Store.DirectoryOf(id))).ToList();
+
+    /// <summary>Lets a created container's init exec the user process (opens the other end of exec.fifo).</summary>
+    public unsafe void Start(string id)
+    {
+        using var dir = Store.Open(id);
+        var view = ContainerView.Load(id, dir.Path);
+        switch (view.Status)
+        {
+            case ContainerStatus.Created:
+                break;
+            case ContainerStatus.Stopped:
+                throw new RuntimeException("cannot start a container that has stopped");
+            case ContainerStatus.Running or ContainerStatus.Paused:
+                throw new RuntimeException("cannot start an already running container");
+            default:
+                throw new RuntimeException($"cannot start a container in the {view.Status.ToSpecString()} state");
+        }
+        var state = view.State!;
+        using var pidfd = Libc.TryPidfdOpen(state.Pid) ?? throw new RuntimeException("cannot start a container that has stopped");
+        using var fifo = Libc.Open(dir.FifoPath, Libc.O_RDONLY | Libc.O_NONBLOCK);
+        // The init blocks opening the fifo for writing; now it writes one byte and goes on to exec.
+        // If it dies instead, its pidfd turns readable.
+        var fds = stackalloc Libc.PollFd[2];
+        fds[0] = new Libc.PollFd { Fd = fifo.Fd, Events = Libc.POLLIN };
+        fds[1] = new Libc.PollFd { Fd = pidfd.Fd, Events = Libc.POLLIN };
+        while (true)
+        {
+            var n = Libc.poll(fds, 2, -1);
+            if (n < 0 && Errors.LastErrno == Errors.EINTR)
+                continue;
+            Errors.Check(n, "poll", dir.FifoPath);
+            break;
+        }
+        Span<byte> buffer = stackalloc byte[1];
+        var got = (fds[0].Revents & Libc.POLLIN) != 0 ? ReadNonBlocking(fifo, buffer) : 0;
+        File.Delete(dir.FifoPath);
+        if (got != 1)
+            throw new RuntimeException("container init exited before start (see the container's stderr)");
+    }
+
+    static int ReadNonBlocking(FileDescriptor fd, Span<byte> buffer)
+    {
+        try
+        {
+            return Libc.Read(fd.Fd, buffer, "exec.fifo");
+        }
+        catch (SyscallException e) when (e.Errno == Errors.EAGAIN)
+        {
+            return 0;
+        }
+    }
+
+    public void Kill(string id, int signal, bool all)
+    {
+        using var dir = Store.Open(id);
+        var view = ContainerView.Load(id, dir.Path);
+        var state = view.State;
+        if (state is null || view.Status is ContainerStatus.Stopped or ContainerStatus.Creating)
+        {
+            if (!all)
+                throw new RuntimeException("container not running");
+        }
+        if (all && state is not null)
+        {
+            foreach (var pid in ContainerCgroup.Pids(state.CgroupDirectories))
+                Libc.kill(pid, signal);
+            if (signal == Libc.SIGKILL)
+                return;
+        }
+        if (state is null || view.Status is ContainerStatus.Stopped or ContainerStatus.Creating)
+            return;
+        using var pidfd = Libc.TryPidfdOpen(state.Pid);
+        // Check after opening: the pidfd pins the process, so the start time cannot change under us.
+        if (pidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
+            throw new RuntimeException("container not running");
+        if (Libc.PidfdSendSignal(pidfd, signal) < 0 && Errors.LastErrno != Errors.ESRCH)
+            throw new SyscallException("kill", Errors.LastErrno, $"container {id}");
+    }
+
+    /// <summary>Removes a stopped (or, with force, any) container: processes, cgroups, state.</summary>
+    public void Delete(string id, bool force)
+    {
+        ContainerDirectory dir;
+        try
+        {
+            dir = Store.Open(id);
+        }
+        catch (ContainerNotFoundException) when (force)
+        {
+            return;
+        }
+        using (dir)
+        {
+            var view = ContainerView.Load(id, dir.Path);
+            if (view.Status is ContainerStatus.Running or ContainerStatus.Paused && !force)
+                throw new RuntimeException($"cannot delete container {id} that is not stopped: {view.Status.ToSpecString()}");
+            Cleanup.Remove(dir, view.State);
+        }
+    }
+}

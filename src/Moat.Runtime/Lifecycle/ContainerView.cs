@@ -1,0 +1,59 @@
+using Moat.Runtime.State;
+
+namespace Moat.Runtime.Lifecycle;
+
+/// <summary>A container as read from disk, with its status worked out from the live system.</summary>
+public sealed record ContainerView(string Id, RuntimeState? State, ContainerStatus Status)
+{
+    public int Pid => Status is ContainerStatus.Stopped ? 0 : State?.Pid ?? 0;
+
+    public static ContainerView Load(string id, string directory)
+    {
+        RuntimeState? state;
+        try
+        {
+            state = ReadStateFile(directory);
+        }
+        catch (FileNotFoundException)
+        {
+            state = null;
+        }
+        return new ContainerView(id, state, StatusOf(state, directory));
+    }
+
+    static RuntimeState? ReadStateFile(string directory)
+    {
+        var file = Path.Combine(directory, ContainerDirectory.StateFile);
+        if (!File.Exists(file))
+            return null;
+        return System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), RuntimeJsonContext.Default.RuntimeState);
+    }
+
+    public static ContainerStatus StatusOf(RuntimeState? state, string directory)
+    {
+        if (state is null || state.Phase == RuntimeState.Phases.Creating)
+            return ContainerStatus.Creating;
+        if (!ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
+            return ContainerStatus.Stopped;
+        if (IsFrozen(state))
+            return ContainerStatus.Paused;
+        return File.Exists(Path.Combine(directory, ContainerDirectory.ExecFifo)) ? ContainerStatus.Created : ContainerStatus.Running;
+    }
+
+    static bool IsFrozen(RuntimeState state)
+    {
+        foreach (var dir in state.CgroupDirectories)
+        {
+            var v1 = Path.Combine(dir, "freezer.state");
+            if (File.Exists(v1))
+                return File.ReadAllText(v1).Trim() == "FROZEN";
+        }
+        foreach (var dir in state.CgroupDirectories)
+        {
+            var v2 = Path.Combine(dir, "cgroup.freeze");
+            if (File.Exists(v2) && File.ReadAllText(v2).Trim() == "1")
+                return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,16 @@
+using Moat.Interop;
+
+namespace Moat.Runtime;
+
+/// <summary>--pid-file: the pid as text, written atomically so a reader never sees half of it.</summary>
+public static class PidFile
+{
+    public static void Write(string path, int pid)
+    {
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        using (var fd = Libc.Open(temp, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("644", 8)))
+            Libc.WriteAll(fd.Fd, System.Text.Encoding.ASCII.GetBytes(pid.ToString()), temp);
+        File.Move(temp, full, overwrite: true);
+    }
+}

@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+using Moat.Oci;
+
+namespace Moat.Runtime.State;
+
+/// <summary>What the runtime remembers about one container, in &lt;root&gt;/&lt;id&gt;/state.json.</summary>
+public sealed class RuntimeState
+{
+    /// <summary>"creating" until the init stage reported success, then "created".</summary>
+    [JsonPropertyName("phase")] public string Phase { get; set; } = Phases.Creating;
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("pid")] public int Pid { get; set; }
+    /// <summary>Start time of the init process (clock ticks since boot): tells it apart from a later process with the same pid.</summary>
+    [JsonPropertyName("pidStartTime")] public ulong PidStartTime { get; set; }
+    [JsonPropertyName("bundle")] public string Bundle { get; set; } = "";
+    [JsonPropertyName("rootfs")] public string Rootfs { get; set; } = "";
+    [JsonPropertyName("created")] public DateTimeOffset Created { get; set; }
+    [JsonPropertyName("owner")] public string Owner { get; set; } = "";
+    [JsonPropertyName("annotations")] public Dictionary<string, string>? Annotations { get; set; }
+    /// <summary>Every cgroup directory of the container, so that delete can remove them even after a crash.</summary>
+    [JsonPropertyName("cgroupDirectories")] public List<string> CgroupDirectories { get; set; } = [];
+    /// <summary>Whether the runtime made those directories (a joined, pre-existing cgroup is not removed).</summary>
+    [JsonPropertyName("cgroupCreated")] public bool CgroupCreated { get; set; }
+    [JsonPropertyName("hooks")] public Hooks? Hooks { get; set; }
+
+    public static class Phases
+    {
+        public const string Creating = "creating", Created = "created";
+    }
+}
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RuntimeState))]
+[JsonSerializable(typeof(InitMessage))]
+internal partial class RuntimeJsonContext : JsonSerializerContext;

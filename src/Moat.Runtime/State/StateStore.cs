@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Moat.Interop;
+
+namespace Moat.Runtime.State;
+
+/// <summary>The runtime's state root (--root): one directory per container.</summary>
+public sealed class StateStore(string root)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string DirectoryOf(string id) => Path.Combine(Root, id);
+
+    /// <summary>Makes the container's directory; fails if the id is taken. The directory comes back locked.</summary>
+    public ContainerDirectory Create(string id)
+    {
+        ContainerId.Validate(id);
+        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = DirectoryOf(id);
+        if (Libc.mkdirat(Libc.AT_FDCWD, path, Convert.ToUInt32("711", 8)) < 0)
+        {
+            var errno = Errors.LastErrno;
+            if (errno == Errors.EEXIST)
+                throw new RuntimeException($"container with id \"{id}\" already exists");
+            throw new SyscallException("mkdir", errno, path);
+        }
+        return ContainerDirectory.OpenLocked(id, path);
+    }
+
+    /// <summary>Opens and locks an existing container's directory.</summary>
+    public ContainerDirectory Open(string id)
+    {
+        ContainerId.Validate(id);
+        var path = DirectoryOf(id);
+        if (!Directory.Exists(path))
+            throw new ContainerNotFoundException(id);
+        try
+        {
+            return ContainerDirectory.OpenLocked(id, path);
+        }
+        catch (SyscallException e) when (e.Errno == Errors.ENOENT)
+        {
+            throw new ContainerNotFoundException(id);
+        }
+    }
+
+    public IEnumerable<string> ListIds()
+    {
+        if (!Directory.Exists(Root))
+            return [];
+        return Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
+    }
+}
+
+/// <summary>One container's state directory, held under an exclusive flock while a command works on it.</summary>
+public sealed class ContainerDirectory : IDisposable
+{
+    public const string StateFile = "state.json", ExecFifo = "exec.fifo";
+
+    ContainerDirectory(string id, string path, FileDescriptor fd)
+    {
+        Id = id;
+        Path = path;
+        Handle = fd;
+    }
+
+    public string Id { get; }
+    public string Path { get; }
+    /// <summary>The open directory; the lock lives on it.</summary>
+    public FileDescriptor Handle { get; }
+    public string FifoPath => System.IO.Path.Combine(Path, ExecFifo);
+
+    internal static ContainerDirectory OpenLocked(string id, string path)
+    {
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_DIRECTORY);
+        Errors.Check(Errors.RetryOnEintr(() => Libc.flock(fd.Fd, Libc.LOCK_EX)), "flock", path);
+        return new ContainerDirectory(id, path, fd);
+    }
+
+    public RuntimeState? ReadState()
+    {
+        var file = System.IO.Path.Combine(Path, StateFile);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, RuntimeJsonContext.Default.RuntimeState);
+        }
+        catch (JsonException e)
+        {
+            throw new RuntimeException($"{file} is corrupt: {e.Message}");
+        }
+    }
+
+    /// <summary>Writes state.json atomically: a temporary file, fsync, rename over the old one.</summary>
+    public void WriteState(RuntimeState state)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(state, RuntimeJsonContext.Default.RuntimeState);
+        var file = System.IO.Path.Combine(Path, StateFile);
+        var temp = file + ".tmp";
+        using (var fd = Libc.Open(temp, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("600", 8)))
+        {
+            Libc.WriteAll(fd.Fd, bytes, temp);
+            Errors.Check(Libc.fsync(fd.Fd), "fsync", temp);
+        }
+        File.Move(temp, file, overwrite: true);
+    }
+
+    public bool FifoExists => File.Exists(FifoPath);
+
+    /// <summary>Removes the directory and everything in it; the lock goes with the descriptor.</summary>
+    public void Remove()
+    {
+        if (Directory.Exists(Path))
+            Directory.Delete(Path, recursive: true);
+    }
+
+    public void Dispose() => Handle.Dispose();
+}
