@@ -75,7 +75,7 @@ public static class SpecLoader
         catch (JsonException ex)
         {
             throw new SpecException(
-                $"{sourceName}: invalid JSON (line {ex.LineNumber + 1}, column {ex.BytePositionInLine + 1}): {StripLocation(ex.Message)}", ex);
+                $"{sourceName}: invalid JSON at $ (line {ex.LineNumber + 1}): {Explain(ex)}", ex);
         }
 
         if (reader.TokenType != JsonTokenType.StartObject)

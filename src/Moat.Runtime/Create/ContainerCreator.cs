@@ -54,6 +54,8 @@ public sealed class ContainerCreator(StateStore store)
             if (!options.StartImmediately)
                 Errors.Check(Libc.mkfifo(directory.FifoPath, Convert.ToUInt32("622", 8)), "mkfifo", directory.FifoPath);
 
+            // The init gets a descriptor of its own: the locked one would keep the container locked while it waits for start.
+            using var stateDirForInit = Libc.Open(directory.Path, Libc.O_PATH | Libc.O_DIRECTORY);
             var message = new InitMessage
             {
                 Id = options.Id,
@@ -63,7 +65,7 @@ public sealed class ContainerCreator(StateStore store)
                 NoPivot = options.NoPivot,
                 NoNewKeyring = options.NoNewKeyring,
                 PreserveFds = options.PreserveFds,
-                StateDirFd = directory.Handle.Fd,
+                StateDirFd = stateDirForInit.Fd,
                 StartImmediately = options.StartImmediately,
                 CgroupPath = cgroup.Path,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
@@ -74,7 +76,7 @@ public sealed class ContainerCreator(StateStore store)
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel) = SpawnInit(spec, plan, cgroup, directory, message, options.PreserveFds);
+            var (pid, fd, channel) = SpawnInit(spec, plan, cgroup, stateDirForInit, message, options.PreserveFds);
             pidfd = fd;
             using (channel)
             {
@@ -98,7 +100,7 @@ public sealed class ContainerCreator(StateStore store)
     }
 
     unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel) SpawnInit(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
-        ContainerDirectory directory, InitMessage message, int preserveFds)
+        FileDescriptor stateDirForInit, InitMessage message, int preserveFds)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
@@ -128,7 +130,7 @@ public sealed class ContainerCreator(StateStore store)
 
             var keep = stackalloc int[2 + preserveFds];
             keep[0] = childEnd.Fd;
-            keep[1] = directory.Handle.Fd;
+            keep[1] = stateDirForInit.Fd;
             for (var i = 0; i < preserveFds; i++)
                 keep[2 + i] = 3 + i;
 

@@ -151,6 +151,14 @@ public class SpecLoaderTests
     }
 
     [Fact]
+    public void ParseReportsGarbageBeforeTheFirstValue()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.Parse("\n\nociVersion: 1.2.0"));
+
+        Assert.Equal("config.json: invalid JSON at $ (line 3): 'o' is an invalid start of a value.", error.Message);
+    }
+
+    [Fact]
     public void ParseRejectsComments()
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.Parse("{\n// comment\n\"ociVersion\": \"1.2.0\"}"));
