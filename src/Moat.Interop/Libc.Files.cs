@@ -150,3 +150,23 @@ public static unsafe partial class Libc
     public static partial int access(string path, int mode);
     public const int X_OK = 1;
 }
+
+public static unsafe partial class Libc
+{
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint readlinkat(int dirfd, string path, byte* buffer, nint size);
+
+    /// <summary>The target of a symlink opened with O_PATH|O_NOFOLLOW, or null when it is not a symlink.</summary>
+    public static string? ReadLinkOf(FileDescriptor fd)
+    {
+        var buffer = stackalloc byte[4096];
+        var n = readlinkat(fd.Fd, "", buffer, 4096);
+        if (n < 0)
+        {
+            if (Errors.LastErrno is Errors.EINVAL or Errors.ENOENT)
+                return null;
+            throw new SyscallException("readlink", Errors.LastErrno);
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer, (int)n);
+    }
+}

@@ -140,7 +140,8 @@ public sealed class ResourceWriter(ContainerCgroup cgroup)
     }
 
     /// <summary>The conversion runc and crun share: shares 2..262144 onto weight 1..10000.</summary>
-    public static ulong SharesToWeight(ulong shares) => shares == 0 ? 0 : 1 + (shares - 2) * 9999 / 262142;
+    public static ulong SharesToWeight(ulong shares) =>
+        shares == 0 ? 0 : 1 + (Math.Clamp(shares, 2UL, 262144UL) - 2) * 9999 / 262142;
 
     /// <summary>A v1 devices.allow/deny line: "type major:minor access".</summary>
     public static string DeviceRule(LinuxDeviceCgroup rule, int index)

@@ -52,7 +52,11 @@ public sealed class ContainerCreator(StateStore store)
             cgroup.Create();
             resources.Apply(spec.Linux?.Resources);
             if (!options.StartImmediately)
+            {
                 Errors.Check(Libc.mkfifo(directory.FifoPath, Convert.ToUInt32("622", 8)), "mkfifo", directory.FifoPath);
+                // Writable by a container root that maps to an unprivileged host id (mkfifo obeys the umask).
+                File.SetUnixFileMode(directory.FifoPath, (UnixFileMode)Convert.ToInt32("622", 8));
+            }
 
             // The init gets a descriptor of its own: the locked one would keep the container locked while it waits for start.
             using var stateDirForInit = Libc.Open(directory.Path, Libc.O_PATH | Libc.O_DIRECTORY);

@@ -35,10 +35,16 @@ public static class ContainerInit
             init = JsonSerializer.Deserialize(frame.Value.Payload, RuntimeJsonContext.Default.InitMessage)
                    ?? throw new RuntimeException("init: empty configuration");
             var plan = NamespacePlan.From(init.Spec.Linux);
-            if (plan.NewMount)
-                new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser).Prepare();
+            var rootfs = plan.NewMount ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser) : null;
+            rootfs?.Prepare();
             launch = new ProcessLaunch(init, plan);
+            // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();
+            rootfs?.Finish();
+            launch.ResolveExecutable();
+            // From here a dead runtime shows as end-of-file on the socket, not as a signal: clearing
+            // the parent-death signal later would race with a create that exits at once.
+            Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
             channel.Send(SyncChannel.Created);
             var saved = channel.Receive();
             if (saved is null || saved.Value.Tag != SyncChannel.StateSaved)
@@ -57,7 +63,6 @@ public static class ContainerInit
             return 1;
         }
 
-        Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
         channel.Dispose();
         try
         {

@@ -53,8 +53,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
             };
             Errors.Check(personality(domain), "personality", persona.Domain);
         }
-        executable = ExecutableLookup.Resolve(process.Args![0], process.Env, IsExecutableFile);
     }
+
+    /// <summary>Finds the program in the finished root, so that a missing one fails create, not start.</summary>
+    public void ResolveExecutable() =>
+        executable = ExecutableLookup.Resolve(process.Args![0], process.Env, IsExecutableFile);
 
     static void SetRlimit(PosixRlimit rlimit)
     {

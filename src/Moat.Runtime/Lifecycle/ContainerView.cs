@@ -26,7 +26,14 @@ public sealed record ContainerView(string Id, RuntimeState? State, ContainerStat
         var file = Path.Combine(directory, ContainerDirectory.StateFile);
         if (!File.Exists(file))
             return null;
-        return System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), RuntimeJsonContext.Default.RuntimeState);
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), RuntimeJsonContext.Default.RuntimeState);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new RuntimeException($"{file} is corrupt: {e.Message}");
+        }
     }
 
     public static ContainerStatus StatusOf(RuntimeState? state, string directory)

@@ -48,6 +48,9 @@ public sealed record MountOptions(
     const ulong AttrRdonly = 1, AttrNosuid = 2, AttrNodev = 4, AttrNoexec = 8, AttrNoatime = 0x10,
         AttrStrictatime = 0x20, AttrNodiratime = 0x80, AttrNosymfollow = 0x00200000;
 
+    // MOUNT_ATTR__ATIME: relatime (0), noatime and strictatime are an enumeration in these bits, not flags.
+    const ulong AttrAtimeMask = 0x70;
+
     static readonly Dictionary<string, (bool Clear, ulong Attr)> RecursiveOptions = new()
     {
         ["rro"] = (false, AttrRdonly), ["rrw"] = (true, AttrRdonly),
@@ -93,7 +96,14 @@ public sealed record MountOptions(
                 propagation.Add(p);
             else if (RecursiveOptions.TryGetValue(option, out var r))
             {
-                if (r.Clear) { recursiveClear |= r.Attr; recursiveSet &= ~r.Attr; }
+                // mount_setattr(2) changes the access time only with all of MOUNT_ATTR__ATIME in attr_clr
+                // and one value in attr_set (EINVAL otherwise); clearing noatime/strictatime means relatime.
+                if ((r.Attr & AttrAtimeMask) != 0)
+                {
+                    recursiveSet = (recursiveSet & ~AttrAtimeMask) | (r.Clear ? 0 : r.Attr);
+                    recursiveClear |= AttrAtimeMask;
+                }
+                else if (r.Clear) { recursiveClear |= r.Attr; recursiveSet &= ~r.Attr; }
                 else { recursiveSet |= r.Attr; recursiveClear &= ~r.Attr; }
             }
             else

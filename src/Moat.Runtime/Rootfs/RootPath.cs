@@ -25,36 +25,75 @@ public sealed class RootPath(FileDescriptor root, string rootPath)
         throw new SyscallException("openat2", errno, $"{path} in {HostPath}");
     }
 
-    /// <summary>Opens the path, creating missing directories (and the last one as a file if asked).</summary>
+    /// <summary>
+    /// Opens the path, creating what is missing (directories, and the last component as a file if
+    /// asked). Symlinks met on the way are followed by hand, inside the root: a dangling link to
+    /// "/x" leads to creating "x" under the rootfs, never on the host.
+    /// </summary>
     public FileDescriptor OpenOrCreate(string path, bool lastIsFile, uint dirMode = 0x1ed /* 0755 */)
     {
         if (TryOpen(path) is { } existing)
             return existing;
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var current = "";
-        for (var i = 0; i < parts.Length; i++)
+        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var resolved = new List<string>();
+        var links = 0;
+        while (pending.First is { } node)
         {
-            var parentPath = current;
-            current += "/" + parts[i];
-            using var probe = TryOpen(current);
-            if (probe is not null)
+            pending.RemoveFirst();
+            var part = node.Value;
+            if (part == ".")
                 continue;
-            // The parent exists (resolved inside the root); create the component relative to it,
-            // never following a symlink at the last step.
-            using var parent = OpenDirectory(parentPath.Length == 0 ? "/" : parentPath);
-            var isLast = i == parts.Length - 1;
-            if (isLast && lastIsFile)
+            if (part == "..")
             {
-                var fd = Libc.openat(parent.Fd, parts[i], Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0x1a4 /* 0644 */);
+                if (resolved.Count > 0)
+                    resolved.RemoveAt(resolved.Count - 1);
+                continue;
+            }
+            var candidate = "/" + string.Join('/', resolved.Append(part));
+            using (var probe = TryOpenNoFollow(candidate))
+            {
+                if (probe is not null)
+                {
+                    if (Libc.ReadLinkOf(probe) is { } target)
+                    {
+                        if (++links > 40)
+                            throw new SyscallException("resolve", Errors.ELOOP, $"{path} in {HostPath}");
+                        if (target.StartsWith('/'))
+                            resolved.Clear();
+                        foreach (var t in Enumerable.Reverse(target.Split('/', StringSplitOptions.RemoveEmptyEntries)))
+                            pending.AddFirst(t);
+                        continue;
+                    }
+                    resolved.Add(part);
+                    continue;
+                }
+            }
+            // Missing: create it in its (symlink-free, resolved-in-root) parent, never following a link.
+            using var parent = OpenDirectory(resolved.Count == 0 ? "/" : "/" + string.Join('/', resolved));
+            if (pending.Count == 0 && lastIsFile)
+            {
+                var fd = Libc.openat(parent.Fd, part, Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0x1a4 /* 0644 */);
                 if (fd < 0 && Errors.LastErrno != Errors.EEXIST)
-                    throw new SyscallException("create", Errors.LastErrno, $"{current} in {HostPath}");
+                    throw new SyscallException("create", Errors.LastErrno, $"{candidate} in {HostPath}");
                 if (fd >= 0)
                     Libc.close(fd);
             }
-            else if (Libc.mkdirat(parent.Fd, parts[i], dirMode) < 0 && Errors.LastErrno != Errors.EEXIST)
-                throw new SyscallException("mkdir", Errors.LastErrno, $"{current} in {HostPath}");
+            else if (Libc.mkdirat(parent.Fd, part, dirMode) < 0 && Errors.LastErrno != Errors.EEXIST)
+                throw new SyscallException("mkdir", Errors.LastErrno, $"{candidate} in {HostPath}");
+            resolved.Add(part);
         }
-        return TryOpen(path) ?? throw new SyscallException("openat2", Errors.ENOENT, $"{path} in {HostPath}");
+        var final = "/" + string.Join('/', resolved);
+        return TryOpen(final) ?? throw new SyscallException("openat2", Errors.ENOENT, $"{path} in {HostPath}");
+    }
+
+    FileDescriptor? TryOpenNoFollow(string path)
+    {
+        var fd = Libc.openat2(Root.Fd, Relative(path), (ulong)(Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC), 0, Resolve);
+        if (fd >= 0)
+            return new FileDescriptor(fd);
+        if (Errors.LastErrno == Errors.ENOENT)
+            return null;
+        throw new SyscallException("openat2", Errors.LastErrno, $"{path} in {HostPath}");
     }
 
     public FileDescriptor OpenDirectory(string path)

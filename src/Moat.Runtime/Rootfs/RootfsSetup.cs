@@ -15,6 +15,8 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
     public void Prepare()
     {
         var rootfs = init.Rootfs;
+        // Modes in the config (devices, directories) are meant literally; the process's umask comes at exec.
+        umask(0);
         var propagation = MountOptions.ParsePropagation(spec.Linux?.RootfsPropagation);
         // Nothing done here may reach the host's mounts: make "/" a slave (or what the config asks) first.
         Mount(null, "/", null, propagation != 0 ? propagation : MS_SLAVE | MS_REC, null);
@@ -52,13 +54,27 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
         // The working directory exists inside the root (created like runc does when missing).
         var cwd = spec.Process?.Cwd;
         if (!string.IsNullOrEmpty(cwd))
-            root.OpenOrCreate(cwd, lastIsFile: false).Dispose();
+        {
+            try
+            {
+                root.OpenOrCreate(cwd, lastIsFile: false).Dispose();
+            }
+            catch (SyscallException e)
+            {
+                throw new RuntimeException($"process.cwd {cwd}: {e.Message}", e);
+            }
+        }
 
         if (init.NoPivot)
             ChrootInto(rootfs);
         else
             PivotInto(rootfs);
+    }
 
+    /// <summary>After sysctls are written: masked and read-only paths, a read-only root, the root's propagation.</summary>
+    public void Finish()
+    {
+        var propagation = MountOptions.ParsePropagation(spec.Linux?.RootfsPropagation);
         foreach (var path in spec.Linux?.MaskedPaths ?? [])
             MaskPath(path);
         foreach (var path in spec.Linux?.ReadonlyPaths ?? [])

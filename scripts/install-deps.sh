@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building, the demo and the tests need on Debian 12, as root. Idempotent: installs
+# only what is missing, so a prepared machine pays nothing.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: run as root (it installs Debian packages; containers need root too)" >&2
+  exit 1
+fi
+packages=(busybox-static jq gcc libc6-dev make runc time)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }
+fi
+if ! command -v dotnet >/dev/null; then
+  echo "install-deps: installing the .NET SDK"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq dotnet-sdk-10.0 >/dev/null 2>&1 || {
+    echo "install-deps: no .NET SDK available from apt; install the .NET 10 SDK (https://dot.net) and rerun" >&2
+    exit 1
+  }
+fi

@@ -1,0 +1,135 @@
+using Moat.Oci;
+using Moat.Tests.Integration.Infrastructure;
+
+namespace Moat.Tests.Integration;
+
+/// <summary>The root filesystem: pivot_root, mounts and their options, /dev, masked and read-only paths.</summary>
+public sealed class FilesystemTests
+{
+    [Fact]
+    public void RootIsTheBundleRootfsAndReadonlyWhenAsked()
+    {
+        using var bundle = new TestBundle();
+        File.WriteAllText(Path.Combine(bundle.Rootfs, "marker"), "inside");
+        Assert.Equal("inside", bundle.Sh("cat /marker"));
+        bundle.Args("sh", "-c", "touch /newfile");
+        var refused = bundle.Run();
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Read-only file system", refused.Stderr);
+
+        bundle.Spec.Root!.Readonly = false;
+        bundle.Sh("touch /newfile");
+        Assert.True(File.Exists(Path.Combine(bundle.Rootfs, "newfile")));
+    }
+
+    [Fact]
+    public void NoPivotUsesChrootAndStillIsolates()
+    {
+        using var bundle = new TestBundle("sh", "-c", "cat /marker; echo $$");
+        File.WriteAllText(Path.Combine(bundle.Rootfs, "marker"), "chrooted\n");
+        Assert.Equal("chrooted\n1\n", bundle.Run("--no-pivot").Ok().Stdout);
+    }
+
+    [Fact]
+    public void HostMountsAreNotVisible()
+    {
+        using var bundle = new TestBundle();
+        var mountPoints = bundle.Sh("cut -d' ' -f5 /proc/self/mountinfo").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("/", mountPoints[0]);
+        Assert.DoesNotContain(mountPoints, m => m.Contains(bundle.Directory) || m.StartsWith("/work") || m.StartsWith("/run"));
+        Assert.Contains("/proc", mountPoints);
+        Assert.Contains("/dev/pts", mountPoints);
+    }
+
+    [Fact]
+    public void DefaultDevicesAndLinksExist()
+    {
+        using var bundle = new TestBundle();
+        var listing = bundle.Sh("ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; for l in fd stdin ptmx; do readlink /dev/$l; done");
+        foreach (var (name, numbers) in new[] { ("null", "1,   3"), ("zero", "1,   5"), ("full", "1,   7"), ("random", "1,   8"), ("urandom", "1,   9"), ("tty", "5,   0") })
+        {
+            var line = listing.Split('\n').Single(l => l.EndsWith("/dev/" + name));
+            Assert.StartsWith("crw-rw-rw-", line);
+            Assert.Contains(numbers, line);
+        }
+        Assert.Contains("/proc/self/fd\n/proc/self/fd/0\npts/ptmx", listing);
+        Assert.Equal("ok\n", bundle.Sh("echo ok > /dev/null && head -c 4 /dev/zero | wc -c | grep -q 4 && echo ok"));
+    }
+
+    [Fact]
+    public void ConfigDevicesAreCreatedWithTheirModeAndOwner()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Linux!.Devices = [new LinuxDevice { Type = "c", Path = "/dev/extra/null2", Major = 1, Minor = 3, FileMode = Convert.ToUInt32("640", 8), Uid = 7, Gid = 8 }];
+        bundle.Spec.Linux.Resources!.Devices!.Add(new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" });
+        var line = bundle.Sh("ls -ln /dev/extra/null2");
+        Assert.StartsWith("crw-r-----", line);
+        Assert.Contains(" 7 ", line);
+        Assert.Contains(" 8 ", line);
+    }
+
+    [Fact]
+    public void BindMountsHonourReadonlyAndTheirSourceStaysIntact()
+    {
+        using var bundle = new TestBundle();
+        var shared = Directory.CreateTempSubdirectory("moat-it-bind-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(shared, "data"), "from host");
+            bundle.Spec.Mounts!.Add(new Mount { Destination = "/mnt/ro", Type = "bind", Source = shared, Options = ["rbind", "ro", "nosuid", "nodev"] });
+            bundle.Spec.Mounts.Add(new Mount { Destination = "/mnt/rw", Source = shared, Options = ["bind"] });
+            bundle.Spec.Mounts.Add(new Mount { Destination = "/mnt/file", Source = Path.Combine(shared, "data"), Options = ["bind", "ro"] });
+            var output = bundle.Sh("cat /mnt/ro/data; echo; cat /mnt/file; echo; touch /mnt/ro/x 2>/dev/null || echo ro-refused; echo written > /mnt/rw/new; grep ' /mnt/ro ' /proc/self/mountinfo");
+            Assert.StartsWith("from host\nfrom host\nro-refused\n", output);
+            Assert.Contains("ro,nosuid,nodev", output);
+            Assert.Equal("written\n", File.ReadAllText(Path.Combine(shared, "new")));
+        }
+        finally
+        {
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TmpfsOptionsReachTheKernel()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Mounts!.Add(new Mount { Destination = "/scratch", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid", "noexec", "size=1m", "mode=700"] });
+        var line = bundle.Sh("grep ' /scratch ' /proc/self/mountinfo; stat -c %a /scratch");
+        Assert.Contains("nosuid", line);
+        Assert.Contains("noexec", line);
+        Assert.Contains("size=1024k", line);
+        Assert.EndsWith("700\n", line);
+    }
+
+    [Fact]
+    public void MaskedPathsAreEmptyAndReadonlyPathsRefuseWrites()
+    {
+        using var bundle = new TestBundle();
+        // /proc/keys is masked by a bind of /dev/null, /sys/firmware by an empty read-only tmpfs.
+        Assert.NotEqual(0, new FileInfo("/proc/keys").Exists ? File.ReadAllText("/proc/keys").Length : 1);
+        var output = bundle.Sh("wc -c < /proc/keys; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null || echo refused");
+        Assert.Equal("0\n0\nrefused\n", output);
+    }
+
+    [Fact]
+    public void CgroupMountShowsTheContainersOwnCgroup()
+    {
+        using var bundle = new TestBundle();
+        var output = bundle.Sh("cat /sys/fs/cgroup/pids/cgroup.procs | wc -l; ls /sys/fs/cgroup");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Only the container's own processes (sh, cat, wc), not the host's.
+        Assert.InRange(int.Parse(lines[0]), 1, 3);
+        Assert.Contains("pids", lines);
+        Assert.Contains("memory", lines);
+    }
+
+    [Fact]
+    public void MountPropagationFlagsApply()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Mounts!.Add(new Mount { Destination = "/shared", Type = "tmpfs", Source = "tmpfs", Options = ["rshared"] });
+        var line = bundle.Sh("grep ' /shared ' /proc/self/mountinfo");
+        Assert.Contains("shared:", line);
+    }
+}

@@ -1,0 +1,89 @@
+using Moat.Oci;
+using Moat.Tests.Integration.Infrastructure;
+
+namespace Moat.Tests.Integration;
+
+/// <summary>The known escapes, each closed: CVE-2019-5736, CVE-2024-21626, the CVE-2021-30465 symlink class.</summary>
+public sealed class HardeningTests
+{
+    /// <summary>CVE-2019-5736: the init runs from a sealed memfd, so /proc/PID/exe cannot reach the moat binary.</summary>
+    [Fact]
+    public void InitBinaryCannotBeOverwrittenThroughProcExe()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        var id = bundle.NewId();
+        bundle.Create(id).Ok();
+        var pid = TestBundle.State(id).GetProperty("pid").GetInt32();
+        var exe = new FileInfo($"/proc/{pid}/exe").LinkTarget!;
+        Assert.StartsWith("/memfd:moat", exe);
+        var ex = Assert.ThrowsAny<Exception>(() => File.OpenWrite($"/proc/{pid}/exe").Dispose());
+        Assert.True(ex is IOException or UnauthorizedAccessException, ex.ToString());
+        Assert.True(new FileInfo(MoatCli.Binary).Length > 0);
+    }
+
+    /// <summary>CVE-2024-21626: no host descriptor reaches the container process.</summary>
+    [Fact]
+    public void NoHostDescriptorLeaksIntoTheContainer()
+    {
+        using var bundle = new TestBundle();
+        // ls opens the directory itself as fd 3.
+        Assert.Equal("0\n1\n2\n3\n", bundle.Sh("ls /proc/self/fd"));
+    }
+
+    /// <summary>CVE-2024-21626: a working directory through /proc/self/fd cannot point outside the root.</summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void WorkingDirectoryCannotEscapeThroughALeakedDescriptor(int fd)
+    {
+        using var bundle = new TestBundle("sh", "-c", "pwd; ls /../../../..");
+        bundle.Spec.Process!.Cwd = $"/proc/self/fd/{fd}";
+        var result = bundle.Run();
+        // Either refused, or the directory is one of the container's own.
+        if (result.ExitCode == 0)
+            Assert.DoesNotContain("work", result.Stdout);
+        else
+            Assert.Contains("cwd", result.Stderr + result.Stdout, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>CVE-2021-30465 class: a symlink in the rootfs cannot redirect a mount onto the host.</summary>
+    [Fact]
+    public void SymlinkInRootfsCannotRedirectAMountToTheHost()
+    {
+        using var bundle = new TestBundle();
+        var hostTarget = Directory.CreateTempSubdirectory("moat-it-target-").FullName;
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(bundle.Rootfs, "escape"), hostTarget);
+            File.CreateSymbolicLink(Path.Combine(bundle.Rootfs, "dotdot"), "../../../../../../" + hostTarget.TrimStart('/'));
+            bundle.Spec.Mounts!.Add(new Mount { Destination = "/escape/sub", Type = "tmpfs", Source = "tmpfs" });
+            bundle.Spec.Mounts.Add(new Mount { Destination = "/dotdot/sub2", Type = "tmpfs", Source = "tmpfs" });
+            bundle.Spec.Root!.Readonly = false;
+            bundle.Sh("grep -c ' /tmp/moat-it-target-.*/sub' /proc/self/mountinfo || true");
+            Assert.False(Directory.Exists(Path.Combine(hostTarget, "sub")), "the mount target was created on the host");
+            Assert.False(Directory.Exists(Path.Combine(hostTarget, "sub2")), "the mount target was created on the host");
+            // The targets were made inside the rootfs, where the links resolve when "/" is the rootfs.
+            Assert.True(Directory.Exists(Path.Combine(bundle.Rootfs, hostTarget.TrimStart('/'), "sub")));
+            Assert.DoesNotContain(hostTarget, File.ReadAllText("/proc/self/mountinfo"));
+        }
+        finally
+        {
+            Directory.Delete(hostTarget, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PreservedDescriptorsArePassedAndNothingElse()
+    {
+        using var bundle = new TestBundle("sh", "-c", "ls /proc/self/fd; cat <&3");
+        bundle.Write();
+        var id = bundle.NewId();
+        var data = Path.Combine(bundle.Directory, "fd3.txt");
+        File.WriteAllText(data, "through fd 3\n");
+        // A shell gives the runtime fd 3 open on the file; --preserve-fds 1 hands exactly it on.
+        var result = MoatCli.Exec("/bin/sh", ["-c", $"exec 3<'{data}'; exec '{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --preserve-fds 1 --bundle '{bundle.Directory}' {id}"]).Ok();
+        Assert.Equal("0\n1\n2\n3\n4\nthrough fd 3\n", result.Stdout);
+    }
+}

@@ -1,0 +1,147 @@
+using Moat.Tests.Integration.Infrastructure;
+
+namespace Moat.Tests.Integration;
+
+/// <summary>What a process inside the container can and cannot see, checked from inside.</summary>
+public sealed class IsolationTests
+{
+    [Fact]
+    public void ContainerIsPidOneAndSeesNoHostProcesses()
+    {
+        using var bundle = new TestBundle();
+        var output = bundle.Sh("echo $$; ls /proc | grep -c '^[0-9]'");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("1", lines[0]);
+        // sh, ls and grep at most: none of the host's processes.
+        Assert.InRange(int.Parse(lines[1]), 1, 4);
+    }
+
+    [Fact]
+    public void HostnameAndDomainnameComeFromTheConfig()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Hostname = "moat-box";
+        bundle.Spec.Domainname = "example.test";
+        Assert.Equal("moat-box\nexample.test\n", bundle.Sh("hostname; cat /proc/sys/kernel/domainname"));
+        Assert.NotEqual("moat-box", Environment.MachineName);
+    }
+
+    [Fact]
+    public void NetworkNamespaceHasOnlyLoopback()
+    {
+        using var bundle = new TestBundle();
+        var interfaces = bundle.Sh("ls /sys/class/net");
+        Assert.Equal("lo\n", interfaces);
+    }
+
+    [Fact]
+    public void EveryRequestedNamespaceDiffersFromTheHost()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Linux!.Namespaces!.Add(new Oci.LinuxNamespace { Type = "time" });
+        var inside = bundle.Sh("for n in pid net mnt ipc uts cgroup time; do readlink /proc/self/ns/$n; done")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var host = new[] { "pid", "net", "mnt", "ipc", "uts", "cgroup", "time" }
+            .Select(n => new FileInfo($"/proc/self/ns/{n}").LinkTarget!).ToArray();
+        Assert.Equal(7, inside.Length);
+        for (var i = 0; i < host.Length; i++)
+            Assert.NotEqual(host[i], inside[i]);
+    }
+
+    [Fact]
+    public void ProcessGetsTheConfiguredCapabilitiesAndNoNewPrivileges()
+    {
+        using var bundle = new TestBundle();
+        var status = bundle.Sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status");
+        // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29): what `moat spec` grants.
+        Assert.Contains("CapPrm:\t0000000020000420", status);
+        Assert.Contains("CapEff:\t0000000020000420", status);
+        Assert.Contains("CapBnd:\t0000000020000420", status);
+        Assert.Contains("CapInh:\t0000000000000000", status);
+        Assert.Contains("CapAmb:\t0000000000000000", status);
+        Assert.Contains("NoNewPrivs:\t1", status);
+    }
+
+    [Fact]
+    public void AmbientCapabilitiesSurviveExecForANonRootUser()
+    {
+        using var bundle = new TestBundle();
+        var caps = bundle.Spec.Process!.Capabilities!;
+        caps.Inheritable = ["CAP_NET_BIND_SERVICE"];
+        caps.Ambient = ["CAP_NET_BIND_SERVICE"];
+        bundle.Spec.Process.User = new Oci.User { Uid = 1000, Gid = 1000, AdditionalGids = [1001, 1002] };
+        var output = bundle.Sh("id; grep -E '^(CapEff|CapAmb)' /proc/self/status");
+        // The supplementary groups are exactly additionalGids, as with runc.
+        Assert.Contains("uid=1000 gid=1000 groups=1001,1002", Normalize(output));
+        Assert.Contains("CapAmb:\t0000000000000400", output);
+        Assert.Contains("CapEff:\t0000000000000400", output);
+    }
+
+    static string Normalize(string idOutput)
+    {
+        // busybox id prints names in parentheses when /etc/passwd knows them; keep the numbers only.
+        return System.Text.RegularExpressions.Regex.Replace(idOutput, @"\([^)]*\)", "");
+    }
+
+    [Fact]
+    public void UserUmaskAndWorkingDirectoryApply()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Process!.Cwd = "/work/dir";
+        bundle.Spec.Process.User.Umask = Convert.ToUInt32("027", 8);
+        bundle.Spec.Root!.Readonly = false;
+        Assert.Equal("/work/dir\n0027\n", bundle.Sh("pwd; umask"));
+    }
+
+    [Fact]
+    public void RlimitsAreApplied()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Process!.Rlimits = [new Oci.PosixRlimit { Type = "RLIMIT_NOFILE", Soft = 512, Hard = 768 }];
+        Assert.Equal("512\n768\n", bundle.Sh("ulimit -n; ulimit -Hn"));
+    }
+
+    [Fact]
+    public void OomScoreAdjAndNamespacedSysctlsApply()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Process!.OomScoreAdj = 123;
+        bundle.Spec.Linux!.Sysctl = new() { ["net.ipv4.ip_forward"] = "1", ["kernel.shmmax"] = "12345678" };
+        Assert.Equal("123\n1\n12345678\n", bundle.Sh("cat /proc/self/oom_score_adj /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax"));
+    }
+
+    [Fact]
+    public async Task ExitStatusIsTheContainers()
+    {
+        using var bundle = new TestBundle("sh", "-c", "exit 7");
+        Assert.Equal(7, bundle.Run().ExitCode);
+
+        // Killed by a signal: 128 + signal. (Pid 1 ignores signals sent from inside, so from outside.)
+        bundle.Args("sleep", "1000");
+        bundle.Write();
+        var id = bundle.NewId();
+        var run = Task.Run(() => MoatCli.Run("run", "--bundle", bundle.Directory, id));
+        Wait.Until(() => MoatCli.Run("state", id) is { ExitCode: 0 } s && s.Stdout.Contains("\"running\""), "the container to run");
+        MoatCli.Run("kill", id, "KILL").Ok();
+        Assert.Equal(128 + 9, (await run).ExitCode);
+    }
+
+    [Fact]
+    public void TimeNamespaceOffsetsShiftBoottime()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Linux!.Namespaces!.Add(new Oci.LinuxNamespace { Type = "time" });
+        bundle.Spec.Linux.TimeOffsets = new() { ["boottime"] = new Oci.LinuxTimeOffset { Secs = 10 * 86400 } };
+        var uptime = double.Parse(bundle.Sh("cut -d' ' -f1 /proc/uptime").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var hostUptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(uptime >= hostUptime + 10 * 86400 - 5, $"container uptime {uptime}, host {hostUptime}");
+    }
+
+    [Fact]
+    public void PersonalityLinux32ChangesTheReportedMachine()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Linux!.Personality = new Oci.LinuxPersonality { Domain = "LINUX32" };
+        Assert.Equal("i686\n", bundle.Sh("uname -m"));
+    }
+}

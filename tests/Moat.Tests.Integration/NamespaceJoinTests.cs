@@ -1,0 +1,48 @@
+using Moat.Oci;
+using Moat.Tests.Integration.Infrastructure;
+
+namespace Moat.Tests.Integration;
+
+/// <summary>User namespaces with id mappings, and namespaces joined by path.</summary>
+public sealed class NamespaceJoinTests
+{
+    [Fact]
+    public void UserNamespaceMapsRootToAnUnprivilegedHostId()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        bundle.Spec.Linux!.Namespaces!.Add(new LinuxNamespace { Type = "user" });
+        bundle.Spec.Linux.UidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = 200000, Size = 65536 }];
+        bundle.Spec.Linux.GidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = 200000, Size = 65536 }];
+        var id = bundle.NewId();
+        bundle.Create(id).Ok();
+        var pid = TestBundle.State(id).GetProperty("pid").GetInt32();
+        MoatCli.Run("start", id).Ok();
+        Assert.Equal("0 200000 65536", string.Join(' ', File.ReadAllText($"/proc/{pid}/uid_map").Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        var status = File.ReadAllLines($"/proc/{pid}/status");
+        Assert.Contains(status, l => l.StartsWith("Uid:") && l.Contains("200000"));
+
+        bundle.Args("sh", "-c", "id -u; cat /proc/self/uid_map | tr -s ' '; grep CapEff /proc/self/status");
+        var inside = bundle.Run().Ok().Stdout;
+        Assert.StartsWith("0\n 0 200000 65536\n", inside);
+        Assert.Contains("CapEff:\t0000000020000420", inside);
+    }
+
+    [Fact]
+    public void JoiningNetworkAndPidNamespacesByPathSharesThem()
+    {
+        using var first = new TestBundle("sleep", "1000");
+        var firstId = first.NewId();
+        first.Create(firstId).Ok();
+        MoatCli.Run("start", firstId).Ok();
+        var firstPid = TestBundle.State(firstId).GetProperty("pid").GetInt32();
+
+        using var second = new TestBundle("sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/pid; ps -o pid,comm | grep -c sleep");
+        foreach (var ns in second.Spec.Linux!.Namespaces!)
+            if (ns.Type is "network" or "pid")
+                ns.Path = $"/proc/{firstPid}/ns/{(ns.Type == "network" ? "net" : "pid")}";
+        var output = second.Run().Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(new FileInfo($"/proc/{firstPid}/ns/net").LinkTarget, output[0]);
+        Assert.Equal(new FileInfo($"/proc/{firstPid}/ns/pid").LinkTarget, output[1]);
+        Assert.Equal("1", output[2]); // the first container's sleep is visible
+    }
+}
