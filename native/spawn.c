@@ -221,3 +221,25 @@ int moat_spawn(const struct moat_spawn_request *req, int *pidfd_out)
     *pidfd_out = pidfd;
     return (int)pid;
 }
+
+int moat_spawn_userns_holder(int *pidfd_out)
+{
+    // A process that only holds a new user namespace, so that the runtime can write the id
+    // maps of an idmapped mount into it and open /proc/PID/ns/user. It sleeps until killed.
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    int pidfd = -1;
+    args.flags = CLONE_NEWUSER | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        for (;;)
+            syscall(SYS_pause);
+    }
+    *pidfd_out = pidfd;
+    return (int)pid;
+}

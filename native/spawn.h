@@ -38,4 +38,8 @@ struct moat_spawn_request {
 // Returns the child's pid (and its pidfd in *pidfd_out), or -errno.
 int moat_spawn(const struct moat_spawn_request *req, int *pidfd_out);
 
+// Starts a process in a new user namespace that does nothing until killed; returns its pid
+// (and pidfd), or -errno. The runtime writes its id maps to make an idmapped mount's namespace.
+int moat_spawn_userns_holder(int *pidfd_out);
+
 #endif

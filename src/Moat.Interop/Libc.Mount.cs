@@ -57,7 +57,7 @@ public static unsafe partial class Libc
     }
 
     public const uint OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0x80000, AT_RECURSIVE = 0x8000;
-    public const uint MOVE_MOUNT_F_EMPTY_PATH = 4;
+    public const uint MOVE_MOUNT_F_EMPTY_PATH = 4, MOVE_MOUNT_T_EMPTY_PATH = 0x40;
     public const ulong MOUNT_ATTR_RDONLY = 1, MOUNT_ATTR_NOSUID = 2, MOUNT_ATTR_NODEV = 4, MOUNT_ATTR_NOEXEC = 8,
         MOUNT_ATTR_IDMAP = 0x00100000;
 
@@ -88,14 +88,12 @@ public static unsafe partial class Libc
         Errors.Check(syscall(SYS_mount_setattr, mountFd.Fd, (long)empty, flags, (long)&attr, sizeof(MountAttr)), "mount_setattr idmap", what);
     }
 
-    /// <summary>move_mount(2): attaches a detached mount at the target (given as a path, often /proc/self/fd/N).</summary>
-    public static void MoveMount(FileDescriptor mountFd, string target)
+    /// <summary>move_mount(2): attaches a detached mount onto the file or directory an (O_PATH) descriptor names.</summary>
+    public static void MoveMount(FileDescriptor mountFd, FileDescriptor target, string what)
     {
         var empty = stackalloc byte[1];
         empty[0] = 0;
-        var t = System.Text.Encoding.UTF8.GetBytes(target + "\0");
-        fixed (byte* pt = t)
-            Errors.Check(syscall(SYS_move_mount, mountFd.Fd, (long)empty, AT_FDCWD, (long)pt, MOVE_MOUNT_F_EMPTY_PATH), "move_mount", target);
+        Errors.Check(syscall(SYS_move_mount, mountFd.Fd, (long)empty, target.Fd, (long)empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), "move_mount", what);
     }
 }
 

@@ -33,4 +33,7 @@ public static unsafe partial class NativeSpawn
 
     [LibraryImport("moatspawn", EntryPoint = "moat_spawn")]
     public static partial int Spawn(SpawnRequest* request, int* pidfd);
+
+    [LibraryImport("moatspawn", EntryPoint = "moat_spawn_userns_holder")]
+    public static partial int SpawnUsernsHolder(int* pidfd);
 }

@@ -39,9 +39,6 @@ public static class HostSupport
             throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
         if (spec.Linux?.NetDevices is { Count: > 0 })
             throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
-        foreach (var (mount, i) in (spec.Mounts ?? []).Select((m, i) => (m, i)))
-            if ((mount.UidMappings?.Count ?? 0) > 0 || (mount.GidMappings?.Count ?? 0) > 0)
-                throw new RuntimeException($"mounts[{i}]: uidMappings/gidMappings (idmapped mounts) are not supported by this version of moat yet");
     }
 
     static bool HasAny(Hooks hooks) =>

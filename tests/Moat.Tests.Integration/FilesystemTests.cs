@@ -90,6 +90,39 @@ public sealed class FilesystemTests
         }
     }
 
+    /// <summary>
+    /// An idmapped bind mount: the mappings are written to the mount's user namespace as given (as
+    /// runc does), so a file that is uid/gid 1000 on disk shows as 0 through {containerID 1000, hostID 0},
+    /// and a file root creates through the mount lands on disk as 1000.
+    /// </summary>
+    [Fact]
+    public void IdmappedBindMountTranslatesOwnership()
+    {
+        using var bundle = new TestBundle();
+        var shared = Directory.CreateTempSubdirectory("moat-it-idmap-").FullName;
+        try
+        {
+            var file = Path.Combine(shared, "owned-by-1000");
+            File.WriteAllText(file, "x");
+            File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("777", 8));
+            Assert.Equal(0, MoatCli.Exec("/bin/chown", ["1000:1000", file, shared]).ExitCode);
+            var mapping = new List<LinuxIdMapping> { new() { ContainerId = 1000, HostId = 0, Size = 1 } };
+            bundle.Spec.Mounts!.Add(new Mount { Destination = "/idmapped", Type = "bind", Source = shared, Options = ["bind"], UidMappings = mapping, GidMappings = mapping });
+            bundle.Spec.Mounts.Add(new Mount { Destination = "/plain", Type = "bind", Source = shared, Options = ["bind", "ro"] });
+            var output = bundle.Sh("stat -c '%u:%g' /idmapped/owned-by-1000 /plain/owned-by-1000; touch /idmapped/made-by-root; grep -c idmapped /proc/self/mountinfo");
+            // The kernel marks the mount "idmapped" in mountinfo: exactly one such mount.
+            Assert.Equal("0:0\n1000:1000\n1\n", output);
+            Assert.Equal(1000u, StatUid(Path.Combine(shared, "made-by-root")));
+        }
+        finally
+        {
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    static uint StatUid(string path) =>
+        uint.Parse(MoatCli.Exec("/usr/bin/stat", ["-c", "%u", path]).Ok().Stdout.Trim());
+
     [Fact]
     public void TmpfsOptionsReachTheKernel()
     {

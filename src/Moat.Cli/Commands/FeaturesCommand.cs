@@ -23,7 +23,7 @@ public static class FeaturesCommand
                 Seccomp = false,
                 AppArmor = HostSupport.AppArmorEnabled,
                 SELinux = HostSupport.SelinuxEnabled,
-                IdmapMounts = false,
+                IdmapMounts = true,
             });
             // Hooks are not run by this version: promise none.
             features.Hooks = [];

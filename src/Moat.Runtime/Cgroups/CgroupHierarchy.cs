@@ -64,9 +64,13 @@ public sealed class CgroupHost(IReadOnlyList<CgroupHierarchy> hierarchies)
             return "/moat/" + containerId;
         if (cgroupsPath.Contains(':'))
             throw new RuntimeException($"linux.cgroupsPath \"{cgroupsPath}\" has the systemd form slice:prefix:name, but the systemd cgroup driver is not available (use a path)");
-        var normalized = "/" + string.Join('/', cgroupsPath.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        if (normalized.Split('/').Contains(".."))
-            throw new RuntimeException($"linux.cgroupsPath \"{cgroupsPath}\" may not contain \"..\"");
+        var parts = cgroupsPath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Any(p => p is ".." or "."))
+            throw new RuntimeException($"linux.cgroupsPath \"{cgroupsPath}\" may not contain \".\" or \"..\"");
+        // The root of a hierarchy (or the /moat parent) is shared by everything: delete would empty it.
+        if (parts.Length == 0)
+            throw new RuntimeException($"linux.cgroupsPath \"{cgroupsPath}\" names the root of the hierarchy; give the container a cgroup of its own");
+        var normalized = "/" + string.Join('/', parts);
         return cgroupsPath.StartsWith('/') ? normalized : "/moat" + normalized;
     }
 }

@@ -60,6 +60,7 @@ public sealed class ContainerCreator(StateStore store)
 
             // The init gets a descriptor of its own: the locked one would keep the container locked while it waits for start.
             using var stateDirForInit = Libc.Open(directory.Path, Libc.O_PATH | Libc.O_DIRECTORY);
+            using var idmaps = IdmapNamespaces.For(spec.Mounts ?? []);
             var message = new InitMessage
             {
                 Id = options.Id,
@@ -72,6 +73,7 @@ public sealed class ContainerCreator(StateStore store)
                 StateDirFd = stateDirForInit.Fd,
                 StartImmediately = options.StartImmediately,
                 CgroupPath = cgroup.Path,
+                IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
                 {
                     Name = d.Hierarchy.IsV2 ? (cgroupHost.IsPureV2 ? "" : "unified") : Path.GetFileName(d.Hierarchy.MountPoint),
@@ -80,7 +82,7 @@ public sealed class ContainerCreator(StateStore store)
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel) = SpawnInit(spec, plan, cgroup, stateDirForInit, message, options.PreserveFds);
+            var (pid, fd, channel) = SpawnInit(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds);
             pidfd = fd;
             using (channel)
             {
@@ -104,7 +106,7 @@ public sealed class ContainerCreator(StateStore store)
     }
 
     unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel) SpawnInit(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
-        FileDescriptor stateDirForInit, InitMessage message, int preserveFds)
+        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
@@ -132,11 +134,13 @@ public sealed class ContainerCreator(StateStore store)
                 return p;
             }
 
-            var keep = stackalloc int[2 + preserveFds];
+            var keepCount = 1 + descriptorsForInit.Count + preserveFds;
+            var keep = stackalloc int[keepCount];
             keep[0] = childEnd.Fd;
-            keep[1] = stateDirForInit.Fd;
+            for (var i = 0; i < descriptorsForInit.Count; i++)
+                keep[1 + i] = descriptorsForInit[i];
             for (var i = 0; i < preserveFds; i++)
-                keep[2 + i] = 3 + i;
+                keep[1 + descriptorsForInit.Count + i] = 3 + i;
 
             var request = new SpawnRequest
             {
@@ -149,7 +153,7 @@ public sealed class ContainerCreator(StateStore store)
                 BecomeRoot = plan.BecomeRoot ? 1 : 0,
                 NewTime = plan.NewTime ? 1 : 0,
                 ForkAfter = plan.ForkAfter ? 1 : 0,
-                KeepCount = 2 + preserveFds,
+                KeepCount = keepCount,
                 KeepFds = keep,
                 TimensOffsets = NamespacePlan.FormatTimeOffsets(spec.Linux?.TimeOffsets) is { } t ? (byte*)Utf8(t) : null,
                 Argv = Array("moat", "init"),

@@ -19,6 +19,8 @@ public sealed class InitMessage
     [JsonPropertyName("startImmediately")] public bool StartImmediately { get; set; }
     /// <summary>The container's cgroup directories, bind-mounted for a cgroup mount on a v1 host.</summary>
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
+    /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>
+    [JsonPropertyName("idmapFds")] public Dictionary<int, int>? IdmapFds { get; set; }
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
 }
 

@@ -116,6 +116,7 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
         if (!actual.StartsWith('/'))
             throw new RuntimeException($"process.cwd {cwd} resolves outside the container's root");
 
+        ApplyExecLabels();
         CloseRangeOnExec((uint)(3 + init.PreserveFds));
         if (process.NoNewPrivileges)
             Prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs");
@@ -125,6 +126,37 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
         execve(executable, argv, envp);
         var errno = Errors.LastErrno;
         throw new RuntimeException($"exec {executable}: {Errors.Describe(errno)}");
+    }
+
+    /// <summary>
+    /// The AppArmor profile and SELinux label take effect at the execve: both LSMs read an "exec"
+    /// attribute of the calling thread. (Create refused them already where the host lacks the LSM.)
+    /// </summary>
+    void ApplyExecLabels()
+    {
+        if (process.ApparmorProfile is { Length: > 0 } profile)
+        {
+            var attr = File.Exists("/proc/thread-self/attr/apparmor/exec") ? "/proc/thread-self/attr/apparmor/exec" : "/proc/thread-self/attr/exec";
+            try
+            {
+                WriteFile(attr, "exec " + profile);
+            }
+            catch (SyscallException e)
+            {
+                throw new RuntimeException($"process.apparmorProfile \"{profile}\": cannot apply it ({e.Message}); is the profile loaded?", e);
+            }
+        }
+        if (process.SelinuxLabel is { Length: > 0 } label)
+        {
+            try
+            {
+                WriteFile("/proc/thread-self/attr/exec", label);
+            }
+            catch (SyscallException e)
+            {
+                throw new RuntimeException($"process.selinuxLabel \"{label}\": cannot apply it ({e.Message})", e);
+            }
+        }
     }
 
     static void SetGroups(List<uint>? gids)

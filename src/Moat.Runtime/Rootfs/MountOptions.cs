@@ -59,13 +59,15 @@ public sealed record MountOptions(
         ["rnoexec"] = (false, AttrNoexec), ["rexec"] = (true, AttrNoexec),
         ["rnodiratime"] = (false, AttrNodiratime), ["rdiratime"] = (true, AttrNodiratime),
         ["rnoatime"] = (false, AttrNoatime), ["ratime"] = (true, AttrNoatime),
+        // relatime is the value 0 of the access-time field: clear the whole field, set nothing.
+        ["rrelatime"] = (true, AttrAtimeMask),
         ["rstrictatime"] = (false, AttrStrictatime), ["rnostrictatime"] = (true, AttrStrictatime),
         ["rnosymfollow"] = (false, AttrNosymfollow), ["rsymfollow"] = (true, AttrNosymfollow),
     };
 
     /// <summary>Every option name Parse understands (for the features document).</summary>
     public static IReadOnlyList<string> KnownOptions { get; } =
-        [.. FlagOptions.Keys, .. PropagationOptions.Keys, .. RecursiveOptions.Keys, "bind", "rbind", "defaults"];
+        [.. FlagOptions.Keys, .. PropagationOptions.Keys, .. RecursiveOptions.Keys, "bind", "rbind", "defaults", "idmap", "ridmap"];
 
     public static MountOptions Parse(string type, IEnumerable<string>? options)
     {

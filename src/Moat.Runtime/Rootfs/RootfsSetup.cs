@@ -30,7 +30,7 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
         {
             try
             {
-                MountOne(root, mounts[i]);
+                MountOne(root, mounts[i], i);
             }
             catch (Exception e) when (e is SyscallException or IOException)
             {
@@ -105,15 +105,15 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
         Mount(null, best, null, MS_PRIVATE, null);
     }
 
-    void MountOne(RootPath root, Oci.Mount mount)
+    void MountOne(RootPath root, Oci.Mount mount, int index)
     {
         var destination = Normalize(mount.Destination);
         var type = mount.Type ?? "";
         var options = MountOptions.Parse(type, mount.Options);
-        if (options.Idmap)
-            throw new RuntimeException("idmapped mounts are not supported by this version of moat");
 
-        if (options.Bind)
+        if (init.IdmapFds?.TryGetValue(index, out var usernsFd) == true)
+            MountIdmapped(root, mount, destination, options, usernsFd);
+        else if (options.Bind)
         {
             var source = Path.GetFullPath(mount.Source ?? throw new RuntimeException("a bind mount needs a source"), init.Bundle);
             if (!Path.Exists(source))
@@ -148,10 +148,37 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
         }
     }
 
+    /// <summary>
+    /// A bind mount whose ids are mapped through a user namespace: a detached copy of the source
+    /// (open_tree), the idmap set on it (mount_setattr), attached at the target (move_mount).
+    /// </summary>
+    void MountIdmapped(RootPath root, Oci.Mount mount, string destination, MountOptions options, int usernsFd)
+    {
+        if (!options.Bind)
+            throw new RuntimeException("idmapped mounts (uidMappings/gidMappings) are supported for bind mounts only");
+        var source = Path.GetFullPath(mount.Source ?? throw new RuntimeException("a bind mount needs a source"), init.Bundle);
+        if (!Path.Exists(source))
+            throw new RuntimeException($"bind source {source} does not exist");
+        var recursive = options.RecursiveBind || (mount.Options ?? []).Contains("ridmap");
+        using var tree = OpenTreeClone(source, options.RecursiveBind);
+        using var userns = new FileDescriptor(usernsFd, ownsHandle: false);
+        SetIdmap(tree, userns, recursive, source);
+        using (var target = root.OpenOrCreate(destination, lastIsFile: !Directory.Exists(source)))
+            MoveMount(tree, target, destination);
+        if (options.RemountFlags != 0)
+        {
+            using var mounted = root.TryOpen(destination)!;
+            Remount(RootPath.ProcPath(mounted), MS_BIND | MS_REMOUNT | options.RemountFlags);
+        }
+    }
+
     void MountFilesystem(string? source, string target, string type, MountOptions options, string destination)
     {
         var flags = options.Flags & ~MS_REMOUNT;
         var data = options.Data.Length > 0 ? options.Data : null;
+        // An SELinux mount label reaches the filesystem as its context= option (as runc formats it).
+        if (spec.Linux?.MountLabel is { Length: > 0 } label && type is not ("proc" or "sysfs" or "cgroup" or "cgroup2" or "mqueue"))
+            data = data is null ? $"context=\"{label}\"" : $"{data},context=\"{label}\"";
         if (mount(source ?? type, target, type, flags, data) == 0)
             return;
         var errno = Errors.LastErrno;

@@ -169,6 +169,14 @@ public class CgroupHierarchyTests
     }
 
     [Fact]
+    public void ResolvePathRejectsDotAndTheHierarchyRoot()
+    {
+        Assert.Contains("\".\"", Assert.Throws<RuntimeException>(() => CgroupHost.ResolvePath(".", "abc")).Message);
+        Assert.Contains("root of the hierarchy", Assert.Throws<RuntimeException>(() => CgroupHost.ResolvePath("/", "abc")).Message);
+        Assert.Contains("root of the hierarchy", Assert.Throws<RuntimeException>(() => CgroupHost.ResolvePath("//", "abc")).Message);
+    }
+
+    [Fact]
     public void ResolvePathRejectsTheSystemdForm()
     {
         var e = Assert.Throws<RuntimeException>(() => CgroupHost.ResolvePath("a.slice:b:c", "abc"));
