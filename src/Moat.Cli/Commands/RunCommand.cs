@@ -21,12 +21,12 @@ public static class RunCommand
             var options = CreateCommand.Options(parse, startImmediately: true);
             if (parse.GetValue(detach))
             {
-                new ContainerCreator(context.Store).Create(options).Pidfd.Dispose();
+                new ContainerCreator(context.Store, context.Debug).Create(options).Pidfd.Dispose();
                 return 0;
             }
             // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
             Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
-            var created = new ContainerCreator(context.Store).Create(options);
+            var created = new ContainerCreator(context.Store, context.Debug).Create(options);
             using var pidfd = created.Pidfd;
             var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
                 .Select(signal => PosixSignalRegistration.Create(signal, ctx =>

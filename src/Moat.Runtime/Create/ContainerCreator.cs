@@ -9,7 +9,7 @@ using Moat.Runtime.State;
 namespace Moat.Runtime.Create;
 
 /// <summary>The runtime's side of create: from a bundle to an init process waiting for start.</summary>
-public sealed class ContainerCreator(StateStore store)
+public sealed class ContainerCreator(StateStore store, Action<string>? debug = null)
 {
     /// <summary>The created container's init: its pid and a pidfd (the caller of run waits on it).</summary>
     public sealed record Created(RuntimeState State, FileDescriptor Pidfd);
@@ -30,6 +30,9 @@ public sealed class ContainerCreator(StateStore store)
         var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
         var resources = new ResourceWriter(cgroup);
         resources.Validate(spec.Linux?.Resources);
+        debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, " +
+                      $"joins [{string.Join(", ", plan.Joins.Select(j => $"{j.Type}={j.Path}"))}], cgroup {cgroup.Path} " +
+                      $"({(cgroupHost.IsPureV2 ? "v2" : "v1" + (cgroupHost.Unified is null ? "" : " + unified"))})");
 
         using var directory = store.Create(options.Id);
         var state = new RuntimeState
@@ -88,6 +91,7 @@ public sealed class ContainerCreator(StateStore store)
             {
                 state.Pid = pid;
                 state.PidStartTime = ProcessInfo.Read(pid)?.StartTime ?? throw new RuntimeException("container init exited during create");
+                debug?.Invoke($"create {options.Id}: init pid {pid} ready");
                 state.Phase = RuntimeState.Phases.Created;
                 directory.WriteState(state);
                 if (options.PidFile is { } pidFile)
