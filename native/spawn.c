@@ -174,6 +174,11 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
             fail(sync_fd, "setresuid(0) in user namespace");
     }
 
+    // Now that we are placed in our cgroups and are root of our user namespace: a cgroup namespace
+    // rooted at our own cgroup, and namespaces owned by the mapped root.
+    if (req->late_unshare_flags && unshare((int)req->late_unshare_flags) < 0)
+        fail(sync_fd, "unshare namespaces after setup");
+
     if (req->new_time) {
         // Offsets can be written only before any process lives in the namespace; execve moves us in.
         if (unshare(CLONE_NEWTIME) < 0)

@@ -18,6 +18,7 @@
 struct moat_spawn_request {
     uint64_t clone_flags;   // namespaces created by clone3 itself (no namespace is joined)
     uint64_t unshare_flags; // namespaces created after the joins (some namespace is joined)
+    uint64_t late_unshare_flags; // namespaces created after the id maps and cgroup placement
     int32_t join_fds[MOAT_MAX_JOINS];
     int32_t join_types[MOAT_MAX_JOINS];
     const char *join_names[MOAT_MAX_JOINS]; // "setns /path": the step named in an error

@@ -9,6 +9,7 @@ public unsafe struct SpawnRequest
     public const int MaxJoins = 8;
     public ulong CloneFlags;
     public ulong UnshareFlags;
+    public ulong LateUnshareFlags;
     public fixed int JoinFds[MaxJoins];
     public fixed int JoinTypes[MaxJoins];
     public fixed long JoinNames[MaxJoins];

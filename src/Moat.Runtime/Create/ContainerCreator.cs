@@ -30,7 +30,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
         var resources = new ResourceWriter(cgroup);
         resources.Validate(spec.Linux?.Resources);
-        debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, " +
+        debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, late 0x{plan.LateUnshareFlags:x}, " +
                       $"joins [{string.Join(", ", plan.Joins.Select(j => $"{j.Type}={j.Path}"))}], cgroup {cgroup.Path} " +
                       $"({(cgroupHost.IsPureV2 ? "v2" : "v1" + (cgroupHost.Unified is null ? "" : " + unified"))})");
 
@@ -150,6 +150,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             {
                 CloneFlags = plan.CloneFlags,
                 UnshareFlags = plan.UnshareFlags,
+                LateUnshareFlags = plan.LateUnshareFlags,
                 JoinCount = joinFds.Count,
                 SyncFd = childEnd.Fd,
                 ExecFd = binary.Fd,

@@ -5,10 +5,16 @@ namespace Moat.Runtime.Create;
 /// <summary>
 /// How the spawn helper must make the container's namespaces: which are new, which are joined (and
 /// in what order), whether clone3 alone can do it, and whether a second fork is needed.
+/// Namespaces come in two steps. Early (clone3, or unshare after the joins): the user namespace
+/// and the pid namespace, or without a user namespace everything but cgroup and time. Late (after
+/// the runtime wrote the id maps and placed the child in its cgroups, and it became root of its
+/// user namespace): the rest. So a new cgroup namespace is rooted at the container's own cgroup
+/// in every hierarchy, and ipc/mqueue, net and mount namespaces belong to the mapped root.
 /// </summary>
 public sealed record NamespacePlan(
     ulong CloneFlags,
     ulong UnshareFlags,
+    ulong LateUnshareFlags,
     IReadOnlyList<(string Type, string Path)> Joins,
     bool NewUser,
     bool JoinsUser,
@@ -46,10 +52,16 @@ public sealed record NamespacePlan(
 
         var newTime = Is(NamespaceType.Time);
         var created = newFlags & ~CLONE_NEWTIME;
+        var userFlag = (ulong)(uint)NamespaceType.GetCloneFlag(NamespaceType.User);
+        var pidFlag = (ulong)(uint)NamespaceType.GetCloneFlag(NamespaceType.Pid);
+        var cgroupFlag = (ulong)(uint)NamespaceType.GetCloneFlag(NamespaceType.Cgroup);
+        var early = (created & userFlag) != 0 ? created & (userFlag | pidFlag) : created & ~cgroupFlag;
+        var late = created & ~early;
         var anyJoin = joins.Count > 0;
         return new NamespacePlan(
-            CloneFlags: anyJoin ? 0 : created,
-            UnshareFlags: anyJoin ? created : 0,
+            CloneFlags: anyJoin ? 0 : early,
+            UnshareFlags: anyJoin ? early : 0,
+            LateUnshareFlags: late,
             Joins: joins,
             NewUser: Is(NamespaceType.User),
             JoinsUser: Joined(NamespaceType.User),

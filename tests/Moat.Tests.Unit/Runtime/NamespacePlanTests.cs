@@ -21,8 +21,11 @@ public class NamespacePlanTests
             ("pid", null), ("network", null), ("mount", null), ("ipc", null),
             ("uts", null), ("user", null), ("cgroup", null), ("time", null)));
 
-        Assert.Equal(NewPid | NewNet | NewNs | NewIpc | NewUts | NewUser | NewCgroup, plan.CloneFlags);
+        // With a user namespace, clone3 makes it and the pid namespace; the rest follow once the
+        // child is mapped root, so they belong to that root.
+        Assert.Equal(NewPid | NewUser, plan.CloneFlags);
         Assert.Equal(0UL, plan.UnshareFlags);
+        Assert.Equal(NewNet | NewNs | NewIpc | NewUts | NewCgroup, plan.LateUnshareFlags);
         Assert.Empty(plan.Joins);
         Assert.False(plan.ForkAfter);
         Assert.True(plan.NewTime);
@@ -35,6 +38,16 @@ public class NamespacePlanTests
         Assert.True(plan.NewUts);
         Assert.True(plan.NewNetwork);
         Assert.True(plan.NewCgroup);
+    }
+
+    [Fact]
+    public void WithoutAUserNamespaceOnlyTheCgroupNamespaceWaitsForTheCgroupPlacement()
+    {
+        var plan = NamespacePlan.From(With(("pid", null), ("network", null), ("mount", null), ("cgroup", null), ("ipc", null)));
+
+        Assert.Equal(NewPid | NewNet | NewNs | NewIpc, plan.CloneFlags);
+        Assert.Equal(NewCgroup, plan.LateUnshareFlags);
+        Assert.Equal(0UL, plan.UnshareFlags);
     }
 
     [Fact]
