@@ -198,7 +198,8 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
             send_frame(sync_fd, MOAT_FRAME_PID, &p, sizeof p);
             _exit(0);
         }
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        // No parent-death signal here: our parent exits at once. If the runtime dies, the init
+        // sees end-of-file on the sync socket and exits.
     }
 
     syscall(SYS_execveat, req->exec_fd, "", req->argv, req->envp, AT_EMPTY_PATH);

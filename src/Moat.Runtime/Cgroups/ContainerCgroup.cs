@@ -27,21 +27,20 @@ public sealed class ContainerCgroup
     /// <summary>Directory of the unified (v2) hierarchy, if the host has one.</summary>
     public string? UnifiedDirectory => Directories.FirstOrDefault(d => d.Hierarchy.IsV2).Directory;
 
-    /// <summary>Creates the directories; returns false when they all existed already (a joined cgroup).</summary>
-    public bool Create()
+    /// <summary>True when every directory exists already: the container joins a cgroup someone else made.</summary>
+    public bool IsExisting => Directories.All(d => Directory.Exists(d.Directory));
+
+    /// <summary>Creates the directories that do not exist yet.</summary>
+    public void Create()
     {
-        var createdAny = false;
         foreach (var (hierarchy, directory) in Directories)
-        {
-            createdAny |= MakeDirectories(hierarchy, directory);
-        }
-        return createdAny;
+            MakeDirectories(hierarchy, directory);
     }
 
-    static bool MakeDirectories(CgroupHierarchy hierarchy, string directory)
+    static void MakeDirectories(CgroupHierarchy hierarchy, string directory)
     {
         if (Directory.Exists(directory))
-            return false;
+            return;
         // Walk down from the hierarchy's mount point so that each new cpuset level gets cpus and mems
         // (a v1 cpuset cgroup with empty ones refuses every process).
         var current = hierarchy.MountPoint.TrimEnd('/');
@@ -65,7 +64,6 @@ public sealed class ContainerCgroup
                 CopyIfEmpty(parent, current, "cpuset.mems");
             }
         }
-        return true;
     }
 
     static void CopyIfEmpty(string parent, string child, string file)

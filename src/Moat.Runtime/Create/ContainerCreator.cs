@@ -45,7 +45,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             Annotations = spec.Annotations,
             Hooks = spec.Hooks,
             CgroupDirectories = cgroup.Directories.Select(d => d.Directory).ToList(),
-            CgroupCreated = cgroup.Directories.Any(d => !Directory.Exists(d.Directory)),
+            CgroupCreated = !cgroup.IsExisting,
         };
         FileDescriptor? pidfd = null;
         try
@@ -175,6 +175,11 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             if (childPid < 0)
                 throw new SyscallException("clone3", -childPid, "container init");
             pidfd = new FileDescriptor(rawPidfd);
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
         }
         finally
         {

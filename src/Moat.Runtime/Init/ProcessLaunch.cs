@@ -91,8 +91,8 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
         if (!init.NoNewKeyring)
             JoinSessionKeyring(init.Id);
 
-        var caps = CapabilitySets.From(process.Capabilities, LastCapability(), warn);
         var last = LastCapability();
+        var caps = CapabilitySets.From(process.Capabilities, last, warn);
         for (var cap = 0; cap <= last; cap++)
             if ((caps.Bounding & (1UL << cap)) == 0)
                 Prctl(PR_CAPBSET_DROP, (ulong)cap, "drop capability from bounding set");

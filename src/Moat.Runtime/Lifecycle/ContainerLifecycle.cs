@@ -77,20 +77,16 @@ public sealed class ContainerLifecycle(StateStore store)
         using var dir = Store.Open(id);
         var view = ContainerView.Load(id, dir.Path);
         var state = view.State;
-        if (state is null || view.Status is ContainerStatus.Stopped or ContainerStatus.Creating)
+        if (all)
         {
-            if (!all)
-                throw new RuntimeException("container not running");
-        }
-        if (all && state is not null)
-        {
-            foreach (var pid in ContainerCgroup.Pids(state.CgroupDirectories))
+            // Every process of the cgroup, the init among them, gets the signal once (also those a
+            // stopped init left behind, as runc does).
+            foreach (var pid in ContainerCgroup.Pids(state?.CgroupDirectories ?? []))
                 Libc.kill(pid, signal);
-            if (signal == Libc.SIGKILL)
-                return;
+            return;
         }
         if (state is null || view.Status is ContainerStatus.Stopped or ContainerStatus.Creating)
-            return;
+            throw new RuntimeException("container not running");
         using var pidfd = Libc.TryPidfdOpen(state.Pid);
         // Check after opening: the pidfd pins the process, so the start time cannot change under us.
         if (pidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))

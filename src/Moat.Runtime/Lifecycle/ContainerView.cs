@@ -9,31 +9,8 @@ public sealed record ContainerView(string Id, RuntimeState? State, ContainerStat
 
     public static ContainerView Load(string id, string directory)
     {
-        RuntimeState? state;
-        try
-        {
-            state = ReadStateFile(directory);
-        }
-        catch (FileNotFoundException)
-        {
-            state = null;
-        }
+        var state = ContainerDirectory.ReadState(directory);
         return new ContainerView(id, state, StatusOf(state, directory));
-    }
-
-    static RuntimeState? ReadStateFile(string directory)
-    {
-        var file = Path.Combine(directory, ContainerDirectory.StateFile);
-        if (!File.Exists(file))
-            return null;
-        try
-        {
-            return System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), RuntimeJsonContext.Default.RuntimeState);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new RuntimeException($"{file} is corrupt: {e.Message}");
-        }
     }
 
     public static ContainerStatus StatusOf(RuntimeState? state, string directory)

@@ -76,9 +76,12 @@ public sealed class ContainerDirectory : IDisposable
         return new ContainerDirectory(id, path, fd);
     }
 
-    public RuntimeState? ReadState()
+    public RuntimeState? ReadState() => ReadState(Path);
+
+    /// <summary>Reads a container directory's state.json without taking its lock (state and list only read).</summary>
+    public static RuntimeState? ReadState(string directory)
     {
-        var file = System.IO.Path.Combine(Path, StateFile);
+        var file = System.IO.Path.Combine(directory, StateFile);
         byte[] bytes;
         try
         {
