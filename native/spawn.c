@@ -10,6 +10,7 @@
 // after the clone: only raw system calls, so it is safe in the child of a multi-threaded parent.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -248,4 +249,33 @@ int moat_spawn_userns_holder(int *pidfd_out)
     }
     *pidfd_out = pidfd;
     return (int)pid;
+}
+
+// Joining a container's mount namespace must wait until the moat binary is loaded: the binary is
+// dynamically linked, and the container's root has no dynamic loader for it. So the spawn helper
+// passes the namespace descriptor through the environment and this constructor, which runs in the
+// re-executed binary before the .NET runtime starts its threads, joins it (setns into a mount
+// namespace needs a single-threaded caller). setns also moves root and cwd to the namespace's root.
+__attribute__((constructor)) static void moat_join_mount_namespace(void)
+{
+    const char *fd_text = getenv(MOAT_MNTNS_FD_VARIABLE);
+    if (!fd_text)
+        return;
+    int fd = 0;
+    for (const char *p = fd_text; *p >= '0' && *p <= '9'; p++)
+        fd = fd * 10 + (*p - '0');
+    const char *sync_text = getenv("_MOAT_SYNC_FD");
+    int sync_fd = -1;
+    if (sync_text) {
+        sync_fd = 0;
+        for (const char *p = sync_text; *p >= '0' && *p <= '9'; p++)
+            sync_fd = sync_fd * 10 + (*p - '0');
+    }
+    if (setns(fd, CLONE_NEWNS) < 0) {
+        if (sync_fd >= 0)
+            fail(sync_fd, "setns mount namespace");
+        _exit(MOAT_SPAWN_EXIT_FAILED);
+    }
+    close(fd);
+    unsetenv(MOAT_MNTNS_FD_VARIABLE);
 }

@@ -15,6 +15,10 @@
 
 #define MOAT_SPAWN_EXIT_FAILED 121
 
+// Environment variable naming a mount namespace descriptor that the re-executed binary joins in a
+// constructor, before the .NET runtime starts (see moat_join_mount_namespace in spawn.c).
+#define MOAT_MNTNS_FD_VARIABLE "_MOAT_MNTNS_FD"
+
 struct moat_spawn_request {
     uint64_t clone_flags;   // namespaces created by clone3 itself (no namespace is joined)
     uint64_t unshare_flags; // namespaces created after the joins (some namespace is joined)

@@ -1,4 +1,5 @@
 using Moat.Cli;
+using Moat.Cli.Commands;
 using Moat.Runtime.Init;
 
 // The init stage is this same binary re-executed inside the container's namespaces. It is checked
@@ -6,4 +7,4 @@ using Moat.Runtime.Init;
 if (args.Length == 1 && args[0] == "init")
     return ContainerInit.Run();
 
-return MoatCommandLine.Build().Parse(args).Invoke();
+return MoatCommandLine.Build().Parse(ExecCommand.SeparateCommand(args)).Invoke();

@@ -50,7 +50,7 @@ public static class RunCommand
         return command;
     }
 
-    static int SignalNumber(PosixSignal signal) => signal switch
+    public static int SignalNumber(PosixSignal signal) => signal switch
     {
         PosixSignal.SIGINT => Libc.SIGINT,
         PosixSignal.SIGTERM => Libc.SIGTERM,

@@ -43,7 +43,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             Created = DateTimeOffset.UtcNow,
             Owner = "root",
             Annotations = spec.Annotations,
-            Hooks = spec.Hooks,
+            Config = spec,
+            CgroupPath = cgroup.Path,
             CgroupDirectories = cgroup.Directories.Select(d => d.Directory).ToList(),
             CgroupCreated = !cgroup.IsExisting,
         };
@@ -85,7 +86,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel) = SpawnInit(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds);
+            var (pid, fd, channel) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds);
             pidfd = fd;
             using (channel)
             {
@@ -106,146 +107,6 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             pidfd?.Dispose();
             Cleanup.Remove(directory, state);
             throw;
-        }
-    }
-
-    unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel) SpawnInit(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
-        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds)
-    {
-        var (runtimeEnd, childEnd) = Libc.SocketPair();
-        var channel = new SyncChannel(runtimeEnd);
-        using var binary = SealedBinary.Create();
-        using var unified = cgroup.OpenUnified();
-        var joinFds = plan.Joins.Select(j => Libc.Open(j.Path, Libc.O_RDONLY)).ToList();
-        var allocations = new List<IntPtr>();
-        FileDescriptor? pidfd = null;
-        int childPid;
-        try
-        {
-            IntPtr Utf8(string s)
-            {
-                var p = Marshal.StringToCoTaskMemUTF8(s);
-                allocations.Add(p);
-                return p;
-            }
-            byte** Array(params string[] items)
-            {
-                var p = (byte**)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Length + 1));
-                allocations.Add((IntPtr)p);
-                for (var i = 0; i < items.Length; i++)
-                    p[i] = (byte*)Utf8(items[i]);
-                p[items.Length] = null;
-                return p;
-            }
-
-            var keepCount = 1 + descriptorsForInit.Count + preserveFds;
-            var keep = stackalloc int[keepCount];
-            keep[0] = childEnd.Fd;
-            for (var i = 0; i < descriptorsForInit.Count; i++)
-                keep[1 + i] = descriptorsForInit[i];
-            for (var i = 0; i < preserveFds; i++)
-                keep[1 + descriptorsForInit.Count + i] = 3 + i;
-
-            var request = new SpawnRequest
-            {
-                CloneFlags = plan.CloneFlags,
-                UnshareFlags = plan.UnshareFlags,
-                LateUnshareFlags = plan.LateUnshareFlags,
-                JoinCount = joinFds.Count,
-                SyncFd = childEnd.Fd,
-                ExecFd = binary.Fd,
-                CgroupFd = unified?.Fd ?? -1,
-                BecomeRoot = plan.BecomeRoot ? 1 : 0,
-                NewTime = plan.NewTime ? 1 : 0,
-                ForkAfter = plan.ForkAfter ? 1 : 0,
-                KeepCount = keepCount,
-                KeepFds = keep,
-                TimensOffsets = NamespacePlan.FormatTimeOffsets(spec.Linux?.TimeOffsets) is { } t ? (byte*)Utf8(t) : null,
-                Argv = Array("moat", "init"),
-                Envp = Array($"{InitEnvironment.SyncFdVariable}={childEnd.Fd}"),
-            };
-            for (var i = 0; i < joinFds.Count; i++)
-            {
-                request.JoinFds[i] = joinFds[i].Fd;
-                request.JoinTypes[i] = NamespaceType.GetCloneFlag(plan.Joins[i].Type);
-                request.JoinNames[i] = Utf8($"setns {plan.Joins[i].Path}");
-            }
-            int rawPidfd;
-            childPid = NativeSpawn.Spawn(&request, &rawPidfd);
-            if (childPid < 0)
-                throw new SyscallException("clone3", -childPid, "container init");
-            pidfd = new FileDescriptor(rawPidfd);
-        }
-        catch
-        {
-            channel.Dispose();
-            throw;
-        }
-        finally
-        {
-            foreach (var p in allocations)
-                Marshal.FreeCoTaskMem(p);
-            foreach (var fd in joinFds)
-                fd.Dispose();
-            childEnd.Dispose();
-        }
-
-        try
-        {
-            // 1. The child has its namespaces: give it id maps and its v1 cgroups, then let it go.
-            Expect(channel, SyncChannel.ReadyForSetup);
-            if (plan.NewUser)
-            {
-                WriteProcFile(childPid, "uid_map", NamespacePlan.FormatIdMap(spec.Linux?.UidMappings));
-                WriteProcFile(childPid, "gid_map", NamespacePlan.FormatIdMap(spec.Linux?.GidMappings));
-            }
-            cgroup.AddProcessToV1(childPid);
-            channel.Send(SyncChannel.Go);
-
-            // 2. With a joined pid namespace the helper forked once more: the init is its child.
-            var initPid = childPid;
-            if (plan.ForkAfter)
-            {
-                var pidFrame = Expect(channel, SyncChannel.Pid);
-                initPid = BitConverter.ToInt32(pidFrame);
-                Libc.WaitExitCode(pidfd);
-                pidfd.Dispose();
-                pidfd = Libc.PidfdOpen(initPid);
-            }
-
-            // 3. The init stage runs (managed code, inside the namespaces): send it the config.
-            channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
-            Expect(channel, SyncChannel.Created);
-            return (initPid, pidfd, channel);
-        }
-        catch
-        {
-            Libc.PidfdSendSignal(pidfd, Libc.SIGKILL);
-            pidfd.Dispose();
-            channel.Dispose();
-            throw;
-        }
-    }
-
-    static byte[] Expect(SyncChannel channel, byte tag)
-    {
-        var frame = channel.Receive() ?? throw new RuntimeException("container init exited before it reported (see the container's stderr)");
-        if (frame.Tag == SyncChannel.Error)
-            throw new RuntimeException(Encoding.UTF8.GetString(frame.Payload));
-        if (frame.Tag != tag)
-            throw new RuntimeException($"container init sent '{(char)frame.Tag}' where '{(char)tag}' was expected");
-        return frame.Payload;
-    }
-
-    static void WriteProcFile(int pid, string file, string content)
-    {
-        try
-        {
-            Libc.WriteFile($"/proc/{pid}/{file}", content);
-        }
-        catch (SyscallException e)
-        {
-            throw new RuntimeException($"cannot write {file} ({content.Replace('\n', ';').TrimEnd(';')}): {e.Message}", e);
         }
     }
 }

@@ -17,6 +17,8 @@ public sealed class InitMessage
     [JsonPropertyName("stateDirFd")] public int StateDirFd { get; set; }
     /// <summary>True when the runtime waits in the foreground and start follows at once (run): no fifo.</summary>
     [JsonPropertyName("startImmediately")] public bool StartImmediately { get; set; }
+    /// <summary>An exec into a running container: namespaces joined, no root filesystem to build, no fifo.</summary>
+    [JsonPropertyName("exec")] public bool Exec { get; set; }
     /// <summary>The container's cgroup directories, bind-mounted for a cgroup mount on a v1 host.</summary>
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>

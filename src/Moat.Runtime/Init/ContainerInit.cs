@@ -35,7 +35,7 @@ public static class ContainerInit
             init = JsonSerializer.Deserialize(frame.Value.Payload, RuntimeJsonContext.Default.InitMessage)
                    ?? throw new RuntimeException("init: empty configuration");
             var plan = NamespacePlan.From(init.Spec.Linux);
-            var rootfs = plan.NewMount ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser) : null;
+            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser) : null;
             rootfs?.Prepare();
             launch = new ProcessLaunch(init, plan);
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
@@ -68,7 +68,8 @@ public static class ContainerInit
         {
             if (!init.StartImmediately)
                 ProcessLaunch.WaitForStart(init.StateDirFd);
-            Libc.close(init.StateDirFd);
+            if (init.StateDirFd >= 0)
+                Libc.close(init.StateDirFd);
             launch.Exec(warning => Console.Error.WriteLine($"moat: warning: {warning}"));
             return 127;
         }

@@ -20,6 +20,17 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
     /// <summary>Everything that may fail in a way create should report; runs before the runtime returns.</summary>
     public void Prepare()
     {
+        // An exec joins a container that is set up already: only the process's own settings apply.
+        if (!init.Exec)
+            PrepareContainer();
+        if (process.OomScoreAdj is { } oom)
+            WriteFile("/proc/self/oom_score_adj", oom.ToString());
+        foreach (var rlimit in process.Rlimits ?? [])
+            SetRlimit(rlimit);
+    }
+
+    void PrepareContainer()
+    {
         if (plan.NewUts || plan.Joins.Any(j => j.Type == NamespaceType.Uts))
         {
             if (!string.IsNullOrEmpty(spec.Hostname))
@@ -39,10 +50,6 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
                 throw new RuntimeException($"linux.sysctl {key}={value}: {e.Message}", e);
             }
         }
-        if (process.OomScoreAdj is { } oom)
-            WriteFile("/proc/self/oom_score_adj", oom.ToString());
-        foreach (var rlimit in process.Rlimits ?? [])
-            SetRlimit(rlimit);
         if (spec.Linux?.Personality is { } persona)
         {
             ulong domain = persona.Domain switch

@@ -21,7 +21,9 @@ public sealed class RuntimeState
     [JsonPropertyName("cgroupDirectories")] public List<string> CgroupDirectories { get; set; } = [];
     /// <summary>Whether the runtime made those directories (a joined, pre-existing cgroup is not removed).</summary>
     [JsonPropertyName("cgroupCreated")] public bool CgroupCreated { get; set; }
-    [JsonPropertyName("hooks")] public Hooks? Hooks { get; set; }
+    [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
+    /// <summary>The validated config the container was created from: exec builds on it even if the bundle changed.</summary>
+    [JsonPropertyName("config")] public Spec? Config { get; set; }
 
     public static class Phases
     {

@@ -1,0 +1,188 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Moat.Interop;
+using Moat.Oci;
+using Moat.Runtime;
+using Moat.Runtime.Exec;
+
+namespace Moat.Cli.Commands;
+
+public static class ExecCommand
+{
+    static readonly Option<string?> ProcessFile = new("--process", "-p") { Description = "path to the process.json" };
+    static readonly Option<string?> ConsoleSocket = new("--console-socket") { Description = "path to an AF_UNIX socket which will receive the console's pseudoterminal master" };
+    static readonly Option<string?> Cwd = new("--cwd") { Description = "current working directory in the container" };
+    static readonly Option<string[]> Env = new("--env", "-e") { Description = "set environment variables (NAME=value)" };
+    static readonly Option<string?> User = new("--user", "-u") { Description = "UID (format: <uid>[:<gid>])" };
+    static readonly Option<string[]> AdditionalGids = new("--additional-gids", "-g") { Description = "additional gids" };
+    static readonly Option<string[]> Caps = new("--cap", "-c") { Description = "add a capability to the bounding, effective and permitted sets (and ambient, where the process has inheritable capabilities)" };
+    static readonly Option<bool> NoNewPrivs = new("--no-new-privs") { Description = "set the no new privileges value for the process" };
+    static readonly Option<string?> Apparmor = new("--apparmor") { Description = "set the apparmor profile for the process" };
+    static readonly Option<string?> ProcessLabel = new("--process-label") { Description = "set the SELinux label for the process" };
+    static readonly Option<bool> Tty = new("--tty", "-t") { Description = "allocate a pseudo-TTY" };
+    static readonly Option<bool> Detach = new("--detach", "-d") { Description = "detach from the container's process" };
+    static readonly Option<string?> PidFile = new("--pid-file") { Description = "specify the file to write the process id to" };
+    static readonly Option<int> PreserveFds = new("--preserve-fds") { Description = "pass N additional file descriptors to the process" };
+    static readonly Option<bool> IgnorePaused = new("--ignore-paused") { Description = "allow exec in a paused container" };
+    static readonly Argument<string> Id = new("container-id") { Description = "the container to run the process in" };
+    static readonly Argument<string[]> CommandArgs = new("command") { Description = "the command and its arguments", Arity = ArgumentArity.ZeroOrMore };
+
+    /// <summary>Options that take a value: needed to find where the container id (and the command after it) starts.</summary>
+    static readonly HashSet<string> ValueOptions =
+    [
+        "--process", "-p", "--console-socket", "--cwd", "--env", "-e", "--user", "-u", "--additional-gids", "-g",
+        "--cap", "-c", "--apparmor", "--process-label", "--pid-file", "--preserve-fds",
+        "--root", "--log", "--log-format", "--rootless", "--criu",
+    ];
+
+    /// <summary>
+    /// runc stops reading its own flags at the container id, so `exec ID sh -c 'x'` passes -c to sh.
+    /// The parser needs an explicit "--" there; this inserts it.
+    /// </summary>
+    public static string[] SeparateCommand(string[] args)
+    {
+        var exec = -1;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "exec")
+            {
+                exec = i;
+                break;
+            }
+            if (ValueOptions.Contains(args[i]))
+                i++;
+        }
+        if (exec < 0)
+            return args;
+        for (var i = exec + 1; i < args.Length; i++)
+        {
+            if (args[i] == "--")
+                return args;
+            if (args[i].StartsWith('-'))
+            {
+                if (ValueOptions.Contains(args[i]))
+                    i++;
+                continue;
+            }
+            // args[i] is the container id.
+            if (i + 1 < args.Length && args[i + 1] != "--")
+                return [.. args[..(i + 1)], "--", .. args[(i + 1)..]];
+            return args;
+        }
+        return args;
+    }
+
+    public static Command Create()
+    {
+        var command = new Command("exec", "execute a new process inside a container");
+        foreach (var option in new Option[] { ProcessFile, ConsoleSocket, Cwd, Env, User, AdditionalGids, Caps, NoNewPrivs,
+                     Apparmor, ProcessLabel, Tty, Detach, PidFile, PreserveFds, IgnorePaused })
+            command.Options.Add(option);
+        command.Arguments.Add(Id);
+        command.Arguments.Add(CommandArgs);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            var id = parse.GetValue(Id)!;
+            var exec = new ContainerExec(context.Store, context.Debug);
+            if (parse.GetValue(ConsoleSocket) is not null)
+                throw new RuntimeException("--console-socket: consoles are not supported by this version of moat yet");
+            var process = BuildProcess(parse, exec, id);
+            var preserve = parse.GetValue(PreserveFds);
+            if (preserve < 0)
+                throw new RuntimeException("--preserve-fds must not be negative");
+            var detach = parse.GetValue(Detach);
+            if (!detach)
+                Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
+            var started = exec.Start(new ExecOptions(id, process, parse.GetValue(PidFile), preserve, parse.GetValue(IgnorePaused)));
+            using var pidfd = started.Pidfd;
+            if (detach)
+                return 0;
+            var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
+                .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
+                {
+                    ctx.Cancel = true;
+                    Libc.PidfdSendSignal(pidfd, RunCommand.SignalNumber(ctx.Signal));
+                }))
+                .ToList();
+            try
+            {
+                return Libc.WaitExitCode(pidfd);
+            }
+            finally
+            {
+                forwarded.ForEach(r => r.Dispose());
+            }
+        }));
+        return command;
+    }
+
+    static Process BuildProcess(ParseResult parse, ContainerExec exec, string id)
+    {
+        Process process;
+        if (parse.GetValue(ProcessFile) is { } file)
+        {
+            try
+            {
+                process = JsonSerializer.Deserialize(File.ReadAllBytes(file), OciJsonContext.Default.Process)
+                          ?? throw new RuntimeException($"{file}: empty process");
+            }
+            catch (JsonException e)
+            {
+                throw new RuntimeException($"{file}: invalid process JSON at {e.Path} (line {e.LineNumber + 1}): {e.Message}");
+            }
+        }
+        else
+        {
+            var config = exec.ConfigOf(id);
+            process = ContainerExec.ProcessFrom(config.Process ?? new Process(), parse.GetValue(CommandArgs) ?? []);
+        }
+        if (parse.GetValue(Tty))
+            process.Terminal = true;
+        if (parse.GetValue(Cwd) is { } cwd)
+            process.Cwd = cwd;
+        foreach (var variable in parse.GetValue(Env) ?? [])
+        {
+            var name = variable.Split('=', 2)[0];
+            process.Env = [.. (process.Env ?? []).Where(e => e.Split('=', 2)[0] != name), variable];
+        }
+        if (parse.GetValue(User) is { } user)
+        {
+            var parts = user.Split(':', 2);
+            if (!uint.TryParse(parts[0], out var uid) || (parts.Length == 2 && !uint.TryParse(parts[1], out _)))
+                throw new RuntimeException($"--user \"{user}\": expected <uid>[:<gid>] as numbers");
+            process.User.Uid = uid;
+            if (parts.Length == 2)
+                process.User.Gid = uint.Parse(parts[1]);
+        }
+        foreach (var gids in parse.GetValue(AdditionalGids) ?? [])
+            foreach (var gid in gids.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                process.User.AdditionalGids = [.. process.User.AdditionalGids ?? [],
+                    uint.TryParse(gid, out var g) ? g : throw new RuntimeException($"--additional-gids \"{gid}\" is not a number")];
+        foreach (var cap in parse.GetValue(Caps) ?? [])
+        {
+            var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
+            if (!Capabilities.IsKnown(name))
+                throw new RuntimeException($"--cap \"{cap}\": unknown capability");
+            process.Capabilities ??= new LinuxCapabilities();
+            process.Capabilities.Bounding = [.. process.Capabilities.Bounding ?? [], name];
+            process.Capabilities.Effective = [.. process.Capabilities.Effective ?? [], name];
+            process.Capabilities.Permitted = [.. process.Capabilities.Permitted ?? [], name];
+            // Ambient needs the capability inheritable too: raise it only where the process has
+            // inheritable capabilities already (runc's rule).
+            if (process.Capabilities.Inheritable is not null)
+                process.Capabilities.Ambient = [.. process.Capabilities.Ambient ?? [], name];
+        }
+        if (parse.GetValue(NoNewPrivs))
+            process.NoNewPrivileges = true;
+        if (parse.GetValue(Apparmor) is { } profile)
+            process.ApparmorProfile = profile;
+        if (parse.GetValue(ProcessLabel) is { } label)
+            process.SelinuxLabel = label;
+        if (process.ApparmorProfile is { Length: > 0 } p && !HostSupport.AppArmorEnabled)
+            throw new RuntimeException($"AppArmor profile \"{p}\" requested, but AppArmor is not enabled on this host");
+        if (process.SelinuxLabel is { Length: > 0 } l && !HostSupport.SelinuxEnabled)
+            throw new RuntimeException($"SELinux label \"{l}\" requested, but SELinux is disabled or not supported on this host");
+        return process;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Moat.Interop;
+using Moat.Oci;
+using Moat.Runtime.Cgroups;
+using Moat.Runtime.State;
+
+namespace Moat.Runtime.Create;
+
+/// <summary>
+/// Starts the init stage through the native helper and walks it through the handshake: id maps
+/// and v1 cgroups on 'R', the forked pid on 'P', the InitMessage, and 'K' once the init has set
+/// everything up. Used by create (new namespaces) and exec (every namespace joined).
+/// </summary>
+public static class InitSpawner
+{
+    /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
+    public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
+        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds)
+    {
+        var (runtimeEnd, childEnd) = Libc.SocketPair();
+        var channel = new SyncChannel(runtimeEnd);
+        using var binary = SealedBinary.Create();
+        using var unified = cgroup.OpenUnified();
+        // A joined mount namespace is entered by the re-executed binary itself (native/spawn.c's
+        // constructor): the container's root has no loader for it. All other joins happen before exec.
+        var joins = plan.Joins.Where(j => j.Type != NamespaceType.Mount).ToList();
+        var joinFds = joins.Select(j => Libc.Open(j.Path, Libc.O_RDONLY)).ToList();
+        var mountJoin = plan.Joins.FirstOrDefault(j => j.Type == NamespaceType.Mount);
+        using var mountNamespace = mountJoin.Path is { } mountPath ? Libc.Open(mountPath, Libc.O_RDONLY) : null;
+        var allocations = new List<IntPtr>();
+        FileDescriptor? pidfd = null;
+        int childPid;
+        try
+        {
+            IntPtr Utf8(string s)
+            {
+                var p = Marshal.StringToCoTaskMemUTF8(s);
+                allocations.Add(p);
+                return p;
+            }
+            byte** Array(params string[] items)
+            {
+                var p = (byte**)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Length + 1));
+                allocations.Add((IntPtr)p);
+                for (var i = 0; i < items.Length; i++)
+                    p[i] = (byte*)Utf8(items[i]);
+                p[items.Length] = null;
+                return p;
+            }
+
+            List<int> kept = [childEnd.Fd, .. descriptorsForInit, .. Enumerable.Range(3, preserveFds)];
+            if (mountNamespace is not null)
+                kept.Add(mountNamespace.Fd);
+            var keepCount = kept.Count;
+            var keep = stackalloc int[keepCount];
+            for (var i = 0; i < keepCount; i++)
+                keep[i] = kept[i];
+            List<string> environment = [$"{InitEnvironment.SyncFdVariable}={childEnd.Fd}"];
+            if (mountNamespace is not null)
+                environment.Add($"{InitEnvironment.MountNamespaceFdVariable}={mountNamespace.Fd}");
+
+            var request = new SpawnRequest
+            {
+                CloneFlags = plan.CloneFlags,
+                UnshareFlags = plan.UnshareFlags,
+                LateUnshareFlags = plan.LateUnshareFlags,
+                JoinCount = joinFds.Count,
+                SyncFd = childEnd.Fd,
+                ExecFd = binary.Fd,
+                CgroupFd = unified?.Fd ?? -1,
+                BecomeRoot = plan.BecomeRoot ? 1 : 0,
+                NewTime = plan.NewTime ? 1 : 0,
+                ForkAfter = plan.ForkAfter ? 1 : 0,
+                KeepCount = keepCount,
+                KeepFds = keep,
+                TimensOffsets = NamespacePlan.FormatTimeOffsets(spec.Linux?.TimeOffsets) is { } t ? (byte*)Utf8(t) : null,
+                Argv = Array("moat", "init"),
+                Envp = Array([.. environment]),
+            };
+            for (var i = 0; i < joinFds.Count; i++)
+            {
+                request.JoinFds[i] = joinFds[i].Fd;
+                request.JoinTypes[i] = NamespaceType.GetCloneFlag(joins[i].Type);
+                request.JoinNames[i] = Utf8($"setns {joins[i].Path}");
+            }
+            int rawPidfd;
+            childPid = NativeSpawn.Spawn(&request, &rawPidfd);
+            if (childPid < 0)
+                throw new SyscallException("clone3", -childPid, "container init");
+            pidfd = new FileDescriptor(rawPidfd);
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var p in allocations)
+                Marshal.FreeCoTaskMem(p);
+            foreach (var fd in joinFds)
+                fd.Dispose();
+            childEnd.Dispose();
+        }
+
+        try
+        {
+            // 1. The child has its namespaces: give it id maps and its v1 cgroups, then let it go.
+            Expect(channel, SyncChannel.ReadyForSetup);
+            if (plan.NewUser)
+            {
+                WriteProcFile(childPid, "uid_map", NamespacePlan.FormatIdMap(spec.Linux?.UidMappings));
+                WriteProcFile(childPid, "gid_map", NamespacePlan.FormatIdMap(spec.Linux?.GidMappings));
+            }
+            cgroup.AddProcessToV1(childPid);
+            channel.Send(SyncChannel.Go);
+
+            // 2. With a joined pid namespace the helper forked once more: the init is its child.
+            var initPid = childPid;
+            if (plan.ForkAfter)
+            {
+                var pidFrame = Expect(channel, SyncChannel.Pid);
+                initPid = BitConverter.ToInt32(pidFrame);
+                Libc.WaitExitCode(pidfd);
+                pidfd.Dispose();
+                pidfd = Libc.PidfdOpen(initPid);
+            }
+
+            // 3. The init stage runs (managed code, inside the namespaces): send it the config.
+            channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
+            Expect(channel, SyncChannel.Created);
+            return (initPid, pidfd, channel);
+        }
+        catch
+        {
+            Libc.PidfdSendSignal(pidfd, Libc.SIGKILL);
+            pidfd.Dispose();
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    public static byte[] Expect(SyncChannel channel, byte tag)
+    {
+        var frame = channel.Receive() ?? throw new RuntimeException("container init exited before it reported (see the container's stderr)");
+        if (frame.Tag == SyncChannel.Error)
+            throw new RuntimeException(Encoding.UTF8.GetString(frame.Payload));
+        if (frame.Tag != tag)
+            throw new RuntimeException($"container init sent '{(char)frame.Tag}' where '{(char)tag}' was expected");
+        return frame.Payload;
+    }
+
+    static void WriteProcFile(int pid, string file, string content)
+    {
+        try
+        {
+            Libc.WriteFile($"/proc/{pid}/{file}", content);
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"cannot write {file} ({content.Replace('\n', ';').TrimEnd(';')}): {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Moat.Interop;
+using Moat.Oci;
+using Moat.Runtime.Cgroups;
+using Moat.Runtime.Create;
+using Moat.Runtime.Lifecycle;
+using Moat.Runtime.State;
+using ContainerStatus = Moat.Runtime.State.ContainerStatus;
+
+namespace Moat.Runtime.Exec;
+
+/// <summary>
+/// exec: a new process inside a running container. It joins every namespace of the container's
+/// init (through /proc/PID/ns), is born into the container's cgroup, and gets its own process
+/// settings (user, capabilities, no_new_privs, labels) from the init stage in exec mode.
+/// </summary>
+public sealed class ContainerExec(StateStore store, Action<string>? debug = null)
+{
+    public sealed record Started(int Pid, FileDescriptor Pidfd);
+
+    /// <summary>The process exec runs when no --process file is given: the container's, with its args replaced.</summary>
+    public static Process ProcessFrom(Process containerProcess, IReadOnlyList<string> args) => new()
+    {
+        Args = [.. args],
+        Env = containerProcess.Env is null ? null : [.. containerProcess.Env],
+        Cwd = containerProcess.Cwd,
+        User = new User
+        {
+            Uid = containerProcess.User.Uid,
+            Gid = containerProcess.User.Gid,
+            Umask = containerProcess.User.Umask,
+            AdditionalGids = containerProcess.User.AdditionalGids is null ? null : [.. containerProcess.User.AdditionalGids],
+        },
+        Capabilities = containerProcess.Capabilities is not { } caps ? null : new LinuxCapabilities
+        {
+            Bounding = caps.Bounding is null ? null : [.. caps.Bounding],
+            Effective = caps.Effective is null ? null : [.. caps.Effective],
+            Inheritable = caps.Inheritable is null ? null : [.. caps.Inheritable],
+            Permitted = caps.Permitted is null ? null : [.. caps.Permitted],
+            Ambient = caps.Ambient is null ? null : [.. caps.Ambient],
+        },
+        NoNewPrivileges = containerProcess.NoNewPrivileges,
+        ApparmorProfile = containerProcess.ApparmorProfile,
+        SelinuxLabel = containerProcess.SelinuxLabel,
+        Rlimits = containerProcess.Rlimits,
+    };
+
+    /// <summary>The container's config, for callers that build the exec process from it.</summary>
+    public Spec ConfigOf(string id) =>
+        new ContainerLifecycle(store).View(id).State?.Config
+        ?? throw new RuntimeException($"container \"{id}\" has no recorded configuration (created by an older moat?)");
+
+    public Started Start(ExecOptions options)
+    {
+        var view = new ContainerLifecycle(store).View(options.Id);
+        switch (view.Status)
+        {
+            case ContainerStatus.Running or ContainerStatus.Created:
+                break;
+            case ContainerStatus.Paused when options.IgnorePaused:
+                break;
+            case ContainerStatus.Paused:
+                throw new RuntimeException("cannot exec in a paused container (use --ignore-paused to exec anyway)");
+            default:
+                throw new RuntimeException($"cannot exec in a {view.Status.ToSpecString()} container");
+        }
+        var state = view.State!;
+        var config = state.Config ?? throw new RuntimeException($"container \"{options.Id}\" has no recorded configuration");
+        var process = options.Process;
+        if (process.Args is not { Count: > 0 })
+            throw new RuntimeException("exec: no command given (args is empty)");
+        if (process.Terminal)
+            throw new RuntimeException("exec --tty: consoles are not supported by this version of moat yet");
+
+        // Every namespace of the init, by its /proc entry: the ones the container created and the
+        // ones it joined alike.
+        var linux = new Linux
+        {
+            Namespaces = (config.Linux?.Namespaces ?? [])
+                .Select(n => new LinuxNamespace { Type = n.Type, Path = $"/proc/{state.Pid}/ns/{NamespaceType.GetProcFileName(n.Type)}" })
+                .ToList(),
+            Seccomp = config.Linux?.Seccomp,
+        };
+        var plan = NamespacePlan.From(linux);
+        var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
+        var message = new InitMessage
+        {
+            Id = options.Id,
+            Spec = new Spec { OciVersion = config.OciVersion, Root = config.Root, Process = process, Linux = linux },
+            Bundle = state.Bundle,
+            Rootfs = state.Rootfs,
+            Exec = true,
+            StartImmediately = true,
+            NoNewKeyring = true,
+            PreserveFds = options.PreserveFds,
+            StateDirFd = -1,
+            CgroupPath = state.CgroupPath,
+        };
+        debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
+
+        // The pidfd pins the init while we join its namespaces; a reused pid would be another process.
+        using var initPidfd = Libc.TryPidfdOpen(state.Pid);
+        if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
+            throw new RuntimeException("cannot exec in a stopped container");
+
+        var (pid, pidfd, channel) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds);
+        using (channel)
+        {
+            try
+            {
+                if (options.PidFile is { } pidFile)
+                    PidFile.Write(pidFile, pid);
+            }
+            catch
+            {
+                Libc.PidfdSendSignal(pidfd, Libc.SIGKILL);
+                pidfd.Dispose();
+                throw;
+            }
+            channel.Send(SyncChannel.StateSaved);
+        }
+        return new Started(pid, pidfd);
+    }
+}
