@@ -15,6 +15,8 @@ public unsafe struct SpawnRequest
     public fixed long JoinNames[MaxJoins];
     public int JoinCount;
     public int SyncFd;
+    public int RuntimeFd;
+    public int ParentPid;
     public int ExecFd;
     public int CgroupFd;
     public int BecomeRoot;

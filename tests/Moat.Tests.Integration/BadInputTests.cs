@@ -173,7 +173,7 @@ public sealed class BadInputTests
     {
         using var bundle = new TestBundle("sleep", "1000");
         bundle.Write();
-        for (var delayMs = 0; delayMs <= 40; delayMs += 4)
+        for (var delayMs = 0; delayMs <= 40; delayMs += 2)
         {
             var id = bundle.NewId("killed");
             var start = new System.Diagnostics.ProcessStartInfo(MoatCli.Binary)

@@ -68,6 +68,8 @@ public static class InitSpawner
                 LateUnshareFlags = plan.LateUnshareFlags,
                 JoinCount = joinFds.Count,
                 SyncFd = childEnd.Fd,
+                RuntimeFd = runtimeEnd.Fd,
+                ParentPid = Environment.ProcessId,
                 ExecFd = binary.Fd,
                 CgroupFd = unified?.Fd ?? -1,
                 BecomeRoot = plan.BecomeRoot ? 1 : 0,

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Moat.Interop;
+using Moat.Oci;
+
+namespace Moat.Runtime.Seccomp;
+
+/// <summary>
+/// Hands the seccomp user-notification descriptor to the supervisor at linux.seccomp.listenerPath,
+/// as runtime-spec (config-linux.md "seccomp", runtime.md) describes: one message on a unix stream
+/// socket whose body is the "container process state" JSON and which carries the descriptor with
+/// SCM_RIGHTS. The init connects before pivot_root (the path is still reachable then), loads the
+/// filter, and sends right after.
+/// </summary>
+public static class SeccompListener
+{
+    /// <summary>The name of the descriptor in the state's "fds" array.</summary>
+    public const string SeccompFdName = "seccompFd";
+
+    /// <summary>
+    /// Connects to the listener socket (AF_UNIX, SOCK_STREAM, close-on-exec) and returns the
+    /// connected descriptor, which the caller owns. Paths longer than 107 bytes do not fit in a
+    /// sockaddr_un and fail with ENAMETOOLONG.
+    /// </summary>
+    public static int ConnectListener(string path)
+    {
+        try
+        {
+            return Libc.ConnectUnixStream(path).Detach();
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"linux.seccomp.listenerPath: cannot connect to {path}: {Errors.Describe(e.Errno)}", e);
+        }
+    }
+
+    /// <summary>Sends <paramref name="stateJson"/> with <paramref name="listenerFd"/> attached (SCM_RIGHTS) on a connected socket.</summary>
+    public static void SendNotifyFd(int connectedSocketFd, int listenerFd, ReadOnlySpan<byte> stateJson)
+    {
+        try
+        {
+            Libc.SendWithDescriptor(connectedSocketFd, stateJson, listenerFd, "seccomp listener");
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"linux.seccomp.listenerPath: sending the seccomp descriptor failed: {Errors.Describe(e.Errno)}", e);
+        }
+    }
+
+    /// <summary>
+    /// The container process state: {"ociVersion", "fds": ["seccompFd"], "pid", "metadata" (omitted
+    /// when empty), "state": the container's state as `moat state` prints it}, as UTF-8 JSON.
+    /// </summary>
+    public static byte[] BuildStateJson(string ociVersion, int pid, string? metadata, ContainerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var document = new ContainerProcessState
+        {
+            OciVersion = ociVersion,
+            Fds = [SeccompFdName],
+            Pid = pid,
+            Metadata = string.IsNullOrEmpty(metadata) ? null : metadata,
+            State = state,
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(document, SeccompJsonContext.Default.ContainerProcessState);
+    }
+}
+
+/// <summary>runtime-spec's "container process state", sent to a seccomp listener.</summary>
+public sealed class ContainerProcessState
+{
+    [JsonPropertyName("ociVersion")]
+    public string OciVersion { get; set; } = "";
+
+    /// <summary>Names of the descriptors passed with SCM_RIGHTS, in order.</summary>
+    [JsonPropertyName("fds")]
+    public List<string> Fds { get; set; } = [];
+
+    [JsonPropertyName("pid")]
+    public int Pid { get; set; }
+
+    /// <summary>linux.seccomp.listenerMetadata, opaque to the runtime.</summary>
+    [JsonPropertyName("metadata")]
+    public string? Metadata { get; set; }
+
+    [JsonPropertyName("state")]
+    public ContainerState State { get; set; } = new();
+}
