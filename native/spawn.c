@@ -145,13 +145,12 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
     int sync_fd = req->sync_fd;
 
     // Die with the runtime that is setting us up: an orphaned half-made container helps no one.
-    // The C# init clears this once the container is created. A runtime that died before the
-    // prctl sends no signal, hence the check of our parent after it.
+    // The C# init clears this once the container is created. (A runtime that died before this
+    // prctl sends no signal; then the end-of-file below ends us at our next read.)
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (syscall(SYS_getppid) != req->parent_pid)
-        _exit(MOAT_SPAWN_EXIT_FAILED);
     // clone3 copied every descriptor of the runtime, its end of our socket too: without closing
-    // it, a dead runtime would never show as end-of-file.
+    // it, a dead runtime would never show as end-of-file. (getppid() cannot tell: in a new pid
+    // namespace it is 0 even while the runtime lives.)
     if (req->runtime_fd >= 0)
         close(req->runtime_fd);
 

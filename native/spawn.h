@@ -29,7 +29,6 @@ struct moat_spawn_request {
     int32_t join_count;
     int32_t sync_fd;     // child's end of the runtime's socketpair
     int32_t runtime_fd;  // the runtime's end: closed in the child, so the runtime's death reads as EOF
-    int32_t parent_pid;  // the runtime's pid: a child whose parent is already gone exits
     int32_t exec_fd;     // sealed memfd holding the moat binary
     int32_t cgroup_fd;   // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
     int32_t become_root; // setresuid/gid(0) after the maps are written

@@ -170,3 +170,12 @@ public static unsafe partial class Libc
         return System.Text.Encoding.UTF8.GetString(buffer, (int)n);
     }
 }
+
+public static unsafe partial class Libc
+{
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint pread(int fd, byte* buf, nint count, long offset);
+}

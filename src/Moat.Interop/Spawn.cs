@@ -16,7 +16,6 @@ public unsafe struct SpawnRequest
     public int JoinCount;
     public int SyncFd;
     public int RuntimeFd;
-    public int ParentPid;
     public int ExecFd;
     public int CgroupFd;
     public int BecomeRoot;

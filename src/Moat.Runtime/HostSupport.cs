@@ -27,8 +27,6 @@ public static class HostSupport
             throw new RuntimeException("process.terminal is true, but this version of moat does not allocate consoles yet (set \"terminal\": false)");
         if (spec.Linux?.Seccomp is not null)
             throw new RuntimeException("linux.seccomp is set, but this version of moat does not load seccomp filters yet (remove linux.seccomp)");
-        if (spec.Hooks is { } hooks && HasAny(hooks))
-            throw new RuntimeException("hooks are set, but this version of moat does not run hooks yet (remove \"hooks\")");
         if (spec.Linux?.IntelRdt is not null)
             throw new RuntimeException("linux.intelRdt is set, but Intel RDT (resctrl) is not available on this host");
         if (process?.Scheduler is not null)
@@ -40,8 +38,4 @@ public static class HostSupport
         if (spec.Linux?.NetDevices is { Count: > 0 })
             throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
     }
-
-    static bool HasAny(Hooks hooks) =>
-        (hooks.Prestart?.Count ?? 0) + (hooks.CreateRuntime?.Count ?? 0) + (hooks.CreateContainer?.Count ?? 0) +
-        (hooks.StartContainer?.Count ?? 0) + (hooks.Poststart?.Count ?? 0) + (hooks.Poststop?.Count ?? 0) > 0;
 }

@@ -10,7 +10,8 @@ namespace Moat.Runtime;
 public sealed class SyncChannel : IDisposable
 {
     public const byte ReadyForSetup = (byte)'R', Go = (byte)'G', Pid = (byte)'P', Error = (byte)'E',
-        Config = (byte)'C', Created = (byte)'K', StateSaved = (byte)'S';
+        Config = (byte)'C', Created = (byte)'K', StateSaved = (byte)'S',
+        HooksPoint = (byte)'H', HooksDone = (byte)'h';
 
     public SyncChannel(FileDescriptor socket) => Socket = socket;
 

@@ -173,6 +173,10 @@ public sealed class BadInputTests
     {
         using var bundle = new TestBundle("sleep", "1000");
         bundle.Write();
+        // Unkilled, the same create succeeds: the loop below tests interruption, not a broken create.
+        var control = bundle.NewId("control");
+        bundle.Create(control).Ok();
+        MoatCli.Run("delete", control).Ok();
         for (var delayMs = 0; delayMs <= 40; delayMs += 2)
         {
             var id = bundle.NewId("killed");

@@ -14,7 +14,7 @@ public static class DeleteCommand
         command.Options.Add(force);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            var lifecycle = new ContainerLifecycle(context.Store);
+            var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
             foreach (var id in parse.GetValue(ids)!)
                 lifecycle.Delete(id, parse.GetValue(force));
             return 0;

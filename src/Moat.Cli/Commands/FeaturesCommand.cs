@@ -25,8 +25,6 @@ public static class FeaturesCommand
                 SELinux = HostSupport.SelinuxEnabled,
                 IdmapMounts = true,
             });
-            // Hooks are not run by this version: promise none.
-            features.Hooks = [];
             CommandContext.Out(JsonSerializer.Serialize(features, OciJson.Indented.Features) + "\n");
             return 0;
         }));

@@ -21,13 +21,17 @@ public static class RunCommand
             var options = CreateCommand.Options(parse, startImmediately: true);
             if (parse.GetValue(detach))
             {
-                new ContainerCreator(context.Store, context.Debug).Create(options).Pidfd.Dispose();
+                var detached = new ContainerCreator(context.Store, context.Debug).Create(options);
+                detached.Pidfd.Dispose();
+                new ContainerLifecycle(context.Store, context.Warn).RunPoststart(detached.State);
                 return 0;
             }
             // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
             Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
             var created = new ContainerCreator(context.Store, context.Debug).Create(options);
             using var pidfd = created.Pidfd;
+            var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
+            lifecycle.RunPoststart(created.State);
             var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
                 .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
                 {
@@ -44,7 +48,7 @@ public static class RunCommand
             {
                 forwarded.ForEach(r => r.Dispose());
             }
-            new ContainerLifecycle(context.Store).Delete(options.Id, force: true);
+            lifecycle.Delete(options.Id, force: true);
             return status;
         }));
         return command;

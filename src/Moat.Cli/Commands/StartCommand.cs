@@ -12,7 +12,7 @@ public static class StartCommand
         command.Arguments.Add(id);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            new ContainerLifecycle(context.Store).Start(parse.GetValue(id)!);
+            new ContainerLifecycle(context.Store, context.Warn).Start(parse.GetValue(id)!);
             return 0;
         }));
         return command;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Cgroups;
+using Moat.Runtime.Hooks;
 using Moat.Runtime.State;
 
 namespace Moat.Runtime.Create;
@@ -78,6 +79,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 StartImmediately = options.StartImmediately,
                 CgroupPath = cgroup.Path,
                 IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
+                RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
                 {
                     Name = d.Hierarchy.IsV2 ? (cgroupHost.IsPureV2 ? "" : "unified") : Path.GetFileName(d.Hierarchy.MountPoint),
@@ -86,7 +88,13 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds);
+            var (pid, fd, channel) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds,
+                initPid =>
+                {
+                    var stateJson = HookRunner.StateJson(options.Id, "creating", initPid, bundle, spec.Annotations);
+                    HookRunner.RunAll(spec.Hooks, HookRunner.Prestart, stateJson);
+                    HookRunner.RunAll(spec.Hooks, HookRunner.CreateRuntime, stateJson);
+                });
             pidfd = fd;
             using (channel)
             {

@@ -19,6 +19,8 @@ public sealed class InitMessage
     [JsonPropertyName("startImmediately")] public bool StartImmediately { get; set; }
     /// <summary>An exec into a running container: namespaces joined, no root filesystem to build, no fifo.</summary>
     [JsonPropertyName("exec")] public bool Exec { get; set; }
+    /// <summary>The runtime runs prestart/createRuntime hooks: the init stops before pivot_root and waits.</summary>
+    [JsonPropertyName("runtimeHooks")] public bool RuntimeHooks { get; set; }
     /// <summary>The container's cgroup directories, bind-mounted for a cgroup mount on a v1 host.</summary>
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>

@@ -17,7 +17,7 @@ public static class InitSpawner
 {
     /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
     public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
-        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds)
+        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, Action<int>? atHooksPoint = null)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
@@ -69,7 +69,6 @@ public static class InitSpawner
                 JoinCount = joinFds.Count,
                 SyncFd = childEnd.Fd,
                 RuntimeFd = runtimeEnd.Fd,
-                ParentPid = Environment.ProcessId,
                 ExecFd = binary.Fd,
                 CgroupFd = unified?.Fd ?? -1,
                 BecomeRoot = plan.BecomeRoot ? 1 : 0,
@@ -132,6 +131,13 @@ public static class InitSpawner
 
             // 3. The init stage runs (managed code, inside the namespaces): send it the config.
             channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
+            if (message.RuntimeHooks)
+            {
+                // The namespaces and mounts exist, pivot_root has not happened: prestart and createRuntime.
+                Expect(channel, SyncChannel.HooksPoint);
+                atHooksPoint?.Invoke(initPid);
+                channel.Send(SyncChannel.HooksDone);
+            }
             Expect(channel, SyncChannel.Created);
             return (initPid, pidfd, channel);
         }

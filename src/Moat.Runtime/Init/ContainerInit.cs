@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Moat.Interop;
 using Moat.Runtime.Create;
+using Moat.Runtime.Hooks;
 using Moat.Runtime.Rootfs;
 using Moat.Runtime.State;
 
@@ -35,7 +36,19 @@ public static class ContainerInit
             init = JsonSerializer.Deserialize(frame.Value.Payload, RuntimeJsonContext.Default.InitMessage)
                    ?? throw new RuntimeException("init: empty configuration");
             var plan = NamespacePlan.From(init.Spec.Linux);
-            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser) : null;
+            var hookState = HookRunner.StateJson(init.Id, "creating", Environment.ProcessId, init.Bundle, init.Spec.Annotations);
+            void BeforePivot()
+            {
+                if (init.RuntimeHooks)
+                {
+                    channel.Send(SyncChannel.HooksPoint);
+                    var done = channel.Receive();
+                    if (done is null || done.Value.Tag != SyncChannel.HooksDone)
+                        throw new RuntimeException("the runtime did not finish its hooks");
+                }
+                HookRunner.RunAll(init.Spec.Hooks, HookRunner.CreateContainer, hookState);
+            }
+            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot) : null;
             rootfs?.Prepare();
             launch = new ProcessLaunch(init, plan);
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
@@ -66,8 +79,13 @@ public static class ContainerInit
         channel.Dispose();
         try
         {
-            if (!init.StartImmediately)
-                ProcessLaunch.WaitForStart(init.StateDirFd);
+            // startContainer hooks: at start, in the container, before the user's program runs.
+            var startState = HookRunner.StateJson(init.Id, "created", Environment.ProcessId, init.Bundle, init.Spec.Annotations);
+            void AtStart() => HookRunner.RunAll(init.Spec.Hooks, HookRunner.StartContainer, startState);
+            if (init.StartImmediately)
+                AtStart();
+            else
+                ProcessLaunch.WaitForStart(init.StateDirFd, AtStart);
             if (init.StateDirFd >= 0)
                 Libc.close(init.StateDirFd);
             launch.Exec(warning => Console.Error.WriteLine($"moat: warning: {warning}"));

@@ -83,12 +83,26 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
     static bool IsExecutableFile(string path) =>
         access(path, X_OK) == 0 && File.Exists(path);
 
-    /// <summary>Blocks until start opens exec.fifo, reached through the state directory (no path after pivot_root).</summary>
-    public static void WaitForStart(int stateDirFd)
+    /// <summary>
+    /// Blocks until start opens exec.fifo (reached through the state directory: no path after
+    /// pivot_root), runs what must happen at start, and tells start the outcome: "0", or "1" and
+    /// the error, which start reports as its own.
+    /// </summary>
+    public static void WaitForStart(int stateDirFd, Action atStart)
     {
         var fd = Errors.RetryOnEintr(() => openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC, 0));
         Errors.Check(fd, "open", "exec.fifo");
         using var fifo = new FileDescriptor(fd);
+        try
+        {
+            atStart();
+        }
+        catch (Exception e) when (e is RuntimeException or SyscallException)
+        {
+            var message = Encoding.UTF8.GetBytes("1" + e.Message);
+            WriteAll(fifo.Fd, message.AsSpan(0, Math.Min(message.Length, 4000)), "exec.fifo");
+            throw;
+        }
         WriteAll(fifo.Fd, "0"u8, "exec.fifo");
     }
 

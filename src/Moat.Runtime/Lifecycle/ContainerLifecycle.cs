@@ -5,8 +5,10 @@ using Moat.Runtime.State;
 namespace Moat.Runtime.Lifecycle;
 
 /// <summary>start, kill, delete and the views behind state and list: each checks the status it needs first.</summary>
-public sealed class ContainerLifecycle(StateStore store)
+public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = null)
 {
+    readonly Action<string> warn = warn ?? (_ => { });
+
     public StateStore Store { get; } = store;
 
     public ContainerView View(string id)
@@ -53,12 +55,20 @@ public sealed class ContainerLifecycle(StateStore store)
             Errors.Check(n, "poll", dir.FifoPath);
             break;
         }
-        Span<byte> buffer = stackalloc byte[1];
+        Span<byte> buffer = stackalloc byte[4096];
         var got = (fds[0].Revents & Libc.POLLIN) != 0 ? ReadNonBlocking(fifo, buffer) : 0;
         File.Delete(dir.FifoPath);
-        if (got != 1)
+        if (got == 0)
             throw new RuntimeException("container init exited before start (see the container's stderr)");
+        if (buffer[0] != (byte)'0')
+            throw new RuntimeException(System.Text.Encoding.UTF8.GetString(buffer[1..got]));
+        RunPoststart(state);
     }
+
+    /// <summary>poststart hooks: after the user's program started; a failure is a warning (runtime-spec).</summary>
+    public void RunPoststart(RuntimeState state) =>
+        Hooks.HookRunner.RunAllWarning(state.Config?.Hooks, Hooks.HookRunner.Poststart,
+            Hooks.HookRunner.StateJson(state.Id, "running", state.Pid, state.Bundle, state.Annotations), warn);
 
     static int ReadNonBlocking(FileDescriptor fd, Span<byte> buffer)
     {
@@ -113,6 +123,10 @@ public sealed class ContainerLifecycle(StateStore store)
             if (view.Status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {view.Status.ToSpecString()}");
             Cleanup.Remove(dir, view.State);
+            // poststop hooks: after the container is gone, before delete returns; failures are warnings.
+            if (view.State is { Phase: RuntimeState.Phases.Created } state)
+                Hooks.HookRunner.RunAllWarning(state.Config?.Hooks, Hooks.HookRunner.Poststop,
+                    Hooks.HookRunner.StateJson(id, "stopped", 0, state.Bundle, state.Annotations), warn);
         }
     }
 }

@@ -8,7 +8,7 @@ namespace Moat.Runtime.Rootfs;
 /// Builds the container's filesystem view inside its new mount namespace: the mounts of the config
 /// (every target resolved inside the rootfs), /dev, pivot_root, masked and read-only paths.
 /// </summary>
-public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
+public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? beforePivot = null)
 {
     readonly Spec spec = init.Spec;
 
@@ -65,6 +65,8 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace)
             }
         }
 
+        // Hooks run here: prestart/createRuntime by the runtime, createContainer in this namespace.
+        beforePivot?.Invoke();
         if (init.NoPivot)
             ChrootInto(rootfs);
         else

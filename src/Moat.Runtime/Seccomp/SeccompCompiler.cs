@@ -215,18 +215,22 @@ public static class SeccompCompiler
             Check(Libseccomp.seccomp_attr_set(context, Libseccomp.SCMP_FLTATR_CTL_NNP, 0), Path, "setting SCMP_FLTATR_CTL_NNP");
 
             built.Architectures.Add(Libseccomp.seccomp_arch_native());
-            foreach (var (token, fieldPath) in requested)
+            foreach (var (token, name, fieldPath) in requested)
             {
                 if (built.Architectures.Contains(token))
                     continue;
-                Check(Libseccomp.seccomp_arch_add(context, token), fieldPath, "adding the architecture");
+                var added = Libseccomp.seccomp_arch_add(context, token);
+                // One filter holds only architectures of the native byte order.
+                if (added == -33 /* EDOM */)
+                    throw new RuntimeException($"{fieldPath}: {name} cannot be filtered on this host (its byte order differs from the native architecture's)");
+                Check(added, fieldPath, "adding the architecture");
                 built.Architectures.Add(token);
             }
 
-            var added = AddRules(built, rules);
+            var ruleCount = AddRules(built, rules);
             // A binary tree of syscalls for long profiles, as runc does; libseccomp <= 2.5.4 gets it
             // wrong with no rules at all, hence the count of rules actually added.
-            if (added > 32)
+            if (ruleCount > 32)
                 Libseccomp.seccomp_attr_set(context, Libseccomp.SCMP_FLTATR_CTL_OPTIMIZE, 2);
 
             ComputeLimits(built, seccomp);
@@ -262,9 +266,9 @@ public static class SeccompCompiler
             throw new RuntimeException($"{fieldPath}: {errno} is not an errno value (0..{MaxErrno})");
     }
 
-    static List<(uint Token, string FieldPath)> CheckArchitectures(LinuxSeccomp seccomp)
+    static List<(uint Token, string Name, string FieldPath)> CheckArchitectures(LinuxSeccomp seccomp)
     {
-        var result = new List<(uint, string)>();
+        var result = new List<(uint, string, string)>();
         for (var i = 0; i < (seccomp.Architectures?.Count ?? 0); i++)
         {
             var name = seccomp.Architectures![i];
@@ -276,7 +280,7 @@ public static class SeccompCompiler
             var token = Libseccomp.seccomp_arch_resolve_name(name["SCMP_ARCH_".Length..].ToLowerInvariant());
             if (token == 0)
                 throw new RuntimeException($"{fieldPath}: {name} is not supported by this host's libseccomp {Libseccomp.Version}");
-            result.Add((token, fieldPath));
+            result.Add((token, name, fieldPath));
         }
         return result;
     }

@@ -27,6 +27,8 @@ public sealed class StateStoreTests : IDisposable
         Annotations = new() { ["org.example.key"] = "value" },
         CgroupDirectories = ["/sys/fs/cgroup/memory/moat/" + id, "/sys/fs/cgroup/unified/moat/" + id],
         CgroupCreated = true,
+        CgroupPath = "/moat/" + id,
+        Config = new Moat.Oci.Spec { OciVersion = "1.2.0", Hostname = "kept", Process = new Moat.Oci.Process { Args = ["sh"], Cwd = "/" } },
     };
 
     [Fact]
@@ -129,7 +131,9 @@ public sealed class StateStoreTests : IDisposable
         Assert.Equal(written.Annotations, read.Annotations);
         Assert.Equal(written.CgroupDirectories, read.CgroupDirectories);
         Assert.True(read.CgroupCreated);
-        Assert.Null(read.Hooks);
+        Assert.Equal(written.CgroupPath, read.CgroupPath);
+        Assert.Equal("kept", read.Config!.Hostname);
+        Assert.Equal(["sh"], read.Config.Process!.Args!);
     }
 
     [Fact]

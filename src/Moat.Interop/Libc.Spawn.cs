@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+
+namespace Moat.Interop;
+
+/// <summary>posix_spawn(3): starting helper programs (hooks) with an exact argv and environment.</summary>
+public static unsafe partial class Libc
+{
+    // Opaque glibc types; 512 bytes covers both (80 and 336 bytes on x86_64 and aarch64).
+    const int SpawnStructSize = 512;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawn_file_actions_init(byte* actions);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawn_file_actions_destroy(byte* actions);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawn_file_actions_adddup2(byte* actions, int fd, int newfd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawn(int* pid, byte* path, byte* actions, byte* attr, IntPtr* argv, IntPtr* envp);
+
+    /// <summary>
+    /// Starts path with argv (argv[0] as given) and exactly envp; stdin, stdout and stderr are the
+    /// given descriptors. Returns the pid. posix_spawn returns the error number instead of setting errno.
+    /// </summary>
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdin, int stdout, int stderr)
+    {
+        var actions = stackalloc byte[SpawnStructSize];
+        var allocations = new List<IntPtr>();
+        try
+        {
+            var rc = posix_spawn_file_actions_init(actions);
+            if (rc != 0)
+                throw new SyscallException("posix_spawn_file_actions_init", rc);
+            posix_spawn_file_actions_adddup2(actions, stdin, 0);
+            posix_spawn_file_actions_adddup2(actions, stdout, 1);
+            posix_spawn_file_actions_adddup2(actions, stderr, 2);
+            IntPtr* Array(IReadOnlyList<string> items)
+            {
+                var p = (IntPtr*)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Count + 1));
+                allocations.Add((IntPtr)p);
+                for (var i = 0; i < items.Count; i++)
+                {
+                    p[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
+                    allocations.Add(p[i]);
+                }
+                p[items.Count] = IntPtr.Zero;
+                return p;
+            }
+            var pathPtr = Marshal.StringToCoTaskMemUTF8(path);
+            allocations.Add(pathPtr);
+            int pid;
+            rc = posix_spawn(&pid, (byte*)pathPtr, actions, null, Array(argv), Array(envp));
+            posix_spawn_file_actions_destroy(actions);
+            if (rc != 0)
+                throw new SyscallException("spawn", rc, path);
+            return pid;
+        }
+        finally
+        {
+            foreach (var p in allocations)
+                Marshal.FreeCoTaskMem(p);
+        }
+    }
+}
