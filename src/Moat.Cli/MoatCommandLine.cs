@@ -14,7 +14,7 @@ public static class MoatCommandLine
                      CreateCommand.Create(), StartCommand.Create(), StateCommand.Create(), KillCommand.Create(),
                      DeleteCommand.Create(), RunCommand.Create(), ListCommand.Create(), SpecCommand.Create(),
                      FeaturesCommand.Create(), ExecCommand.Create(),
-                 })
+                 }.Concat(CheckpointCommand.Create()))
             root.Subcommands.Add(command);
         return root;
     }

@@ -137,6 +137,27 @@ public sealed class LifecycleTests
         MoatCli.Run("delete", "-f", id).Ok();
     }
 
+    [Theory]
+    [InlineData("checkpoint")]
+    [InlineData("restore")]
+    public void CheckpointAndRestoreSayWhatIsMissing(string verb)
+    {
+        var result = MoatCli.Run(verb, "--image-path", "/tmp/nowhere", "some-id");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{verb} is not supported by moat", result.Stderr);
+        Assert.Contains("CRIU", result.Stderr);
+    }
+
+    [Fact]
+    public void SocketActivationPassesListenFdsToPidOne()
+    {
+        using var bundle = new TestBundle("sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd | tr '\\n' ' '");
+        bundle.Write();
+        var id = bundle.NewId();
+        var result = MoatCli.Exec("/bin/sh", ["-c", $"exec 3</dev/null 4</dev/null; LISTEN_FDS=2 exec '{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --bundle '{bundle.Directory}' {id}"]).Ok();
+        Assert.Equal("2 1\n0 1 2 3 4 5 ", result.Stdout);
+    }
+
     [Fact]
     public void ForegroundRunRemovesTheContainerWhenItExits()
     {

@@ -44,13 +44,27 @@ public static class CreateCommand
         var preserve = parse.GetValue(PreserveFds);
         if (preserve < 0)
             throw new Runtime.RuntimeException("--preserve-fds must not be negative");
+        // Socket activation (systemd's LISTEN_FDS): the listening sockets at 3.. are passed on too,
+        // and the container process is told about them as pid 1.
+        var listenFds = ListenFds();
         return new CreateOptions(
             Id: parse.GetValue(Id)!,
             Bundle: parse.GetValue(Bundle)!,
             PidFile: parse.GetValue(PidFile),
             NoPivot: parse.GetValue(NoPivot),
             NoNewKeyring: parse.GetValue(NoNewKeyring),
-            PreserveFds: preserve,
-            StartImmediately: startImmediately);
+            PreserveFds: preserve + listenFds,
+            StartImmediately: startImmediately,
+            ListenFds: listenFds);
+    }
+
+    static int ListenFds()
+    {
+        var text = Environment.GetEnvironmentVariable("LISTEN_FDS");
+        if (string.IsNullOrEmpty(text))
+            return 0;
+        if (!int.TryParse(text, out var n) || n < 0)
+            throw new Runtime.RuntimeException($"LISTEN_FDS=\"{text}\" is not a count of descriptors");
+        return n;
     }
 }

@@ -26,6 +26,9 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         if (!plan.HasMountNamespace)
             throw new RuntimeException("linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
         var rootfs = Bundle.ResolveRootfs(bundle, spec.Root!);
+        if (options.ListenFds > 0)
+            spec.Process!.Env = [.. (spec.Process.Env ?? []).Where(e => !e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) && !e.StartsWith("LISTEN_PID=", StringComparison.Ordinal)),
+                $"LISTEN_FDS={options.ListenFds}", "LISTEN_PID=1"];
 
         var cgroupHost = CgroupHost.Detect();
         var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));

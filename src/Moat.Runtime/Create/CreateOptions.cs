@@ -7,4 +7,5 @@ public sealed record CreateOptions(
     bool NoPivot = false,
     bool NoNewKeyring = false,
     int PreserveFds = 0,
-    bool StartImmediately = false);
+    bool StartImmediately = false,
+    int ListenFds = 0);
