@@ -25,8 +25,6 @@ public static class HostSupport
             throw new RuntimeException($"linux.mountLabel \"{mountLabel}\" is set, but SELinux is disabled or not supported on this host");
         if (process?.Terminal == true)
             throw new RuntimeException("process.terminal is true, but this version of moat does not allocate consoles yet (set \"terminal\": false)");
-        if (spec.Linux?.Seccomp is not null)
-            throw new RuntimeException("linux.seccomp is set, but this version of moat does not load seccomp filters yet (remove linux.seccomp)");
         if (spec.Linux?.IntelRdt is not null)
             throw new RuntimeException("linux.intelRdt is set, but Intel RDT (resctrl) is not available on this host");
         if (process?.Scheduler is not null)

@@ -4,6 +4,7 @@ using Moat.Oci;
 using Moat.Runtime;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Rootfs;
+using Moat.Runtime.Seccomp;
 
 namespace Moat.Cli.Commands;
 
@@ -20,7 +21,8 @@ public static class FeaturesCommand
                 MountOptions = MountOptions.KnownOptions,
                 CgroupV1 = cgroups.Hierarchies.Any(h => !h.IsV2),
                 CgroupV2 = cgroups.Unified is not null,
-                Seccomp = false,
+                Seccomp = Moat.Interop.Libseccomp.IsAvailable,
+                SeccompSupportedFlags = SeccompNames.Flags.Where(f => SeccompCompiler.FlagValue(f) is { } v && Moat.Interop.Libc.SeccompFlagsSupported(v)).ToList(),
                 AppArmor = HostSupport.AppArmorEnabled,
                 SELinux = HostSupport.SelinuxEnabled,
                 IdmapMounts = true,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Moat.Interop;
 using Moat.Oci;
+using Moat.Runtime.Seccomp;
 
 namespace Moat.Cli.Commands;
 
@@ -21,6 +22,9 @@ public static class SpecCommand
             var spec = parse.GetValue(rootless)
                 ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid())
                 : DefaultSpec.Create(rootless: false);
+            // Secure by default: the allow-list Docker and Podman ship, for the capabilities the spec grants.
+            spec.Linux ??= new Linux();
+            spec.Linux.Seccomp = DefaultSeccompProfile.For(spec.Process?.Capabilities?.Bounding ?? []);
             File.WriteAllText(path, OciJson.SerializeIndented(spec) + "\n");
             return 0;
         }));

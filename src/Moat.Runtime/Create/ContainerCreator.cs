@@ -5,6 +5,7 @@ using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Hooks;
+using Moat.Runtime.Seccomp;
 using Moat.Runtime.State;
 
 namespace Moat.Runtime.Create;
@@ -34,6 +35,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
         var resources = new ResourceWriter(cgroup);
         resources.Validate(spec.Linux?.Resources);
+        var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompCache.GetOrCompile(profile, SeccompCacheDirectory(store)) : null;
         debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, late 0x{plan.LateUnshareFlags:x}, " +
                       $"joins [{string.Join(", ", plan.Joins.Select(j => $"{j.Type}={j.Path}"))}], cgroup {cgroup.Path} " +
                       $"({(cgroupHost.IsPureV2 ? "v2" : "v1" + (cgroupHost.Unified is null ? "" : " + unified"))})");
@@ -82,6 +84,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 StartImmediately = options.StartImmediately,
                 CgroupPath = cgroup.Path,
                 IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
+                Seccomp = seccomp,
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
                 {
@@ -120,4 +123,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             throw;
         }
     }
+
+    /// <summary>Compiled filters, beside the state root and like it writable by root only (whoever writes an entry picks a container's filter).</summary>
+    public static string SeccompCacheDirectory(StateStore store) => store.Root.TrimEnd('/') + ".cache/seccomp";
 }

@@ -21,6 +21,8 @@ public sealed class InitMessage
     [JsonPropertyName("exec")] public bool Exec { get; set; }
     /// <summary>The runtime runs prestart/createRuntime hooks: the init stops before pivot_root and waits.</summary>
     [JsonPropertyName("runtimeHooks")] public bool RuntimeHooks { get; set; }
+    /// <summary>linux.seccomp compiled by the runtime (libseccomp is not reachable after pivot_root).</summary>
+    [JsonPropertyName("seccomp")] public Seccomp.CompiledSeccompFilter? Seccomp { get; set; }
     /// <summary>The container's cgroup directories, bind-mounted for a cgroup mount on a v1 host.</summary>
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>

@@ -81,6 +81,9 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
             Seccomp = config.Linux?.Seccomp,
         };
         var plan = NamespacePlan.From(linux);
+        var seccomp = linux.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
+        if (seccomp is { HasListener: true })
+            throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");
         var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
         var message = new InitMessage
         {
@@ -94,6 +97,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
             PreserveFds = options.PreserveFds,
             StateDirFd = -1,
             CgroupPath = state.CgroupPath,
+            Seccomp = seccomp,
         };
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
 

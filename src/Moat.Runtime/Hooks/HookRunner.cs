@@ -25,16 +25,19 @@ public static class HookRunner
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>The runtime-spec state of the container, as hooks and the seccomp listener get it.</summary>
+    public static ContainerState State(string id, string status, int pid, string bundle, Dictionary<string, string>? annotations) => new()
+    {
+        OciVersion = SpecVersion.Current,
+        Id = id,
+        Status = status,
+        Pid = pid,
+        Bundle = bundle,
+        Annotations = annotations,
+    };
+
     public static byte[] StateJson(string id, string status, int pid, string bundle, Dictionary<string, string>? annotations) =>
-        OciJson.SerializeToUtf8Bytes(new ContainerState
-        {
-            OciVersion = SpecVersion.Current,
-            Id = id,
-            Status = status,
-            Pid = pid,
-            Bundle = bundle,
-            Annotations = annotations,
-        });
+        OciJson.SerializeToUtf8Bytes(State(id, status, pid, bundle, annotations));
 
     /// <summary>Runs every hook of a kind in order; the first failure stops them and throws.</summary>
     public static void RunAll(Oci.Hooks? hooks, string kind, byte[] stateJson)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Moat.Interop;
 using Moat.Runtime.Create;
 using Moat.Runtime.Hooks;
+using Moat.Runtime.Seccomp;
 using Moat.Runtime.Rootfs;
 using Moat.Runtime.State;
 
@@ -36,6 +37,8 @@ public static class ContainerInit
             init = JsonSerializer.Deserialize(frame.Value.Payload, RuntimeJsonContext.Default.InitMessage)
                    ?? throw new RuntimeException("init: empty configuration");
             var plan = NamespacePlan.From(init.Spec.Linux);
+            // The seccomp listener's socket is a host path: connect while the host's view is still ours.
+            var listener = init.Seccomp is { HasListener: true, ListenerPath: { } listenerPath } ? SeccompListener.ConnectListener(listenerPath) : -1;
             var hookState = HookRunner.StateJson(init.Id, "creating", Environment.ProcessId, init.Bundle, init.Spec.Annotations);
             void BeforePivot()
             {
@@ -50,7 +53,7 @@ public static class ContainerInit
             }
             var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot) : null;
             rootfs?.Prepare();
-            launch = new ProcessLaunch(init, plan);
+            launch = new ProcessLaunch(init, plan, listener);
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();
             rootfs?.Finish();

@@ -3,6 +3,8 @@ using System.Text;
 using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Create;
+using Moat.Runtime.Hooks;
+using Moat.Runtime.Seccomp;
 using static Moat.Interop.Libc;
 
 namespace Moat.Runtime.Init;
@@ -11,7 +13,7 @@ namespace Moat.Runtime.Init;
 /// The container process's own settings, applied by the init stage: names, sysctls, limits before
 /// start; then, after start, credentials, capabilities and no_new_privs on this very thread, and execve.
 /// </summary>
-public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
+public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, int seccompListenerSocket = -1)
 {
     readonly Spec spec = init.Spec;
     readonly Process process = init.Spec.Process!;
@@ -118,6 +120,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
             if ((caps.Bounding & (1UL << cap)) == 0)
                 Prctl(PR_CAPBSET_DROP, (ulong)cap, "drop capability from bounding set");
 
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have
+        // it, before the credentials change (runc's order). With it, load it last (below).
+        if (!process.NoNewPrivileges)
+            LoadSeccomp();
+
         var user = process.User;
         Prctl(PR_SET_KEEPCAPS, 1, "keep capabilities");
         SetGroups(user.AdditionalGids);
@@ -140,7 +147,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
         ApplyExecLabels();
         CloseRangeOnExec((uint)(3 + init.PreserveFds));
         if (process.NoNewPrivileges)
+        {
             Prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs");
+            // Last before execve, on the thread that execs: the filter survives exec.
+            LoadSeccomp();
+        }
 
         var argv = ToPointerArray(process.Args!);
         var envp = ToPointerArray(process.Env ?? []);
@@ -178,6 +189,22 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan)
                 throw new RuntimeException($"process.selinuxLabel \"{label}\": cannot apply it ({e.Message})", e);
             }
         }
+    }
+
+    void LoadSeccomp()
+    {
+        if (init.Seccomp is not { } filter)
+            return;
+        var listenerFd = SeccompLoader.Load(filter);
+        if (listenerFd is not { } fd)
+            return;
+        // The notification descriptor and the container's state go to the listener (runtime-spec
+        // "seccomp": the container process state), then neither stays open in the container.
+        var state = HookRunner.State(init.Id, "creating", Environment.ProcessId, init.Bundle, spec.Annotations);
+        var message = SeccompListener.BuildStateJson(SpecVersion.Current, Environment.ProcessId, filter.ListenerMetadata, state);
+        SeccompListener.SendNotifyFd(seccompListenerSocket, fd, message);
+        close(fd);
+        close(seccompListenerSocket);
     }
 
     static void SetGroups(List<uint>? gids)

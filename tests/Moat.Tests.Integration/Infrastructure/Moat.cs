@@ -11,6 +11,27 @@ public static class MoatCli
 
     public static string StateRoot { get; } = $"/run/moat-it-{Environment.ProcessId}";
 
+    static MoatCli()
+    {
+        // Every test force-deletes its containers; what remains at exit is the (empty) state root
+        // and the seccomp cache moat keeps beside it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var dir in new[] { StateRoot, StateRoot + ".cache" })
+            {
+                try
+                {
+                    if (Directory.Exists(dir))
+                        Directory.Delete(dir, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Busy: a test failed to delete a container; that test has failed already.
+                }
+            }
+        };
+    }
+
     public static string RepositoryRoot
     {
         get
