@@ -23,8 +23,6 @@ public static class HostSupport
             throw new RuntimeException($"process.selinuxLabel \"{label}\" is set, but SELinux is disabled or not supported on this host");
         if (spec.Linux?.MountLabel is { Length: > 0 } mountLabel && !SelinuxEnabled)
             throw new RuntimeException($"linux.mountLabel \"{mountLabel}\" is set, but SELinux is disabled or not supported on this host");
-        if (process?.Terminal == true)
-            throw new RuntimeException("process.terminal is true, but this version of moat does not allocate consoles yet (set \"terminal\": false)");
         if (spec.Linux?.IntelRdt is not null)
             throw new RuntimeException("linux.intelRdt is set, but Intel RDT (resctrl) is not available on this host");
         if (process?.Scheduler is not null)

@@ -37,10 +37,8 @@ public static class CreateCommand
     }
 
     /// <summary>The create options shared by create and run.</summary>
-    public static CreateOptions Options(ParseResult parse, bool startImmediately)
+    public static CreateOptions Options(ParseResult parse, bool startImmediately, bool foreground = false)
     {
-        if (parse.GetValue(ConsoleSocket) is not null)
-            throw new Runtime.RuntimeException("--console-socket: consoles are not supported by this version of moat yet");
         var preserve = parse.GetValue(PreserveFds);
         if (preserve < 0)
             throw new Runtime.RuntimeException("--preserve-fds must not be negative");
@@ -55,7 +53,9 @@ public static class CreateCommand
             NoNewKeyring: parse.GetValue(NoNewKeyring),
             PreserveFds: preserve + listenFds,
             StartImmediately: startImmediately,
-            ListenFds: listenFds);
+            ListenFds: listenFds,
+            ConsoleSocket: parse.GetValue(ConsoleSocket) is { } socket ? Path.GetFullPath(socket) : null,
+            Foreground: foreground);
     }
 
     static int ListenFds()

@@ -85,8 +85,6 @@ public static class ExecCommand
         {
             var id = parse.GetValue(Id)!;
             var exec = new ContainerExec(context.Store, context.Debug);
-            if (parse.GetValue(ConsoleSocket) is not null)
-                throw new RuntimeException("--console-socket: consoles are not supported by this version of moat yet");
             var process = BuildProcess(parse, exec, id);
             var preserve = parse.GetValue(PreserveFds);
             if (preserve < 0)
@@ -94,10 +92,13 @@ public static class ExecCommand
             var detach = parse.GetValue(Detach);
             if (!detach)
                 Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
-            var started = exec.Start(new ExecOptions(id, process, parse.GetValue(PidFile), preserve, parse.GetValue(IgnorePaused)));
+            var consoleSocket = parse.GetValue(ConsoleSocket) is { } socket ? Path.GetFullPath(socket) : null;
+            var started = exec.Start(new ExecOptions(id, process, parse.GetValue(PidFile), preserve, parse.GetValue(IgnorePaused),
+                consoleSocket, Foreground: !detach));
             using var pidfd = started.Pidfd;
             if (detach)
                 return 0;
+            using var relay = started.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
             var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
                 .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
                 {
@@ -112,6 +113,7 @@ public static class ExecCommand
             finally
             {
                 forwarded.ForEach(r => r.Dispose());
+                relay?.Dispose();
             }
         }));
         return command;

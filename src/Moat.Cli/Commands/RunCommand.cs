@@ -18,7 +18,7 @@ public static class RunCommand
         command.Arguments.Add(CreateCommand.Id);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            var options = CreateCommand.Options(parse, startImmediately: true);
+            var options = CreateCommand.Options(parse, startImmediately: true, foreground: !parse.GetValue(detach));
             if (parse.GetValue(detach))
             {
                 var detached = new ContainerCreator(context.Store, context.Debug).Create(options);
@@ -31,6 +31,7 @@ public static class RunCommand
             var created = new ContainerCreator(context.Store, context.Debug).Create(options);
             using var pidfd = created.Pidfd;
             var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
+            using var relay = created.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
             lifecycle.RunPoststart(created.State);
             var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
                 .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
@@ -47,6 +48,7 @@ public static class RunCommand
             finally
             {
                 forwarded.ForEach(r => r.Dispose());
+                relay?.Dispose();
             }
             lifecycle.Delete(options.Id, force: true);
             return status;

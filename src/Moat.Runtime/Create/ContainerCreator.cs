@@ -14,7 +14,8 @@ namespace Moat.Runtime.Create;
 public sealed class ContainerCreator(StateStore store, Action<string>? debug = null)
 {
     /// <summary>The created container's init: its pid and a pidfd (the caller of run waits on it).</summary>
-    public sealed record Created(RuntimeState State, FileDescriptor Pidfd);
+    /// <summary>Console is the pty master when the process has a terminal and no --console-socket took it.</summary>
+    public sealed record Created(RuntimeState State, FileDescriptor Pidfd, FileDescriptor? Console = null);
 
     public Created Create(CreateOptions options)
     {
@@ -27,6 +28,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         if (!plan.HasMountNamespace)
             throw new RuntimeException("linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
         var rootfs = Bundle.ResolveRootfs(bundle, spec.Root!);
+        Terminal.ConsoleSocket.Check(spec.Process!.Terminal, options.ConsoleSocket, options.Foreground);
         if (options.ListenFds > 0)
             spec.Process!.Env = [.. (spec.Process.Env ?? []).Where(e => !e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) && !e.StartsWith("LISTEN_PID=", StringComparison.Ordinal)),
                 $"LISTEN_FDS={options.ListenFds}", "LISTEN_PID=1"];
@@ -94,7 +96,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds,
+            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds,
                 initPid =>
                 {
                     var stateJson = HookRunner.StateJson(options.Id, "creating", initPid, bundle, spec.Annotations);
@@ -111,10 +113,16 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 directory.WriteState(state);
                 if (options.PidFile is { } pidFile)
                     PidFile.Write(pidFile, pid);
+                if (console is not null && options.ConsoleSocket is { } socketPath)
+                {
+                    using (console)
+                        Terminal.ConsoleSocket.Send(socketPath, console);
+                    console = null;
+                }
                 // From here the init outlives this process; until now it dies with it.
                 channel.Send(SyncChannel.StateSaved);
             }
-            return new Created(state, pidfd);
+            return new Created(state, pidfd, console);
         }
         catch
         {

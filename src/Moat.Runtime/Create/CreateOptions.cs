@@ -8,4 +8,6 @@ public sealed record CreateOptions(
     bool NoNewKeyring = false,
     int PreserveFds = 0,
     bool StartImmediately = false,
-    int ListenFds = 0);
+    int ListenFds = 0,
+    string? ConsoleSocket = null,
+    bool Foreground = false);

@@ -16,7 +16,7 @@ namespace Moat.Runtime.Create;
 public static class InitSpawner
 {
     /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
-    public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
+    public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
         IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, Action<int>? atHooksPoint = null)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
@@ -131,15 +131,25 @@ public static class InitSpawner
 
             // 3. The init stage runs (managed code, inside the namespaces): send it the config.
             channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
-            if (message.RuntimeHooks)
+            FileDescriptor? console = null;
+            while (true)
             {
-                // The namespaces and mounts exist, pivot_root has not happened: prestart and createRuntime.
-                Expect(channel, SyncChannel.HooksPoint);
-                atHooksPoint?.Invoke(initPid);
-                channel.Send(SyncChannel.HooksDone);
+                var frame = channel.Receive() ?? throw new RuntimeException("container init exited before it reported (see the container's stderr)");
+                if (frame.Tag == SyncChannel.Error)
+                    throw new RuntimeException(Encoding.UTF8.GetString(frame.Payload));
+                if (frame.Tag == SyncChannel.HooksPoint && message.RuntimeHooks)
+                {
+                    // The namespaces and mounts exist, pivot_root has not happened: prestart and createRuntime.
+                    atHooksPoint?.Invoke(initPid);
+                    channel.Send(SyncChannel.HooksDone);
+                }
+                else if (frame.Tag == SyncChannel.Console && console is null)
+                    console = Libc.ReceiveDescriptor(channel.Socket.Fd, "console");
+                else if (frame.Tag == SyncChannel.Created)
+                    return (initPid, pidfd, channel, console);
+                else
+                    throw new RuntimeException($"container init sent '{(char)frame.Tag}' out of turn");
             }
-            Expect(channel, SyncChannel.Created);
-            return (initPid, pidfd, channel);
         }
         catch
         {

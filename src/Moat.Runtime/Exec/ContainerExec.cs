@@ -15,7 +15,7 @@ namespace Moat.Runtime.Exec;
 /// </summary>
 public sealed class ContainerExec(StateStore store, Action<string>? debug = null)
 {
-    public sealed record Started(int Pid, FileDescriptor Pidfd);
+    public sealed record Started(int Pid, FileDescriptor Pidfd, FileDescriptor? Console = null);
 
     /// <summary>The process exec runs when no --process file is given: the container's, with its args replaced.</summary>
     public static Process ProcessFrom(Process containerProcess, IReadOnlyList<string> args) => new()
@@ -68,8 +68,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         var process = options.Process;
         if (process.Args is not { Count: > 0 })
             throw new RuntimeException("exec: no command given (args is empty)");
-        if (process.Terminal)
-            throw new RuntimeException("exec --tty: consoles are not supported by this version of moat yet");
+        Terminal.ConsoleSocket.Check(process.Terminal, options.ConsoleSocket, options.Foreground);
 
         // Every namespace of the init, by its /proc entry: the ones the container created and the
         // ones it joined alike.
@@ -106,13 +105,19 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             throw new RuntimeException("cannot exec in a stopped container");
 
-        var (pid, pidfd, channel) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds);
+        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds);
         using (channel)
         {
             try
             {
                 if (options.PidFile is { } pidFile)
                     PidFile.Write(pidFile, pid);
+                if (console is not null && options.ConsoleSocket is { } socketPath)
+                {
+                    using (console)
+                        Terminal.ConsoleSocket.Send(socketPath, console);
+                    console = null;
+                }
             }
             catch
             {
@@ -122,6 +127,6 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
             }
             channel.Send(SyncChannel.StateSaved);
         }
-        return new Started(pid, pidfd);
+        return new Started(pid, pidfd, console);
     }
 }

@@ -7,4 +7,6 @@ public sealed record ExecOptions(
     Process Process,
     string? PidFile = null,
     int PreserveFds = 0,
-    bool IgnorePaused = false);
+    bool IgnorePaused = false,
+    string? ConsoleSocket = null,
+    bool Foreground = false);

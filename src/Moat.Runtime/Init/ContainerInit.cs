@@ -57,6 +57,8 @@ public static class ContainerInit
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();
             rootfs?.Finish();
+            if (init.Spec.Process!.Terminal)
+                launch.Terminal = SetUpConsole(init, channel);
             launch.ResolveExecutable();
             // From here a dead runtime shows as end-of-file on the socket, not as a signal: clearing
             // the parent-death signal later would race with a create that exits at once.
@@ -99,5 +101,33 @@ public static class ContainerInit
             Console.Error.WriteLine($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
             return 127;
         }
+    }
+
+    /// <summary>
+    /// process.terminal: a pty from the container's own devpts, its slave as /dev/console (for the
+    /// container's init) and later as stdio; the master goes to the runtime (SCM_RIGHTS), which
+    /// hands it to --console-socket or relays it to the caller's terminal.
+    /// </summary>
+    static FileDescriptor SetUpConsole(InitMessage init, SyncChannel channel)
+    {
+        var (master, slave, number) = Libc.OpenPty("/dev/ptmx");
+        using (master)
+        {
+            var process = init.Spec.Process!;
+            // The container's user must be able to use its terminal.
+            Errors.Check(Libc.fchown(slave.Fd, process.User.Uid, process.User.Gid), "chown terminal");
+            if (!init.Exec)
+            {
+                var console = "/dev/console";
+                if (!File.Exists(console))
+                    File.WriteAllBytes(console, []);
+                Libc.Mount($"/dev/pts/{number}", console, null, Libc.MS_BIND, null);
+            }
+            if (process.ConsoleSize is { } size)
+                Libc.SetWindowSize(master.Fd, (ushort)size.Height, (ushort)size.Width);
+            channel.Send(SyncChannel.Console);
+            Libc.SendWithDescriptor(channel.Socket.Fd, "T"u8, master.Fd, "console");
+        }
+        return slave;
     }
 }

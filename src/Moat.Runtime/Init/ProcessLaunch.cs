@@ -19,6 +19,9 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     readonly Process process = init.Spec.Process!;
     string executable = "";
 
+    /// <summary>The pty slave that becomes the controlling terminal and stdio (process.terminal).</summary>
+    public FileDescriptor? Terminal { get; set; }
+
     /// <summary>Everything that may fail in a way create should report; runs before the runtime returns.</summary>
     public void Prepare()
     {
@@ -111,6 +114,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     /// <summary>Credentials, capabilities, no_new_privs and execve, all from this thread. Returns only on failure.</summary>
     public void Exec(Action<string> warn)
     {
+        if (Terminal is { } terminal)
+        {
+            BecomeTerminalSession(terminal);
+            terminal.Dispose();
+        }
         if (!init.NoNewKeyring)
             JoinSessionKeyring(init.Id);
 

@@ -66,7 +66,8 @@ public sealed unsafe class SeccompListenerServer : IDisposable
         }
     }
 
-    static (string Json, int Fd) ReceiveWithDescriptor(int socket)
+    /// <summary>Receives one message and the descriptor it carries (SCM_RIGHTS).</summary>
+    public static (string Json, int Fd) ReceiveWithDescriptor(int socket)
     {
         var data = new byte[65536];
         var control = stackalloc byte[64];
