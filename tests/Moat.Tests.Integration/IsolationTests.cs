@@ -126,6 +126,30 @@ public sealed class IsolationTests
         Assert.Equal(128 + 9, (await run).ExitCode);
     }
 
+    /// <summary>A foreground run passes the signals it receives to the container and returns its status.</summary>
+    [Theory]
+    [InlineData("TERM", 7)]
+    [InlineData("INT", 8)]
+    [InlineData("HUP", 9)]
+    public void ForegroundRunForwardsSignals(string signal, int exitCode)
+    {
+        using var bundle = new TestBundle("sh", "-c", $"trap 'exit {exitCode}' {signal}; echo ready; while :; do sleep 0.05; done");
+        bundle.Write();
+        var id = bundle.NewId("signal");
+        var output = Path.Combine(bundle.Directory, "out");
+        // Started directly (a shell's background job would have SIGINT ignored), then moat itself,
+        // not the container, is signalled.
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", $"exec '{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --bundle '{bundle.Directory}' {id} > '{output}'" },
+        };
+        using var moat = System.Diagnostics.Process.Start(start)!;
+        Wait.Until(() => File.Exists(output) && File.ReadAllText(output).Contains("ready"), "the container to start");
+        MoatCli.Exec("/bin/kill", [$"-{signal}", moat.Id.ToString()]).Ok();
+        Assert.True(moat.WaitForExit(TimeSpan.FromSeconds(30)), "moat run did not exit");
+        Assert.Equal(exitCode, moat.ExitCode);
+    }
+
     [Fact]
     public void TimeNamespaceOffsetsShiftBoottime()
     {
