@@ -13,8 +13,8 @@ public static class MoatCommandLine
                  {
                      CreateCommand.Create(), StartCommand.Create(), StateCommand.Create(), KillCommand.Create(),
                      DeleteCommand.Create(), RunCommand.Create(), ListCommand.Create(), SpecCommand.Create(),
-                     FeaturesCommand.Create(), ExecCommand.Create(),
-                 }.Concat(CheckpointCommand.Create()))
+                     FeaturesCommand.Create(), ExecCommand.Create(), PsCommand.Create(),
+                 }.Concat(CheckpointCommand.Create()).Concat(PauseCommand.Create()))
             root.Subcommands.Add(command);
         return root;
     }

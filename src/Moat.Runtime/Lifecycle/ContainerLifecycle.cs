@@ -105,6 +105,33 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
             throw new SyscallException("kill", Errors.LastErrno, $"container {id}");
     }
 
+    /// <summary>pause: freezes every process of a running container.</summary>
+    public void Pause(string id)
+    {
+        using var dir = Store.Open(id);
+        var view = ContainerView.Load(id, dir.Path);
+        if (view.Status is not ContainerStatus.Running)
+            throw new RuntimeException(view.Status == ContainerStatus.Paused ? "container is already paused" : "container not running");
+        Freezer.Set(view.State!.CgroupDirectories, frozen: true);
+    }
+
+    /// <summary>resume: thaws a paused container.</summary>
+    public void Resume(string id)
+    {
+        using var dir = Store.Open(id);
+        var view = ContainerView.Load(id, dir.Path);
+        if (view.Status is not ContainerStatus.Paused)
+            throw new RuntimeException("container not paused");
+        Freezer.Set(view.State!.CgroupDirectories, frozen: false);
+    }
+
+    /// <summary>The pids of every process in the container's cgroup.</summary>
+    public IReadOnlyList<int> Processes(string id)
+    {
+        var view = View(id);
+        return view.State is { } state ? ContainerCgroup.Pids(state.CgroupDirectories) : [];
+    }
+
     /// <summary>Removes a stopped (or, with force, any) container: processes, cgroups, state.</summary>
     public void Delete(string id, bool force)
     {

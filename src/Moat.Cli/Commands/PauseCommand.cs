@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Moat.Runtime.Lifecycle;
+
+namespace Moat.Cli.Commands;
+
+/// <summary>pause and resume: freeze and thaw every process of a container.</summary>
+public static class PauseCommand
+{
+    public static IEnumerable<Command> Create()
+    {
+        var pauseId = new Argument<string>("container-id") { Description = "the container to pause" };
+        var pause = new Command("pause", "suspend all processes inside the container (cgroup freezer)");
+        pause.Arguments.Add(pauseId);
+        pause.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            new ContainerLifecycle(context.Store, context.Warn).Pause(parse.GetValue(pauseId)!);
+            return 0;
+        }));
+        yield return pause;
+
+        var resumeId = new Argument<string>("container-id") { Description = "the container to resume" };
+        var resume = new Command("resume", "resume all processes that have been previously paused");
+        resume.Arguments.Add(resumeId);
+        resume.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            new ContainerLifecycle(context.Store, context.Warn).Resume(parse.GetValue(resumeId)!);
+            return 0;
+        }));
+        yield return resume;
+    }
+}
