@@ -74,7 +74,7 @@ public sealed class CgroupTests
     [Fact]
     public void MemoryHogIsOomKilledAtItsLimit()
     {
-        using var bundle = new TestBundle("sh", "-c", "x=$(head -c 134217728 /dev/zero | tr '\\\\0' a); echo survived");
+        using var bundle = new TestBundle("sh", "-c", "x=$(head -c 134217728 /dev/zero | tr '\\0' a); echo survived");
         bundle.Spec.Linux!.Resources!.Memory = new LinuxMemory { Limit = 32 * 1024 * 1024, Swap = 32 * 1024 * 1024 };
         var id = bundle.NewId("oom");
         bundle.Create(id).Ok();
