@@ -113,12 +113,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 directory.WriteState(state);
                 if (options.PidFile is { } pidFile)
                     PidFile.Write(pidFile, pid);
-                if (console is not null && options.ConsoleSocket is { } socketPath)
-                {
-                    using (console)
-                        Terminal.ConsoleSocket.Send(socketPath, console);
-                    console = null;
-                }
+                console = Terminal.ConsoleSocket.HandOff(console, options.ConsoleSocket);
                 // From here the init outlives this process; until now it dies with it.
                 channel.Send(SyncChannel.StateSaved);
             }

@@ -112,12 +112,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
             {
                 if (options.PidFile is { } pidFile)
                     PidFile.Write(pidFile, pid);
-                if (console is not null && options.ConsoleSocket is { } socketPath)
-                {
-                    using (console)
-                        Terminal.ConsoleSocket.Send(socketPath, console);
-                    console = null;
-                }
+                console = Terminal.ConsoleSocket.HandOff(console, options.ConsoleSocket);
             }
             catch
             {

@@ -14,6 +14,16 @@ public static class ConsoleSocket
             throw new RuntimeException("--console-socket was given, but process.terminal is false");
     }
 
+    /// <summary>Sends the master to the socket when there is one (and closes it here); else it stays the caller's.</summary>
+    public static FileDescriptor? HandOff(FileDescriptor? master, string? socketPath)
+    {
+        if (master is null || socketPath is null)
+            return master;
+        using (master)
+            Send(socketPath, master);
+        return null;
+    }
+
     public static void Send(string socketPath, FileDescriptor master)
     {
         try
