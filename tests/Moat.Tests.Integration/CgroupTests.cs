@@ -87,6 +87,42 @@ public sealed class CgroupTests
     }
 
     [Fact]
+    public void UpdateChangesTheLimitsOfARunningContainer()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        var id = bundle.NewId("update");
+        bundle.Create(id).Ok();
+        MoatCli.Run("start", id).Ok();
+        MoatCli.Run("update", "--memory", "64m", "--pids-limit", "20", "--cpu-quota", "50000", "--cpu-period", "100000", id).Ok();
+        Assert.Equal((64L << 20).ToString(), File.ReadAllText(V1("memory", id, "memory.limit_in_bytes")).Trim());
+        Assert.Equal("20", File.ReadAllText(V1("pids", id, "pids.max")).Trim());
+        Assert.Equal("50000", File.ReadAllText(V1("cpu", id, "cpu.cfs_quota_us")).Trim());
+
+        var resources = Path.Combine(bundle.Directory, "resources.json");
+        File.WriteAllText(resources, """{"pids": {"limit": 7}}""");
+        MoatCli.Run("update", "--resources", resources, id).Ok();
+        Assert.Equal("7", File.ReadAllText(V1("pids", id, "pids.max")).Trim());
+
+        var bad = MoatCli.Run("update", "--memory", "12x", id);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--memory \"12x\"", bad.Stderr);
+        Assert.Equal("7", File.ReadAllText(V1("pids", id, "pids.max")).Trim());
+    }
+
+    [Fact]
+    public void CpuQuotaShowsAsThrottlingInTheKernelsStatistics()
+    {
+        using var bundle = new TestBundle("sh", "-c", "while :; do :; done");
+        bundle.Spec.Linux!.Resources!.Cpu = new LinuxCpu { Quota = 10000, Period = 100000 };
+        var id = bundle.NewId("cpu");
+        bundle.Create(id).Ok();
+        MoatCli.Run("start", id).Ok();
+        Wait.Until(() => File.ReadAllLines(V1("cpu", id, "cpu.stat")).Any(l => l.StartsWith("nr_throttled ") && l != "nr_throttled 0"),
+            "the quota to throttle the busy loop", seconds: 30);
+        Assert.Equal("10000", File.ReadAllText(V1("cpu", id, "cpu.cfs_quota_us")).Trim());
+    }
+
+    [Fact]
     public void DeviceRulesDenyAndAllow()
     {
         using var bundle = new TestBundle();
