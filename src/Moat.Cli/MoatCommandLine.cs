@@ -13,7 +13,7 @@ public static class MoatCommandLine
                  {
                      CreateCommand.Create(), StartCommand.Create(), StateCommand.Create(), KillCommand.Create(),
                      DeleteCommand.Create(), RunCommand.Create(), ListCommand.Create(), SpecCommand.Create(),
-                     FeaturesCommand.Create(), ExecCommand.Create(), PsCommand.Create(), UpdateCommand.Create(),
+                     FeaturesCommand.Create(), ExecCommand.Create(), PsCommand.Create(), UpdateCommand.Create(), EventsCommand.Create(),
                  }.Concat(CheckpointCommand.Create()).Concat(PauseCommand.Create()))
             root.Subcommands.Add(command);
         return root;

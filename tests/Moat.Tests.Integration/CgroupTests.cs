@@ -123,6 +123,30 @@ public sealed class CgroupTests
     }
 
     [Fact]
+    public async Task EventsReportStatsAndOomKills()
+    {
+        using var bundle = new TestBundle("sh", "-c", "x=$(head -c 134217728 /dev/zero | tr '\\0' a); echo survived");
+        bundle.Spec.Linux!.Resources!.Memory = new LinuxMemory { Limit = 32 * 1024 * 1024, Swap = 32 * 1024 * 1024 };
+        bundle.Spec.Linux.Resources.Pids = new LinuxPids { Limit = 50 };
+        var id = bundle.NewId("events");
+        bundle.Create(id).Ok();
+
+        var stats = JsonDocument.Parse(MoatCli.Run("events", "--stats", id).Ok().Stdout).RootElement;
+        Assert.Equal("stats", stats.GetProperty("type").GetString());
+        Assert.Equal(id, stats.GetProperty("id").GetString());
+        Assert.Equal(32 * 1024 * 1024, stats.GetProperty("data").GetProperty("memory").GetProperty("usage").GetProperty("limit").GetInt64());
+        Assert.Equal(50, stats.GetProperty("data").GetProperty("pids").GetProperty("limit").GetInt64());
+        Assert.True(stats.GetProperty("data").GetProperty("pids").GetProperty("current").GetInt64() >= 1);
+
+        // The stream runs until the container stops, and reports the OOM kill on the way.
+        var stream = Task.Run(() => MoatCli.Run("events", "--interval", "100ms", id));
+        MoatCli.Run("start", id).Ok();
+        var lines = (await stream).Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(lines, l => l.GetProperty("type").GetString() == "oom" && l.GetProperty("id").GetString() == id);
+    }
+
+    [Fact]
     public void DeviceRulesDenyAndAllow()
     {
         using var bundle = new TestBundle();

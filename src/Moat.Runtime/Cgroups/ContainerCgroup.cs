@@ -30,11 +30,148 @@ public sealed class ContainerCgroup
     /// <summary>True when every directory exists already: the container joins a cgroup someone else made.</summary>
     public bool IsExisting => Directories.All(d => Directory.Exists(d.Directory));
 
-    /// <summary>Creates the directories that do not exist yet.</summary>
+    /// <summary>
+    /// Creates the directories that do not exist yet. On a pure v2 host it then enables, as runc and
+    /// crun do, every controller the hierarchy offers in each ancestor's cgroup.subtree_control, so
+    /// that the container's statistics and later updates find their files; this is best effort (a
+    /// delegated subtree may refuse some), the controllers that limits need are enabled strictly by
+    /// <see cref="ResourceWriter.Apply"/>.
+    /// </summary>
     public void Create()
     {
         foreach (var (hierarchy, directory) in Directories)
             MakeDirectories(hierarchy, directory);
+        if (Host.IsPureV2 && AvailableV2Controllers() is { Count: > 0 } available)
+            EnableControllers(available, bestEffort: true);
+    }
+
+    IReadOnlyList<string>? availableV2;
+
+    /// <summary>
+    /// The controllers the unified hierarchy offers (its top's cgroup.controllers, in the kernel's
+    /// order), or null when there is no unified hierarchy or the file cannot be read.
+    /// </summary>
+    public IReadOnlyList<string>? AvailableV2Controllers()
+    {
+        if (availableV2 is not null)
+            return availableV2;
+        if (Host.Unified is not { } unified)
+            return null;
+        var text = CgroupFile.TryRead(System.IO.Path.Combine(unified.MountPoint, "cgroup.controllers"));
+        return availableV2 = text?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>
+    /// Where a controller's files are for this container. A v1 hierarchy that has the controller
+    /// wins; otherwise the unified hierarchy, on a pure v2 host or when a hybrid host's unified mount
+    /// offers the controller (say hugetlb, not bound to any v1 hierarchy). Null, with the reason in
+    /// <paramref name="missing"/>, when the host has it nowhere.
+    /// </summary>
+    public CgroupController? Controller(string v1Name, out string missing)
+    {
+        missing = "";
+        var v2Name = CgroupController.V2Name(v1Name);
+        if (!Host.IsPureV2)
+        {
+            foreach (var (hierarchy, directory) in Directories)
+                if (!hierarchy.IsV2 && hierarchy.Has(v1Name))
+                    return new CgroupController(v1Name, directory, hierarchy);
+        }
+        var unified = Directories.FirstOrDefault(d => d.Hierarchy.IsV2);
+        var available = AvailableV2Controllers();
+        if (Host.IsPureV2)
+        {
+            if (v2Name is null)
+            {
+                missing = $"cgroup v2 has no {v1Name} controller";
+                return null;
+            }
+            // An unreadable cgroup.controllers is left to the writes to report.
+            if (available is not null && !available.Contains(v2Name))
+            {
+                missing = $"the {v2Name} controller is not available in {System.IO.Path.Combine(unified.Hierarchy.MountPoint, "cgroup.controllers")}";
+                return null;
+            }
+            return new CgroupController(v2Name, unified.Directory, unified.Hierarchy);
+        }
+        if (unified.Hierarchy is not null && v2Name is not null && available is not null && available.Contains(v2Name))
+            return new CgroupController(v2Name, unified.Directory, unified.Hierarchy);
+        missing = $"the host has no {v1Name} cgroup hierarchy";
+        if (unified.Hierarchy is not null && v2Name is not null)
+            missing += $", and its cgroup v2 mount {unified.Hierarchy.MountPoint} does not offer the {v2Name} controller";
+        return null;
+    }
+
+    public CgroupController? Controller(string v1Name) => Controller(v1Name, out _);
+
+    /// <summary>
+    /// Enables v2 controllers for the container: in the cgroup.subtree_control of every ancestor,
+    /// from the top of the unified hierarchy down to the container's parent. The controllers missing
+    /// at a level are written in one request ("+cpu +memory"); when that fails they are tried one by
+    /// one. Unless <paramref name="bestEffort"/>, a controller that a level does not offer (its
+    /// cgroup.controllers) or refuses throws <see cref="CgroupControllerException"/>.
+    /// </summary>
+    public void EnableControllers(IEnumerable<string> controllers, bool bestEffort = false, Action<string, string>? onWrite = null)
+    {
+        var (hierarchy, directory) = Directories.FirstOrDefault(d => d.Hierarchy.IsV2);
+        if (hierarchy is null)
+            return;
+        var wanted = controllers.Distinct().ToList();
+        if (wanted.Count == 0)
+            return;
+        if (AvailableV2Controllers() is { } order)
+            wanted = wanted.OrderBy(c => order.Contains(c) ? order.TakeWhile(o => o != c).Count() : int.MaxValue).ToList();
+        var current = hierarchy.MountPoint.TrimEnd('/');
+        var parts = directory[current.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < parts.Length; i++)
+        {
+            EnableIn(current, wanted, bestEffort, onWrite);
+            current += "/" + parts[i];
+        }
+    }
+
+    static void EnableIn(string dir, List<string> wanted, bool bestEffort, Action<string, string>? onWrite)
+    {
+        var subtreeControl = System.IO.Path.Combine(dir, "cgroup.subtree_control");
+        var enabled = CgroupFile.TryReadWords(subtreeControl) ?? [];
+        var offered = CgroupFile.TryReadWords(System.IO.Path.Combine(dir, "cgroup.controllers"));
+        var missing = new List<string>();
+        foreach (var controller in wanted.Where(c => !enabled.Contains(c)))
+        {
+            if (offered is not null && !offered.Contains(controller))
+            {
+                if (bestEffort)
+                    continue;
+                throw new CgroupControllerException(controller,
+                    $"the {controller} controller is not available in {System.IO.Path.Combine(dir, "cgroup.controllers")}, so it cannot be enabled for the container");
+            }
+            missing.Add(controller);
+        }
+        if (missing.Count == 0)
+            return;
+        var request = string.Join(' ', missing.Select(c => "+" + c));
+        if (TryEnable(subtreeControl, request, onWrite) is null)
+            return;
+        foreach (var controller in missing)
+        {
+            if (TryEnable(subtreeControl, "+" + controller, onWrite) is { } errno && !bestEffort)
+                throw new CgroupControllerException(controller,
+                    $"cannot enable the {controller} controller: writing \"+{controller}\" to {subtreeControl} failed: {Errors.Describe(errno)}");
+        }
+    }
+
+    static int? TryEnable(string subtreeControl, string request, Action<string, string>? onWrite)
+    {
+        try
+        {
+            CgroupFile.Write(subtreeControl, request);
+            onWrite?.Invoke(subtreeControl, request);
+            return null;
+        }
+        catch (SyscallException e)
+        {
+            return e.Errno;
+        }
     }
 
     static void MakeDirectories(CgroupHierarchy hierarchy, string directory)

@@ -18,7 +18,7 @@ public static class ContainerUpdate
         var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
         var writer = new ResourceWriter(cgroup);
         writer.Validate(changes);
-        writer.Apply(changes);
+        writer.Update(changes);
         // Keep what the container now has, so that state and later updates start from it.
         if (state.Config is { } config)
         {

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Moat.Runtime;
+using Moat.Runtime.Cgroups;
+using Moat.Runtime.Lifecycle;
+using ContainerStatus = Moat.Runtime.State.ContainerStatus;
+
+namespace Moat.Cli.Commands;
+
+/// <summary>events: the container's cgroup statistics (once with --stats, else every interval) and OOM kills, as runc prints them.</summary>
+public static class EventsCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<string>("container-id") { Description = "the container to watch" };
+        var stats = new Option<bool>("--stats") { Description = "display the container's stats then exit" };
+        var interval = new Option<string>("--interval") { Description = "set the stats collection interval (e.g. 5s, 500ms)", DefaultValueFactory = _ => "5s" };
+        var command = new Command("events", "display container events such as OOM notifications and cpu, memory and IO usage statistics");
+        command.Arguments.Add(id);
+        command.Options.Add(stats);
+        command.Options.Add(interval);
+        command.SetAction(parse => CommandContext.Run(parse, context =>
+        {
+            var containerId = parse.GetValue(id)!;
+            var lifecycle = new ContainerLifecycle(context.Store);
+            var view = lifecycle.View(containerId);
+            if (view.Status is ContainerStatus.Stopped or ContainerStatus.Creating || view.State is null)
+                throw new RuntimeException("container not running");
+            var cgroup = ContainerCgroup.For(CgroupHost.Detect(), view.State.CgroupPath);
+            if (parse.GetValue(stats))
+            {
+                CommandContext.Out(CgroupStats.Read(cgroup).ToEventJson(containerId) + "\n");
+                return 0;
+            }
+            var period = ParseInterval(parse.GetValue(interval)!);
+            var oom = new OomWatcher(cgroup);
+            var nextStats = DateTime.UtcNow;
+            // OOM kills are polled often; statistics every interval; the stream ends with the container.
+            while (lifecycle.View(containerId).Status is not (ContainerStatus.Stopped or ContainerStatus.Creating))
+            {
+                for (var kills = oom.NewOomKills(); kills > 0; kills--)
+                    CommandContext.Out($"{{\"type\":\"oom\",\"id\":{JsonSerializer.Serialize(containerId, CliJsonContext.Default.String)}}}\n");
+                if (DateTime.UtcNow >= nextStats)
+                {
+                    CommandContext.Out(CgroupStats.Read(cgroup).ToEventJson(containerId) + "\n");
+                    nextStats = DateTime.UtcNow + period;
+                }
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(100, period.TotalMilliseconds)));
+            }
+            if (oom.TryOomKillCount() is not null)
+                for (var kills = oom.NewOomKills(); kills > 0; kills--)
+                    CommandContext.Out($"{{\"type\":\"oom\",\"id\":{JsonSerializer.Serialize(containerId, CliJsonContext.Default.String)}}}\n");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A Go-style duration as runc takes it: 5s, 500ms, 1m, 1h.</summary>
+    public static TimeSpan ParseInterval(string text)
+    {
+        var units = new (string Suffix, double Milliseconds)[] { ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000) };
+        foreach (var (suffix, ms) in units)
+            if (text.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                && value > 0 && !(suffix == "m" && text.EndsWith("ms", StringComparison.Ordinal)))
+                return TimeSpan.FromMilliseconds(value * ms);
+        throw new RuntimeException($"--interval \"{text}\" is not a duration (e.g. 5s, 500ms, 1m)");
+    }
+}
