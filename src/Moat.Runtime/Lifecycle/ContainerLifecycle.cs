@@ -89,6 +89,14 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
         var state = view.State;
         if (all)
         {
+            // SIGKILL to a whole cgroup v2 is one write to cgroup.kill: no race with processes
+            // forking while we walk the list.
+            var cgroupKill = (state?.CgroupDirectories ?? []).Select(d => Path.Combine(d, "cgroup.kill")).FirstOrDefault(File.Exists);
+            if (signal == Libc.SIGKILL && cgroupKill is not null)
+            {
+                Libc.WriteFile(cgroupKill, "1");
+                return;
+            }
             // Every process of the cgroup, the init among them, gets the signal once (also those a
             // stopped init left behind, as runc does).
             foreach (var pid in ContainerCgroup.Pids(state?.CgroupDirectories ?? []))
