@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Moat.Interop;
 using Moat.Oci;
@@ -98,23 +97,8 @@ public static class ExecCommand
             using var pidfd = started.Pidfd;
             if (detach)
                 return 0;
-            using var relay = started.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
-            var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
-                .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
-                {
-                    ctx.Cancel = true;
-                    Libc.PidfdSendSignal(pidfd, RunCommand.SignalNumber(ctx.Signal));
-                }))
-                .ToList();
-            try
-            {
-                return Libc.WaitExitCode(pidfd);
-            }
-            finally
-            {
-                forwarded.ForEach(r => r.Dispose());
-                relay?.Dispose();
-            }
+            var relay = started.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
+            return ForegroundProcess.Wait(pidfd, relay);
         }));
         return command;
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Moat.Interop;
 using Moat.Runtime.Create;
 using Moat.Runtime.Lifecycle;
@@ -31,37 +30,12 @@ public static class RunCommand
             var created = new ContainerCreator(context.Store, context.Debug).Create(options);
             using var pidfd = created.Pidfd;
             var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
-            using var relay = created.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
+            var relay = created.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
             lifecycle.RunPoststart(created.State);
-            var forwarded = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
-                .Select(signal => PosixSignalRegistration.Create(signal, ctx =>
-                {
-                    ctx.Cancel = true;
-                    Libc.PidfdSendSignal(pidfd, SignalNumber(ctx.Signal));
-                }))
-                .ToList();
-            int status;
-            try
-            {
-                status = Libc.WaitExitCode(pidfd);
-            }
-            finally
-            {
-                forwarded.ForEach(r => r.Dispose());
-                relay?.Dispose();
-            }
+            var status = ForegroundProcess.Wait(pidfd, relay);
             lifecycle.Delete(options.Id, force: true);
             return status;
         }));
         return command;
     }
-
-    public static int SignalNumber(PosixSignal signal) => signal switch
-    {
-        PosixSignal.SIGINT => Libc.SIGINT,
-        PosixSignal.SIGTERM => Libc.SIGTERM,
-        PosixSignal.SIGHUP => Libc.SIGHUP,
-        PosixSignal.SIGQUIT => Libc.SIGQUIT,
-        _ => Libc.SIGTERM,
-    };
 }

@@ -11,16 +11,8 @@ public static class Cleanup
     {
         if (state is not null)
         {
-            // A frozen process cannot die: thaw first (delete --force of a paused container).
-            foreach (var dir in state.CgroupDirectories)
-            {
-                var freezer = Path.Combine(dir, "freezer.state");
-                if (File.Exists(freezer) && File.ReadAllText(freezer).Trim() != "THAWED")
-                    Libc.WriteFile(freezer, "THAWED");
-                var freeze = Path.Combine(dir, "cgroup.freeze");
-                if (File.Exists(freeze) && File.ReadAllText(freeze).Trim() == "1")
-                    Libc.WriteFile(freeze, "0");
-            }
+            // delete --force of a paused container: thaw first, a frozen process cannot die.
+            Lifecycle.Freezer.EnsureThawed(state.CgroupDirectories);
             if (state.Pid > 0 && ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
                 KillAndWait(state.Pid);
             // Every process left in the cgroup goes too (a detached child of the init, or an init

@@ -19,25 +19,8 @@ public sealed record ContainerView(string Id, RuntimeState? State, ContainerStat
             return ContainerStatus.Creating;
         if (!ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             return ContainerStatus.Stopped;
-        if (IsFrozen(state))
+        if (Freezer.IsFrozen(state.CgroupDirectories))
             return ContainerStatus.Paused;
         return File.Exists(Path.Combine(directory, ContainerDirectory.ExecFifo)) ? ContainerStatus.Created : ContainerStatus.Running;
-    }
-
-    static bool IsFrozen(RuntimeState state)
-    {
-        foreach (var dir in state.CgroupDirectories)
-        {
-            var v1 = Path.Combine(dir, "freezer.state");
-            if (File.Exists(v1))
-                return File.ReadAllText(v1).Trim() == "FROZEN";
-        }
-        foreach (var dir in state.CgroupDirectories)
-        {
-            var v2 = Path.Combine(dir, "cgroup.freeze");
-            if (File.Exists(v2) && File.ReadAllText(v2).Trim() == "1")
-                return true;
-        }
-        return false;
     }
 }

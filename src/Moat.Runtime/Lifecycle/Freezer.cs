@@ -8,10 +8,33 @@ namespace Moat.Runtime.Lifecycle;
 /// </summary>
 public static class Freezer
 {
+    /// <summary>Paused: the v1 freezer says FROZEN, or (without one) cgroup.freeze is 1.</summary>
+    public static bool IsFrozen(IReadOnlyList<string> cgroupDirectories)
+    {
+        if (V1File(cgroupDirectories) is { } v1)
+            return File.ReadAllText(v1).Trim() == "FROZEN";
+        return V2File(cgroupDirectories) is { } v2 && File.ReadAllText(v2).Trim() == "1";
+    }
+
+    /// <summary>Thaws the container if it is frozen or freezing: a frozen process cannot die.</summary>
+    public static void EnsureThawed(IReadOnlyList<string> cgroupDirectories)
+    {
+        var thawed = V1File(cgroupDirectories) is { } v1
+            ? File.ReadAllText(v1).Trim() == "THAWED"
+            : V2File(cgroupDirectories) is not { } v2 || File.ReadAllText(v2).Trim() == "0";
+        if (!thawed)
+            Set(cgroupDirectories, frozen: false);
+    }
+
+    static string? V1File(IReadOnlyList<string> directories) =>
+        directories.Select(d => Path.Combine(d, "freezer.state")).FirstOrDefault(File.Exists);
+
+    static string? V2File(IReadOnlyList<string> directories) =>
+        directories.Select(d => Path.Combine(d, "cgroup.freeze")).FirstOrDefault(File.Exists);
+
     public static void Set(IReadOnlyList<string> cgroupDirectories, bool frozen)
     {
-        var v1 = cgroupDirectories.Select(d => Path.Combine(d, "freezer.state")).FirstOrDefault(File.Exists);
-        if (v1 is not null)
+        if (V1File(cgroupDirectories) is { } v1)
         {
             var wanted = frozen ? "FROZEN" : "THAWED";
             Write(v1, wanted);
@@ -25,8 +48,7 @@ public static class Freezer
             }, v1);
             return;
         }
-        var v2 = cgroupDirectories.Select(d => Path.Combine(d, "cgroup.freeze")).FirstOrDefault(File.Exists)
-                 ?? throw new RuntimeException("cannot freeze: the host has neither a v1 freezer hierarchy nor cgroup v2's cgroup.freeze");
+        var v2 = V2File(cgroupDirectories) ?? throw new RuntimeException("cannot freeze: the host has neither a v1 freezer hierarchy nor cgroup v2's cgroup.freeze");
         Write(v2, frozen ? "1" : "0");
         var events = Path.Combine(Path.GetDirectoryName(v2)!, "cgroup.events");
         WaitFor(() => File.ReadLines(events).Any(l => l == (frozen ? "frozen 1" : "frozen 0")), events);
