@@ -88,6 +88,31 @@ public static unsafe partial class Libc
         Errors.Check(syscall(SYS_mount_setattr, mountFd.Fd, (long)empty, flags, (long)&attr, sizeof(MountAttr)), "mount_setattr idmap", what);
     }
 
+    const long SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432;
+    const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+
+    /// <summary>
+    /// A new filesystem instance that is mounted nowhere (fsopen, fsconfig, fsmount): the descriptor
+    /// of its root is all that holds it, so it disappears with the last descriptor into it.
+    /// </summary>
+    public static FileDescriptor MountDetached(string fstype, IEnumerable<(string Key, string Value)> options, ulong mountAttributes)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(fstype + "\0");
+        int contextFd;
+        fixed (byte* pn = name)
+            contextFd = (int)Errors.Check(syscall(SYS_fsopen, (long)pn, FSOPEN_CLOEXEC, 0, 0, 0), "fsopen", fstype);
+        using var context = new FileDescriptor(contextFd);
+        foreach (var (key, value) in options)
+        {
+            var k = System.Text.Encoding.UTF8.GetBytes(key + "\0");
+            var v = System.Text.Encoding.UTF8.GetBytes(value + "\0");
+            fixed (byte* pk = k, pv = v)
+                Errors.Check(syscall(SYS_fsconfig, context.Fd, FSCONFIG_SET_STRING, (long)pk, (long)pv, 0), "fsconfig", $"{fstype} {key}={value}");
+        }
+        Errors.Check(syscall(SYS_fsconfig, context.Fd, FSCONFIG_CMD_CREATE, 0, 0, 0), "fsconfig create", fstype);
+        return new FileDescriptor((int)Errors.Check(syscall(SYS_fsmount, context.Fd, FSMOUNT_CLOEXEC, (long)mountAttributes, 0, 0), "fsmount", fstype));
+    }
+
     /// <summary>move_mount(2): attaches a detached mount onto the file or directory an (O_PATH) descriptor names.</summary>
     public static void MoveMount(FileDescriptor mountFd, FileDescriptor target, string what)
     {

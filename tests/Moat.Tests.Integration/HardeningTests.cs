@@ -6,7 +6,10 @@ namespace Moat.Tests.Integration;
 /// <summary>The known escapes, each closed: CVE-2019-5736, CVE-2024-21626, the CVE-2021-30465 symlink class.</summary>
 public sealed class HardeningTests
 {
-    /// <summary>CVE-2019-5736: the init runs from a sealed memfd, so /proc/PID/exe cannot reach the moat binary.</summary>
+    /// <summary>
+    /// CVE-2019-5736: the init runs from the binary seen through a read-only overlayfs mounted nowhere
+    /// (or, without overlayfs, a sealed memfd copy), so /proc/PID/exe cannot reach the moat binary.
+    /// </summary>
     [Fact]
     public void InitBinaryCannotBeOverwrittenThroughProcExe()
     {
@@ -15,10 +18,42 @@ public sealed class HardeningTests
         bundle.Create(id).Ok();
         var pid = TestBundle.State(id).GetProperty("pid").GetInt32();
         var exe = new FileInfo($"/proc/{pid}/exe").LinkTarget!;
-        Assert.StartsWith("/memfd:moat", exe);
-        var ex = Assert.ThrowsAny<Exception>(() => File.OpenWrite($"/proc/{pid}/exe").Dispose());
-        Assert.True(ex is IOException or UnauthorizedAccessException, ex.ToString());
+        // The overlay is mounted nowhere, so the link names the file at the overlay's root.
+        Assert.Equal("/" + Path.GetFileName(MoatCli.Binary), exe);
+        Assert.NotEqual(Path.GetFullPath(MoatCli.Binary), exe);
+        var ex = Assert.ThrowsAny<IOException>(() => File.OpenWrite($"/proc/{pid}/exe").Dispose());
+        Assert.Contains("Read-only file system", ex.Message);
+        // Not even a copy-up: the overlay has no upper layer.
+        Assert.Contains("Read-only file system", Assert.ThrowsAny<IOException>(() => File.Open($"/proc/{pid}/exe", FileMode.Open, FileAccess.ReadWrite).Dispose()).Message);
         Assert.True(new FileInfo(MoatCli.Binary).Length > 0);
+    }
+
+    /// <summary>Both forms of the protected binary: the overlay view, and the sealed memfd copy taken when overlayfs cannot be used.</summary>
+    [Fact]
+    public void ProtectedBinaryIsReadOnlyInBothForms()
+    {
+        var empty = Path.Combine(Path.GetTempPath(), $"moat-it-empty-{Environment.ProcessId}");
+        try
+        {
+            using (var overlay = Moat.Runtime.Create.SealedBinary.Open(empty, MoatCli.Binary))
+            {
+                Assert.Equal("/" + Path.GetFileName(MoatCli.Binary), new FileInfo($"/proc/self/fd/{overlay.Fd}").LinkTarget);
+                Assert.Contains("Read-only file system", Assert.ThrowsAny<IOException>(() => File.OpenWrite($"/proc/self/fd/{overlay.Fd}").Dispose()).Message);
+            }
+            // The binary's own directory as the "empty" layer overlaps it: overlayfs is not tried.
+            using var copy = Moat.Runtime.Create.SealedBinary.Open(Path.GetDirectoryName(Path.GetFullPath(MoatCli.Binary))!, MoatCli.Binary);
+            Assert.StartsWith("/memfd:moat", new FileInfo($"/proc/self/fd/{copy.Fd}").LinkTarget);
+            using (var read = File.OpenRead($"/proc/self/fd/{copy.Fd}"))
+                Assert.Equal(new FileInfo(MoatCli.Binary).Length, read.Length);
+            // The seals refuse every write (opening for writing itself is allowed).
+            using var writer = new FileStream($"/proc/self/fd/{copy.Fd}", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            var refused = Assert.ThrowsAny<Exception>(() => writer.Write([0]));
+            Assert.True(refused is UnauthorizedAccessException { InnerException.Message: "Operation not permitted" }, refused.ToString());
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
     }
 
     /// <summary>CVE-2024-21626: no host descriptor reaches the container process.</summary>

@@ -96,7 +96,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds,
+            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds, store.CacheDirectory,
                 initPid =>
                 {
                     var stateJson = HookRunner.StateJson(options.Id, "creating", initPid, bundle, spec.Annotations);
@@ -128,5 +128,5 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     }
 
     /// <summary>Compiled filters, beside the state root and like it writable by root only (whoever writes an entry picks a container's filter).</summary>
-    public static string SeccompCacheDirectory(StateStore store) => store.Root.TrimEnd('/') + ".cache/seccomp";
+    public static string SeccompCacheDirectory(StateStore store) => store.CacheDirectory + "/seccomp";
 }

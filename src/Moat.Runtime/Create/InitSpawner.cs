@@ -17,11 +17,11 @@ public static class InitSpawner
 {
     /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
     public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
-        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, Action<int>? atHooksPoint = null)
+        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, string cacheDirectory, Action<int>? atHooksPoint = null)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
-        using var binary = SealedBinary.Create();
+        using var binary = SealedBinary.Open(cacheDirectory + "/empty");
         using var unified = cgroup.OpenUnified();
         // A joined mount namespace is entered by the re-executed binary itself (native/spawn.c's
         // constructor): the container's root has no loader for it. All other joins happen before exec.

@@ -105,7 +105,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             throw new RuntimeException("cannot exec in a stopped container");
 
-        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds);
+        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds, store.CacheDirectory);
         using (channel)
         {
             try

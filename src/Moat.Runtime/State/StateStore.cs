@@ -8,6 +8,9 @@ public sealed class StateStore(string root)
 {
     public string Root { get; } = Path.GetFullPath(root);
 
+    /// <summary>Beside the root and, like it, root's only: compiled seccomp filters and the empty layer of the binary's overlay.</summary>
+    public string CacheDirectory => Root.TrimEnd('/') + ".cache";
+
     public string DirectoryOf(string id) => Path.Combine(Root, id);
 
     /// <summary>Makes the container's directory; fails if the id is taken. The directory comes back locked.</summary>
