@@ -20,6 +20,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     public Created Create(CreateOptions options)
     {
         ContainerId.Validate(options.Id);
+        var cgroupHost = CgroupHost.Detect();
+        MigrationWarmup.Start(cgroupHost);
         var bundle = Path.GetFullPath(options.Bundle);
         var spec = SpecLoader.Load(bundle);
         SpecValidator.Validate(spec, bundle);
@@ -33,7 +35,6 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             spec.Process!.Env = [.. (spec.Process.Env ?? []).Where(e => !e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) && !e.StartsWith("LISTEN_PID=", StringComparison.Ordinal)),
                 $"LISTEN_FDS={options.ListenFds}", "LISTEN_PID=1"];
 
-        var cgroupHost = CgroupHost.Detect();
         var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
         var resources = new ResourceWriter(cgroup);
         resources.Validate(spec.Linux?.Resources);

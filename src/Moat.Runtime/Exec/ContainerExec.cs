@@ -51,6 +51,8 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
 
     public Started Start(ExecOptions options)
     {
+        var cgroupHost = CgroupHost.Detect();
+        MigrationWarmup.Start(cgroupHost);
         var view = new ContainerLifecycle(store).View(options.Id);
         switch (view.Status)
         {
@@ -83,7 +85,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         var seccomp = linux.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
         if (seccomp is { HasListener: true })
             throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");
-        var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
+        var cgroup = ContainerCgroup.For(cgroupHost, state.CgroupPath);
         var message = new InitMessage
         {
             Id = options.Id,
