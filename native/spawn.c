@@ -3,10 +3,11 @@
 // The .NET runtime is multi-threaded, so the kernel refuses it unshare(CLONE_NEWUSER) and setns()
 // into user or mount namespaces, and a forked copy of it may not run managed code. This file does
 // the part that must happen in a single-threaded child: clone3 with the namespace flags (and
-// CLONE_INTO_CGROUP), joining namespaces by descriptor, waiting for the parent to write the id maps
-// and place the child in its cgroups, a second fork when a pid namespace was joined or unshared, the
-// time namespace offsets, and finally execveat() of the sealed copy of the moat binary, which then
-// continues as the C# init stage inside the new namespaces. Nothing here allocates or takes locks
+// CLONE_INTO_CGROUP), joining namespaces by descriptor, waiting for the parent to write the id maps,
+// a second fork when a pid namespace was joined or unshared, the time namespace offsets, and finally
+// execveat() of the protected view of the moat binary, which then continues as the C# init stage
+// inside the new namespaces. The v1 cgroup placement and the cgroup namespace come later, in the
+// runtime and the init stage, so that the kernel's wait for the former overlaps the init's start-up. Nothing here allocates or takes locks
 // after the clone: only raw system calls, so it is safe in the child of a multi-threaded parent.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -165,7 +166,7 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
     if (req->unshare_flags && unshare((int)req->unshare_flags) < 0)
         fail(sync_fd, "unshare namespaces");
 
-    // The parent writes uid_map/gid_map and, on cgroup v1, our pid into cgroup.procs.
+    // The parent writes uid_map/gid_map.
     if (send_frame(sync_fd, MOAT_FRAME_READY_FOR_SETUP, NULL, 0) < 0)
         fail(sync_fd, "report to runtime");
     if (expect_frame(sync_fd, MOAT_FRAME_GO) < 0)
@@ -181,8 +182,7 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
             fail(sync_fd, "setresuid(0) in user namespace");
     }
 
-    // Now that we are placed in our cgroups and are root of our user namespace: a cgroup namespace
-    // rooted at our own cgroup, and namespaces owned by the mapped root.
+    // Now that we are root of our user namespace: namespaces owned by the mapped root.
     if (req->late_unshare_flags && unshare((int)req->late_unshare_flags) < 0)
         fail(sync_fd, "unshare namespaces after setup");
 

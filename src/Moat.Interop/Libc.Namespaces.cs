@@ -8,6 +8,13 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setns(int fd, int nstype);
 
+    /// <summary>
+    /// unshare(2). Only flags that do not need a single-threaded caller belong here (not NEWUSER or
+    /// NEWNS); the new namespace is the calling thread's, and so its exec's.
+    /// </summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int unshare(int flags);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int sethostname(byte* name, nint len);
 

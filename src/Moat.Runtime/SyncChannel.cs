@@ -11,7 +11,7 @@ public sealed class SyncChannel : IDisposable
 {
     public const byte ReadyForSetup = (byte)'R', Go = (byte)'G', Pid = (byte)'P', Error = (byte)'E',
         Config = (byte)'C', Created = (byte)'K', StateSaved = (byte)'S',
-        HooksPoint = (byte)'H', HooksDone = (byte)'h', Console = (byte)'T';
+        HooksPoint = (byte)'H', HooksDone = (byte)'h', Console = (byte)'T', Placed = (byte)'J';
 
     public SyncChannel(FileDescriptor socket) => Socket = socket;
 

@@ -21,7 +21,6 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     {
         ContainerId.Validate(options.Id);
         var cgroupHost = CgroupHost.Detect();
-        MigrationWarmup.Start(cgroupHost);
         var bundle = Path.GetFullPath(options.Bundle);
         var spec = SpecLoader.Load(bundle);
         SpecValidator.Validate(spec, bundle);

@@ -108,14 +108,13 @@ public static class InitSpawner
 
         try
         {
-            // 1. The child has its namespaces: give it id maps and its v1 cgroups, then let it go.
+            // 1. The child has its namespaces: give it id maps, then let it go.
             Expect(channel, SyncChannel.ReadyForSetup);
             if (plan.NewUser)
             {
                 WriteProcFile(childPid, "uid_map", NamespacePlan.FormatIdMap(spec.Linux?.UidMappings));
                 WriteProcFile(childPid, "gid_map", NamespacePlan.FormatIdMap(spec.Linux?.GidMappings));
             }
-            cgroup.AddProcessToV1(childPid);
             channel.Send(SyncChannel.Go);
 
             // 2. With a joined pid namespace the helper forked once more: the init is its child.
@@ -131,6 +130,13 @@ public static class InitSpawner
 
             // 3. The init stage runs (managed code, inside the namespaces): send it the config.
             channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
+
+            // 4. Its v1 cgroups (the unified one was joined by clone3). On a v1 host the first such
+            // move after a quiet spell waits an RCU grace period in the kernel (10-25 ms here); the
+            // init's exec and start-up run meanwhile, and it waits for Placed only before it makes
+            // its cgroup namespace, mounts cgroupfs or lets anything run in the container.
+            cgroup.AddProcessToV1(initPid);
+            channel.Send(SyncChannel.Placed);
             FileDescriptor? console = null;
             while (true)
             {

@@ -56,7 +56,10 @@ public sealed record NamespacePlan(
         var pidFlag = (ulong)(uint)NamespaceType.GetCloneFlag(NamespaceType.Pid);
         var cgroupFlag = (ulong)(uint)NamespaceType.GetCloneFlag(NamespaceType.Cgroup);
         var early = (created & userFlag) != 0 ? created & (userFlag | pidFlag) : created & ~cgroupFlag;
-        var late = created & ~early;
+        // The cgroup namespace is made by the init stage itself, once the runtime reports that the
+        // process is in its cgroups (see ContainerInit): that move may wait for the kernel, and the
+        // init's start-up runs meanwhile.
+        var late = created & ~early & ~cgroupFlag;
         var anyJoin = joins.Count > 0;
         return new NamespacePlan(
             CloneFlags: anyJoin ? 0 : early,

@@ -52,7 +52,6 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
     public Started Start(ExecOptions options)
     {
         var cgroupHost = CgroupHost.Detect();
-        MigrationWarmup.Start(cgroupHost);
         var view = new ContainerLifecycle(store).View(options.Id);
         switch (view.Status)
         {

@@ -40,8 +40,25 @@ public static class ContainerInit
             // The seccomp listener's socket is a host path: connect while the host's view is still ours.
             var listener = init.Seccomp is { HasListener: true, ListenerPath: { } listenerPath } ? SeccompListener.ConnectListener(listenerPath) : -1;
             var hookState = HookRunner.StateJson(init.Id, "creating", Environment.ProcessId, init.Bundle, init.Spec.Annotations);
+            var placed = false;
+            // The runtime moves us into our v1 cgroups while we start up; wait for that before
+            // anything depends on it: the cgroup namespace (rooted at the cgroup we are in when we
+            // make it), the cgroupfs mount, hooks, and the user's process.
+            void EnsurePlaced()
+            {
+                if (placed)
+                    return;
+                var frame = channel.Receive();
+                if (frame is { Tag: SyncChannel.Placed })
+                    placed = true;
+                else
+                    throw new RuntimeException(frame is null ? "the runtime exited before it placed the container in its cgroups" : $"init: unexpected message '{(char)frame.Value.Tag}'");
+                if (plan.NewCgroup && !init.Exec)
+                    Errors.Check(Libc.unshare((int)(uint)Oci.NamespaceType.GetCloneFlag(Oci.NamespaceType.Cgroup)), "unshare cgroup namespace");
+            }
             void BeforePivot()
             {
+                EnsurePlaced();
                 if (init.RuntimeHooks)
                 {
                     channel.Send(SyncChannel.HooksPoint);
@@ -51,8 +68,9 @@ public static class ContainerInit
                 }
                 HookRunner.RunAll(init.Spec.Hooks, HookRunner.CreateContainer, hookState);
             }
-            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot) : null;
+            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot, EnsurePlaced) : null;
             rootfs?.Prepare();
+            EnsurePlaced();
             launch = new ProcessLaunch(init, plan, listener);
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();

@@ -8,7 +8,7 @@ namespace Moat.Runtime.Rootfs;
 /// Builds the container's filesystem view inside its new mount namespace: the mounts of the config
 /// (every target resolved inside the rootfs), /dev, pivot_root, masked and read-only paths.
 /// </summary>
-public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? beforePivot = null)
+public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? beforePivot = null, Action? beforeCgroupMount = null)
 {
     readonly Spec spec = init.Spec;
 
@@ -131,7 +131,10 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
             }
         }
         else if (type == "cgroup" || type == "cgroup2")
+        {
+            beforeCgroupMount?.Invoke();
             MountCgroupTree(root, destination, options);
+        }
         else
         {
             using var target = root.OpenOrCreate(destination, lastIsFile: false);

@@ -22,10 +22,11 @@ public class NamespacePlanTests
             ("uts", null), ("user", null), ("cgroup", null), ("time", null)));
 
         // With a user namespace, clone3 makes it and the pid namespace; the rest follow once the
-        // child is mapped root, so they belong to that root.
+        // child is mapped root, so they belong to that root. The cgroup namespace is the init
+        // stage's to make, after its cgroup placement.
         Assert.Equal(NewPid | NewUser, plan.CloneFlags);
         Assert.Equal(0UL, plan.UnshareFlags);
-        Assert.Equal(NewNet | NewNs | NewIpc | NewUts | NewCgroup, plan.LateUnshareFlags);
+        Assert.Equal(NewNet | NewNs | NewIpc | NewUts, plan.LateUnshareFlags);
         Assert.Empty(plan.Joins);
         Assert.False(plan.ForkAfter);
         Assert.True(plan.NewTime);
@@ -41,13 +42,16 @@ public class NamespacePlanTests
     }
 
     [Fact]
-    public void WithoutAUserNamespaceOnlyTheCgroupNamespaceWaitsForTheCgroupPlacement()
+    public void TheCgroupNamespaceIsLeftToTheInitStage()
     {
         var plan = NamespacePlan.From(With(("pid", null), ("network", null), ("mount", null), ("cgroup", null), ("ipc", null)));
 
+        // clone3 makes everything but the cgroup namespace, which the init makes once it is in its
+        // cgroups (the runtime says so with a Placed frame).
         Assert.Equal(NewPid | NewNet | NewNs | NewIpc, plan.CloneFlags);
-        Assert.Equal(NewCgroup, plan.LateUnshareFlags);
+        Assert.Equal(0UL, plan.LateUnshareFlags);
         Assert.Equal(0UL, plan.UnshareFlags);
+        Assert.True(plan.NewCgroup);
     }
 
     [Fact]
