@@ -214,12 +214,12 @@ public sealed class ContainerCgroup
     public FileDescriptor? OpenUnified() =>
         UnifiedDirectory is { } dir ? Libc.Open(dir, Libc.O_RDONLY | Libc.O_DIRECTORY) : null;
 
-    /// <summary>Moves a process into the v1 hierarchies (the unified one is done by clone3).</summary>
-    public void AddProcessToV1(int pid)
+    /// <summary>Moves a process into the v1 hierarchies, and into the unified one unless clone3 did that already.</summary>
+    public void AddProcess(int pid, bool includeUnified)
     {
         foreach (var (hierarchy, directory) in Directories)
         {
-            if (hierarchy.IsV2)
+            if (hierarchy.IsV2 && !includeUnified)
                 continue;
             var procs = System.IO.Path.Combine(directory, "cgroup.procs");
             try

@@ -21,6 +21,12 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     {
         ContainerId.Validate(options.Id);
         var cgroupHost = CgroupHost.Detect();
+        // On a host with v1 hierarchies, moving the init into them waits an RCU grace period in the
+        // kernel. Start that wait now, and do all cgroup work after the clone, while the init starts
+        // up: the waiting writer holds cgroup_mutex, so an earlier mkdir would only wait behind it.
+        var cgroupsAfterClone = !cgroupHost.IsPureV2;
+        if (cgroupsAfterClone)
+            MigrationWarmup.Start(cgroupHost);
         var bundle = Path.GetFullPath(options.Bundle);
         var spec = SpecLoader.Load(bundle);
         SpecValidator.Validate(spec, bundle);
@@ -61,8 +67,13 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         {
             // Written before anything exists on the host, so that delete can clean up after a crash.
             directory.WriteState(state);
-            cgroup.Create();
-            resources.Apply(spec.Linux?.Resources);
+            void SetUpCgroups()
+            {
+                cgroup.Create();
+                resources.Apply(spec.Linux?.Resources);
+            }
+            if (!cgroupsAfterClone)
+                SetUpCgroups();
             if (!options.StartImmediately)
             {
                 Errors.Check(Libc.mkfifo(directory.FifoPath, Convert.ToUInt32("622", 8)), "mkfifo", directory.FifoPath);
@@ -97,6 +108,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 }).ToList(),
             };
             var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds, store.CacheDirectory,
+                cgroupsAfterClone ? SetUpCgroups : null,
                 initPid =>
                 {
                     var stateJson = HookRunner.StateJson(options.Id, "creating", initPid, bundle, spec.Annotations);

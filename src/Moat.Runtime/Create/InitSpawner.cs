@@ -16,13 +16,20 @@ namespace Moat.Runtime.Create;
 public static class InitSpawner
 {
     /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
+    /// <param name="setUpCgroupsAfterClone">
+    /// Null: the init is born in the unified cgroup (clone3 CLONE_INTO_CGROUP) and joins the v1 ones
+    /// after the clone. Otherwise (hosts with v1 hierarchies, see MigrationWarmup) this runs after the
+    /// clone, while the init starts up, and the init then joins every hierarchy, the unified one too.
+    /// </param>
     public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
-        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, string cacheDirectory, Action<int>? atHooksPoint = null)
+        IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, string cacheDirectory,
+        Action? setUpCgroupsAfterClone = null, Action<int>? atHooksPoint = null)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
         using var binary = SealedBinary.Open(cacheDirectory + "/empty");
-        using var unified = cgroup.OpenUnified();
+        // Born in the unified cgroup (CLONE_INTO_CGROUP) when it exists before the clone.
+        using var unified = setUpCgroupsAfterClone is null ? cgroup.OpenUnified() : null;
         // A joined mount namespace is entered by the re-executed binary itself (native/spawn.c's
         // constructor): the container's root has no loader for it. All other joins happen before exec.
         var joins = plan.Joins.Where(j => j.Type != NamespaceType.Mount).ToList();
@@ -131,11 +138,13 @@ public static class InitSpawner
             // 3. The init stage runs (managed code, inside the namespaces): send it the config.
             channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
 
-            // 4. Its v1 cgroups (the unified one was joined by clone3). On a v1 host the first such
-            // move after a quiet spell waits an RCU grace period in the kernel (10-25 ms here); the
-            // init's exec and start-up run meanwhile, and it waits for Placed only before it makes
-            // its cgroup namespace, mounts cgroupfs or lets anything run in the container.
-            cgroup.AddProcessToV1(initPid);
+            // 4. Its cgroups: the v1 ones, and the unified one unless clone3 joined it (on a v1 host
+            // create makes the cgroups only now, see ContainerCreator). There the first move after a
+            // quiet spell waits an RCU grace period in the kernel (10-25 ms here); the init's exec
+            // and start-up run meanwhile, and it waits for Placed only before it makes its cgroup
+            // namespace, mounts cgroupfs or lets anything run in the container.
+            setUpCgroupsAfterClone?.Invoke();
+            cgroup.AddProcess(initPid, includeUnified: setUpCgroupsAfterClone is not null);
             channel.Send(SyncChannel.Placed);
             FileDescriptor? console = null;
             while (true)
