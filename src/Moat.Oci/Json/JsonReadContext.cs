@@ -55,8 +55,21 @@ internal sealed class JsonReadContext
     /// <summary>Skips the value of a property the model does not know, whatever its shape.</summary>
     public void SkipUnknown(ref Utf8JsonReader reader)
     {
-        _names[_depth - 1] = reader.GetString();
+        _names[_depth - 1] = NameForPath(ref reader);
         reader.Skip();
+    }
+
+    // An unknown name only ever shows up in an error path, so invalid UTF-8 in it must not be an error of its own.
+    private static string NameForPath(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(reader.ValueSpan);
+        }
     }
 
     public void StartArray(ref Utf8JsonReader reader)
@@ -100,7 +113,16 @@ internal sealed class JsonReadContext
             _depth--;
             return null;
         }
-        var key = reader.GetString()!;
+        string key;
+        try
+        {
+            key = reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // Invalid UTF-8: the serializer reports a key it cannot convert like any other value.
+            throw Expected("a string");
+        }
         _names[_depth - 1] = key;
         reader.Read();
         return key;

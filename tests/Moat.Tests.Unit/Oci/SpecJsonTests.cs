@@ -377,6 +377,50 @@ public class SpecJsonTests
         }
     }
 
+    public static TheoryData<byte[]> InvalidUtf8 => new()
+    {
+        Bytes("{\"ociVersion\":\"1\",\"hostname\":\"a", 0xFF, "\"}"),
+        Bytes("{\"ociVersion\":\"1\",\"x", 0xC3, "\":1}"),
+        Bytes("{\"ociVersion\":\"1\",\"annotations\":{\"k", 0xFE, "\":\"v\"}}"),
+        Bytes("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"", 0xED, 0xA0, 0x80, "\"]}}"),
+    };
+
+    private static byte[] Bytes(params object[] parts) =>
+        parts.SelectMany(p => p is string s ? Encoding.UTF8.GetBytes(s) : [Convert.ToByte(p)]).ToArray();
+
+    [Theory]
+    [MemberData(nameof(InvalidUtf8))]
+    public void InvalidUtf8IsReportedLikeTheSerializer(byte[] json)
+    {
+        var (expectedSpec, expectedError) = ReferenceSpecLoader.Parse(json);
+
+        string? actualError = null;
+        Spec? actualSpec = null;
+        try
+        {
+            actualSpec = SpecLoader.Parse(json);
+        }
+        catch (SpecException ex)
+        {
+            actualError = ex.Message;
+        }
+
+        Assert.Equal(expectedError, actualError);
+        Assert.Equal(expectedSpec?.Hostname, actualSpec?.Hostname);
+    }
+
+    [Fact]
+    public void ErrorsInAStandaloneProcessOrResourcesDocumentCarryTheirPath()
+    {
+        var process = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize("{\"cwd\":\"/\",\n\"args\":[\"sh\",1]}", OciJsonContext.Default.Process));
+        Assert.Equal("invalid value at $.args[1]: expected a string", process.Message);
+        Assert.Equal(1, process.LineNumber);
+
+        var resources = Assert.Throws<SpecJsonException>(() => SpecJson.ReadLinuxResources("{\"memory\":{\"limit\":\"1G\"}}"u8));
+        Assert.Equal("invalid value at $.memory.limit (line 1): expected a 64-bit signed integer or null", resources.Message);
+        Assert.Equal("$.memory.limit", resources.Path);
+    }
+
     [Fact]
     public void DeepNestingInAnUnknownPropertyIsReadUpToTheSerializersLimit()
     {
