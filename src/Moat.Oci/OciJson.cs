@@ -4,7 +4,10 @@ using Moat.Oci.Json;
 
 namespace Moat.Oci;
 
-/// <summary>Compact and indented serialization of the OCI documents through <see cref="OciJsonContext"/>.</summary>
+/// <summary>
+/// Compact and indented serialization of the OCI documents: Spec through the hand-written codec
+/// (<see cref="SpecJson"/>), the small documents through <see cref="OciJsonContext"/>.
+/// </summary>
 public static class OciJson
 {
     /// <summary>Same settings as the default context, but indented with tabs like `runc spec` writes.</summary>
