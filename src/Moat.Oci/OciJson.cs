@@ -1,8 +1,13 @@
+using System.Text;
 using System.Text.Json;
+using Moat.Oci.Json;
 
 namespace Moat.Oci;
 
-/// <summary>Compact and indented serialization of the OCI documents through <see cref="OciJsonContext"/>.</summary>
+/// <summary>
+/// Compact and indented serialization of the OCI documents: Spec through the hand-written codec
+/// (<see cref="SpecJson"/>), the small documents through <see cref="OciJsonContext"/>.
+/// </summary>
 public static class OciJson
 {
     /// <summary>Same settings as the default context, but indented with tabs like `runc spec` writes.</summary>
@@ -13,18 +18,18 @@ public static class OciJson
         IndentSize = 1,
     });
 
-    public static string Serialize(Spec spec) => JsonSerializer.Serialize(spec, OciJsonContext.Default.Spec);
+    // Spec goes straight to the hand-written writer: no serializer context is touched at all.
+    public static string Serialize(Spec spec) => Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(spec));
     public static string Serialize(ContainerState state) => JsonSerializer.Serialize(state, OciJsonContext.Default.ContainerState);
     public static string Serialize(List<ContainerState> states) => JsonSerializer.Serialize(states, OciJsonContext.Default.ListContainerState);
     public static string Serialize(Features features) => JsonSerializer.Serialize(features, OciJsonContext.Default.Features);
 
-    public static string SerializeIndented(Spec spec) => JsonSerializer.Serialize(spec, Indented.Spec);
+    public static string SerializeIndented(Spec spec) => Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(spec, indented: true));
     public static string SerializeIndented(ContainerState state) => JsonSerializer.Serialize(state, Indented.ContainerState);
     public static string SerializeIndented(List<ContainerState> states) => JsonSerializer.Serialize(states, Indented.ListContainerState);
     public static string SerializeIndented(Features features) => JsonSerializer.Serialize(features, Indented.Features);
 
-    public static byte[] SerializeToUtf8Bytes(Spec spec, bool indented = false) =>
-        JsonSerializer.SerializeToUtf8Bytes(spec, indented ? Indented.Spec : OciJsonContext.Default.Spec);
+    public static byte[] SerializeToUtf8Bytes(Spec spec, bool indented = false) => SpecJson.ToUtf8Bytes(spec, indented);
 
     public static byte[] SerializeToUtf8Bytes(ContainerState state, bool indented = false) =>
         JsonSerializer.SerializeToUtf8Bytes(state, indented ? Indented.ContainerState : OciJsonContext.Default.ContainerState);

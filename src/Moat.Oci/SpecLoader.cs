@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Moat.Oci.Json;
 
 namespace Moat.Oci;
 
@@ -38,18 +39,14 @@ public static class SpecLoader
         json = SkipUtf8Bom(json);
         CheckTopLevelIsObject(json, sourceName);
 
-        Spec? spec;
         try
         {
-            spec = JsonSerializer.Deserialize(json, OciJsonContext.Default.Spec);
+            return SpecJson.ReadSpec(json);
         }
-        catch (JsonException ex)
+        catch (SpecJsonException ex)
         {
-            throw new SpecException(DescribeJsonError(ex, sourceName), ex);
+            throw new SpecException($"{sourceName}: {ex.Message}", ex);
         }
-
-        // Unreachable after the top-level check, but keeps the contract explicit.
-        return spec ?? throw new SpecException($"{sourceName}: expected a JSON object, found null");
     }
 
     /// <summary>Parses config.json text (convenience for callers holding a string).</summary>
@@ -84,70 +81,12 @@ public static class SpecLoader
         }
     }
 
-    private static string DescribeJsonError(JsonException ex, string sourceName)
-    {
-        var path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
-        var line = ex.LineNumber is { } zeroBasedLine ? $" (line {zeroBasedLine + 1})" : "";
-        // The serializer wraps reader (syntax) errors; everything else is a value that does not fit the model.
-        var kind = ex.InnerException is JsonException ? "invalid JSON" : "invalid value";
-        return $"{sourceName}: {kind} at {path}{line}: {Explain(ex)}";
-    }
-
+    // Only the first token is read here, so the reader's own wording is all there is to clean up.
     private static string Explain(JsonException ex)
     {
-        var message = StripLocation(ex.Message);
-        const string conversionPrefix = "The JSON value could not be converted to ";
-        if (message.StartsWith(conversionPrefix, StringComparison.Ordinal))
-        {
-            var typeName = message[conversionPrefix.Length..].TrimEnd('.');
-            return $"expected {DescribeClrType(typeName)}";
-        }
-        // The serializer's wording for these talks about C# annotations and reader options; say what is wrong instead.
-        if (message.Contains("doesn't allow setting null values", StringComparison.Ordinal))
-        {
-            return "null is not allowed here";
-        }
-        if (message.Contains("trailing comma", StringComparison.Ordinal))
-        {
-            return "trailing commas are not allowed";
-        }
-        if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
-        {
-            return "unexpected end of data: an object or array is not closed";
-        }
-        return message;
-    }
-
-    // System.Text.Json appends "Path: $.x | LineNumber: n | BytePositionInLine: m." which we report ourselves.
-    private static string StripLocation(string message)
-    {
-        var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
-        if (cut < 0)
-        {
-            cut = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
-        }
+        var message = ex.Message;
+        var cut = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
         return (cut >= 0 ? message[..cut] : message).Trim();
-    }
-
-    private static string DescribeClrType(string clrTypeName)
-    {
-        var nullable = clrTypeName.StartsWith("System.Nullable`1[", StringComparison.Ordinal);
-        var name = nullable ? clrTypeName["System.Nullable`1[".Length..].TrimEnd(']') : clrTypeName;
-        var description = name switch
-        {
-            "System.String" => "a string",
-            "System.Boolean" => "true or false",
-            "System.Int32" => "a 32-bit signed integer",
-            "System.UInt32" => "a 32-bit unsigned integer",
-            "System.Int64" => "a 64-bit signed integer",
-            "System.UInt64" => "a 64-bit unsigned integer",
-            "System.UInt16" => "a 16-bit unsigned integer",
-            _ when name.StartsWith("System.Collections.Generic.List`1", StringComparison.Ordinal) => "an array",
-            _ when name.StartsWith("System.Collections.Generic.Dictionary`2", StringComparison.Ordinal) => "an object",
-            _ when name.StartsWith("Moat.Oci.", StringComparison.Ordinal) => "an object",
-            _ => name,
-        };
-        return nullable ? $"{description} or null" : description;
     }
 
     private static string DescribeToken(JsonTokenType token) => token switch

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Moat.Oci;
+using Moat.Oci.Json;
 
 namespace Moat.Runtime.State;
 
@@ -31,7 +32,8 @@ public sealed class RuntimeState
     }
 }
 
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+// The embedded Spec goes through the hand-written codec: no serializer metadata for its ~70 types at run time.
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = [typeof(SpecJsonConverter)])]
 [JsonSerializable(typeof(RuntimeState))]
 [JsonSerializable(typeof(InitMessage))]
 internal partial class RuntimeJsonContext : JsonSerializerContext;
