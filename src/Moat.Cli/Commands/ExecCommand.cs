@@ -1,3 +1,4 @@
+using Moat.Oci.Json;
 using System.CommandLine;
 using System.Text.Json;
 using Moat.Interop;
@@ -110,12 +111,11 @@ public static class ExecCommand
         {
             try
             {
-                process = JsonSerializer.Deserialize(File.ReadAllBytes(file), OciJsonContext.Default.Process)
-                          ?? throw new RuntimeException($"{file}: empty process");
+                process = SpecJson.ReadProcess(File.ReadAllBytes(file));
             }
-            catch (JsonException e)
+            catch (SpecJsonException e)
             {
-                throw new RuntimeException($"{file}: invalid process JSON at {e.Path} (line {e.LineNumber + 1}): {e.Message}");
+                throw new RuntimeException($"--process {file}: {e.Message}");
             }
         }
         else

@@ -1,3 +1,4 @@
+using Moat.Oci.Json;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -39,12 +40,11 @@ public static class UpdateCommand
                 var bytes = file == "-" ? ReadStdin() : File.ReadAllBytes(file);
                 try
                 {
-                    changes = JsonSerializer.Deserialize(bytes, OciJsonContext.Default.LinuxResources)
-                              ?? throw new RuntimeException("--resources: empty document");
+                    changes = SpecJson.ReadLinuxResources(bytes);
                 }
-                catch (JsonException e)
+                catch (SpecJsonException e)
                 {
-                    throw new RuntimeException($"--resources {file}: invalid JSON at {e.Path} (line {e.LineNumber + 1}): {e.Message}");
+                    throw new RuntimeException($"--resources {file}: {e.Message}");
                 }
             }
             else

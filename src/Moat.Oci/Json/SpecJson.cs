@@ -34,6 +34,17 @@ public static class SpecJson
 
     public static void Write(Utf8JsonWriter writer, LinuxResources resources) => ResourcesWriter.WriteResources(writer, resources);
 
+    /// <summary>A seccomp object alone, compact (the seccomp filter cache keys on it).</summary>
+    public static byte[] ToUtf8Bytes(LinuxSeccomp seccomp)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented: false)))
+        {
+            SeccompWriter.WriteSeccomp(writer, seccomp);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
     public static byte[] ToUtf8Bytes(Spec spec, bool indented = false)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);

@@ -49,11 +49,22 @@ public static class SeccompCache
     {
         var text = new StringBuilder();
         text.Append("moat seccomp cache 1\n");
-        text.Append(typeof(SeccompCache).Assembly.ManifestModule.ModuleVersionId).Append('\n');
+        text.Append(BuildIdentity()).Append('\n');
         text.Append(LibseccompIdentity()).Append('\n');
         text.Append(ReadOrEmpty("/proc/sys/kernel/osrelease")).Append(ReadOrEmpty("/proc/sys/kernel/version"));
-        text.Append(JsonSerializer.Serialize(seccomp, SeccompJsonContext.Default.LinuxSeccomp));
+        text.Append(Encoding.UTF8.GetString(Moat.Oci.Json.SpecJson.ToUtf8Bytes(seccomp)));
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Which moat build compiled the entry: its binary's size and modification time, so a rebuilt or
+    /// replaced binary starts afresh. (Not the module's version id: reading that is reflection, which
+    /// costs a millisecond at start-up under NativeAOT.)
+    /// </summary>
+    static string BuildIdentity()
+    {
+        var binary = new FileInfo(Environment.ProcessPath ?? "/proc/self/exe");
+        return binary.Exists ? $"{binary.Length} {binary.LastWriteTimeUtc.Ticks}" : "unknown build";
     }
 
     static ulong Fnv1a64(string text)

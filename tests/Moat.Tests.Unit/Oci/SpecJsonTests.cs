@@ -504,11 +504,12 @@ public class SpecJsonTests
         // No properties: the serializer does not look inside a type it has a converter for.
         Assert.Equal(JsonTypeInfoKind.None, OciJsonContext.Default.Spec.Kind);
 
-        var runtimeSpec = RuntimeJsonContext.Default.GetTypeInfo(typeof(Spec))!;
-        Assert.IsType<SpecJsonConverter>(runtimeSpec.Converter);
-        Assert.Equal(JsonTypeInfoKind.None, runtimeSpec.Kind);
+        // The runtime's context has the converter on the properties that embed a Spec.
         var config = RuntimeJsonContext.Default.RuntimeState.Properties.Single(p => p.Name == "config");
         Assert.Equal(typeof(Spec), config.PropertyType);
+        Assert.IsType<SpecJsonConverter>(config.CustomConverter);
+        var spec = RuntimeJsonContext.Default.InitMessage.Properties.Single(p => p.Name == "spec");
+        Assert.IsType<SpecJsonConverter>(spec.CustomConverter);
     }
 
     [Fact]
