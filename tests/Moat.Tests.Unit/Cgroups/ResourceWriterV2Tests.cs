@@ -290,6 +290,20 @@ public sealed class ResourceWriterV2Tests : IDisposable
     }
 
     [Fact]
+    public void UpdateChecksEveryFieldBeforeWritingAny()
+    {
+        // moat update relies on this (it does not call Validate, which is create's check).
+        var e = Assert.Throws<RuntimeException>(() => fs.Writer().Update(new LinuxResources
+        {
+            Memory = new LinuxMemory { Limit = 64 * M },
+            Cpu = new LinuxCpu { Quota = 30000, Idle = 5 },
+        }));
+
+        Assert.Contains("cpu.idle (5)", e.Message);
+        Assert.Empty(fs.Writes);
+    }
+
+    [Fact]
     public void UpdateOfThePeriodAloneKeepsTheQuota()
     {
         fs.Set(U, "cpu.max", "30000 100000\n");
