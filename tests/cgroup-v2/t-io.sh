@@ -1,0 +1,31 @@
+# io: io.max and io.weight for the VM's virtio disk (/dev/vda, a 64 MiB disk that reads zeroes).
+
+vda() {
+  [ -e /sys/block/vda/dev ] || fail "the VM has no /dev/vda (virtio_blk not loaded?)"
+  cat /sys/block/vda/dev
+}
+
+test_io_max_and_weight_are_written() {
+  dev=$(vda)
+  major=${dev%:*} minor=${dev#*:}
+  bundle io 'sleep 1000'
+  cfg io ".linux.resources.blockIO = {weight: 500,
+    throttleReadBpsDevice: [{major: $major, minor: $minor, rate: 1048576}],
+    throttleWriteIOPSDevice: [{major: $major, minor: $minor, rate: 100}]}"
+  run_detached io
+  file_eq "$(cgdir io)/io.max" "$dev rbps=1048576 wbps=max riops=max wiops=100"
+  # blkio weight 10..1000 maps onto io.weight 1..10000: 1 + (500 - 10) * 9999 / 990 = 4950.
+  file_eq "$(cgdir io)/io.weight" "default 4950"
+}
+
+# A per-device weight needs the kernel's io cost controller on that device (io.cost.qos).
+test_io_weight_per_device_is_written() {
+  dev=$(vda)
+  major=${dev%:*} minor=${dev#*:}
+  echo "$dev enable=1" > "$CG/io.cost.qos"
+  bundle iow 'sleep 1000'
+  cfg iow ".linux.resources.blockIO = {weightDevice: [{major: $major, minor: $minor, weight: 100}]}"
+  run_detached iow
+  # 1 + (100 - 10) * 9999 / 990 = 910
+  grep -qx "$dev 910" "$(cgdir iow)/io.weight" || fail "io.weight has no \"$dev 910\": $(cat "$(cgdir iow)/io.weight")"
+}
