@@ -72,7 +72,9 @@ rm -f "$log"
 say "booting $(basename "$vmlinuz") under qemu microvm ($accel)"
 boot_start=$(date +%s)
 qemu_status=0
-qemu "$accel" "${MOAT_VM_TIMEOUT:-600}" "$log" "" || qemu_status=$?
+vm_timeout=${MOAT_VM_TIMEOUT:-600}
+qemu "$accel" "$vm_timeout" "$log" "" 2>"$work/qemu.stderr" || qemu_status=$?
+[ "$qemu_status" != 137 ] || echo "qemu was killed at the ${vm_timeout}s time limit" >> "$work/qemu.stderr"
 elapsed=$(( $(date +%s) - boot_start ))
 tr -d '\r' < "$log" > "$log.txt"
 grep -E "^moat-vm: |^(not )?ok [0-9]|^# |^[0-9]+ passed, [0-9]+ failed$" "$log.txt" || true
@@ -80,6 +82,7 @@ grep -E "^moat-vm: |^(not )?ok [0-9]|^# |^[0-9]+ passed, [0-9]+ failed$" "$log.t
 summary=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$log.txt" | tail -1 || true)
 if [ -z "$summary" ]; then
   tail -n 30 "$log.txt" | sed 's/^/  console: /'
+  sed 's/^/  qemu: /' "$work/qemu.stderr"
   passed=$(grep -c "^ok [0-9]" "$log.txt" || true)
   failed=$(( $(grep -c "^not ok [0-9]" "$log.txt" || true) + 1 ))
   echo "$passed $failed" > "$counts"

@@ -32,6 +32,10 @@ if [ -z "$deb" ] && [ -n "$package" ]; then
     sed 's/^/  /' "$cache/download.log" >&2 || true
   fi
   deb=$(ls -1 "$cache"/"$package"_*_amd64.deb 2>/dev/null | tail -1 || true)
+  # Older kernels are not needed any more: keep one .deb (70 MB) in the cache.
+  if [ -n "$deb" ]; then
+    for old in "$cache"/linux-image-*_amd64.deb; do [ "$old" = "$deb" ] || rm -f "$old"; done
+  fi
 fi
 if [ -z "$deb" ]; then
   say "FAILED: no Debian kernel package (${package:-linux-image-amd64 has no dependency}) could be fetched, and none is cached in $cache"

@@ -18,7 +18,19 @@ test_io_max_and_weight_are_written() {
   file_eq "$(cgdir io)/io.weight" "default 4950"
 }
 
-# A per-device weight needs the kernel's io cost controller on that device (io.cost.qos).
+# A per-device weight needs the kernel's io cost controller on that device, which is off until
+# io.cost.qos enables it: the error says so. (Runs before the next case, which enables it.)
+test_io_weight_per_device_without_iocost_is_refused_clearly() {
+  dev=$(vda)
+  grep -q "^$dev enable=1" "$CG/io.cost.qos" && fail "io cost is already enabled for $dev"
+  bundle iox 'sleep 1000'
+  cfg iox ".linux.resources.blockIO = {weightDevice: [{major: ${dev%:*}, minor: ${dev#*:}, weight: 100}]}"
+  out=$(moat create --bundle /tmp/bundles/iox iox 2>&1) && fail "create succeeded: $(cat "$(cgdir iox)/io.weight")"
+  echo "$out"
+  echo "$out" | grep -q "blockIO.weightDevice\[0\].weight: cannot set io.weight = $dev 910 .*io.cost.qos" || fail "unclear error"
+  [ ! -d "$(cgdir iox)" ] || fail "a failed create left $(cgdir iox) behind"
+}
+
 test_io_weight_per_device_is_written() {
   dev=$(vda)
   major=${dev%:*} minor=${dev#*:}

@@ -290,6 +290,14 @@ public sealed class ResourceWriterV2Tests : IDisposable
     }
 
     [Fact]
+    public void ARefusedDeviceWeightNamesTheIoCostSwitch()
+    {
+        // The kernel answers EOPNOTSUPP for a device the io cost controller is not enabled on.
+        Assert.Contains("write \"254:0 enable=1\" to io.cost.qos", ResourceWriter.IoWeightDeviceDetail(95, 254, 0));
+        Assert.Equal("", ResourceWriter.IoWeightDeviceDetail(22, 254, 0));
+    }
+
+    [Fact]
     public void UpdateChecksEveryFieldBeforeWritingAny()
     {
         // moat update relies on this (it does not call Validate, which is create's check).
