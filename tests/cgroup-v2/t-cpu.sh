@@ -23,3 +23,16 @@ test_cpu_quota_throttles_a_busy_loop() {
   wait_for 60 "cpu.stat to count throttled periods" throttled
   [ "$(key "$(cgdir spin)/cpu.stat" throttled_usec)" -gt 0 ] || fail "throttled_usec is 0: $(cat "$(cgdir spin)/cpu.stat")"
 }
+
+# cpu.idle: the kernel refuses a cpu.weight while the group is idle, so the order of the two
+# writes matters both ways.
+test_cpu_idle_with_a_weight() {
+  bundle idle 'sleep 1000'
+  cfg idle '.linux.resources.cpu = {idle: 1, shares: 512}'
+  run_detached idle
+  file_eq "$(cgdir idle)/cpu.idle" 1
+  echo '{"cpu": {"idle": 0, "shares": 1024}}' | m update --resources - idle
+  file_eq "$(cgdir idle)/cpu.idle" 0
+  # 1 + (1024 - 2) * 9999 / 262142 = 39
+  file_eq "$(cgdir idle)/cpu.weight" 39
+}

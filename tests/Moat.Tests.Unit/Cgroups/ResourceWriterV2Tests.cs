@@ -263,11 +263,23 @@ public sealed class ResourceWriterV2Tests : IDisposable
     {
         Apply(new LinuxResources { Cpu = new LinuxCpu { Shares = 1024, Quota = 50000, Period = 100000, Burst = 10000, Idle = 1 } });
 
-        Assert.Equal(["cpu.idle", "cpu.weight", "cpu.max.burst", "cpu.max"], fs.WrittenFiles(U));
+        Assert.Equal(["cpu.weight", "cpu.idle", "cpu.max.burst", "cpu.max"], fs.WrittenFiles(U));
         Assert.Equal("1", fs.Read(U, "cpu.idle"));
         Assert.Equal("39", fs.Read(U, "cpu.weight"));
         Assert.Equal("10000", fs.Read(U, "cpu.max.burst"));
         Assert.Equal("50000 100000", fs.Read(U, "cpu.max"));
+    }
+
+    [Theory]
+    [InlineData(1L, new[] { "cpu.weight", "cpu.idle" })]
+    [InlineData(0L, new[] { "cpu.idle", "cpu.weight" })]
+    public void TheWeightIsNeverWrittenWhileTheGroupIsIdle(long idle, string[] order)
+    {
+        // The kernel refuses cpu.weight in an idle group (seen on Linux 6.1 in the v2 VM lane).
+        fs.Writer().Update(new LinuxResources { Cpu = new LinuxCpu { Idle = idle, Shares = 1024 } });
+
+        Assert.Equal(order, fs.WrittenFiles(U));
+        Assert.Equal(idle.ToString(), fs.Read(U, "cpu.idle"));
     }
 
     [Theory]
