@@ -61,6 +61,8 @@ key() { sed -n "s/^$2 //p" "$1"; }
 
 # Removes every container and every cgroup a case made (the harness calls it after each case).
 cleanup_all() {
+  # A case that failed halfway may have left a file bound over a cgroup file (t-kill, t-placement).
+  for mnt in $(awk -v cg="$CG/" 'index($2, cg) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$mnt"; done
   for id in $(moat list -q 2>/dev/null); do moat delete --force "$id" >/dev/null 2>&1; done
   for d in $(find "$CG/moat" "$CG/test" -mindepth 1 -type d 2>/dev/null | sort -r); do rmdir "$d" 2>/dev/null; done
   rm -rf /tmp/bundles
