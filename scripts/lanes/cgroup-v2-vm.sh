@@ -45,7 +45,7 @@ qemu() {
   # microvm with ACPI (poweroff -f ends the machine), an isa serial console, no network, and a
   # 64 MiB virtio disk that reads zeroes (null-co: no image file), for the io controller's tests.
   timeout -s KILL "$seconds" qemu-system-x86_64 \
-    -M microvm,acpi=on,rtc=on -accel "$accel" -cpu ${MOAT_VM_CPU:-max} -smp 2 -m 1024 \
+    -M microvm,acpi=on,rtc=on -accel "$accel" -cpu max -smp 2 -m 1024 \
     -nodefaults -no-user-config -display none -no-reboot \
     -serial "file:$log" -monitor none -nic none \
     -blockdev driver=null-co,node-name=disk0,size=67108864,read-zeroes=on \
