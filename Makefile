@@ -4,7 +4,7 @@ DOTNET ?= dotnet
 BUILD_DIR := .build
 BUNDLE := $(BUILD_DIR)/demo-bundle
 
-.PHONY: all build demo test unit-test integration-test deps bundle bench clean
+.PHONY: all build demo test unit-test integration-test deps bundle bench clean cgroup-v2-lane
 
 all: build
 
@@ -28,6 +28,10 @@ demo: deps build bundle
 ## test: every test (unit without root, integration as root); prints "N passed, N failed"
 test: deps build
 	./scripts/run-tests.sh
+
+## cgroup-v2-lane: the cgroup tests in a VM with a pure cgroup v2 hierarchy (docs/cgroup-v2-lane.md)
+cgroup-v2-lane: deps build
+	./scripts/lanes/cgroup-v2-vm.sh
 
 bench: deps build
 	./bench/run.sh

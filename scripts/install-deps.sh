@@ -6,7 +6,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "install-deps: run as root (it installs Debian packages; containers need root too)" >&2
   exit 1
 fi
-packages=(busybox-static jq gcc libc6-dev make runc time procps libseccomp2 bsdutils)
+packages=(busybox-static jq gcc libc6-dev make runc time procps libseccomp2 bsdutils file)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +15,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }
+fi
+# The cgroup v2 lane's virtual machine (scripts/lanes/cgroup-v2-vm.sh): qemu, without its
+# recommends (graphics and audio stacks nothing here uses).
+if ! dpkg-query -W -f='${Status}' qemu-system-x86 2>/dev/null | grep -q "install ok installed"; then
+  echo "install-deps: installing qemu-system-x86"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86; }
 fi
 if ! command -v dotnet >/dev/null; then
   echo "install-deps: installing the .NET SDK"

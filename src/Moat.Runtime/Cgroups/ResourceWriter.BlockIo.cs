@@ -1,9 +1,19 @@
+using Moat.Interop;
 using Moat.Oci;
 
 namespace Moat.Runtime.Cgroups;
 
 public sealed partial class ResourceWriter
 {
+    /// <summary>
+    /// Why the kernel refuses a device's line in io.weight: the io cost controller (which owns
+    /// io.weight) takes per-device weights only for a device it is enabled on, and it is off
+    /// until someone writes that device's io.cost.qos in the root cgroup (seen on Linux 6.1).
+    /// </summary>
+    internal static string IoWeightDeviceDetail(int errno, long major, long minor) => errno == Errors.EOPNOTSUPP
+        ? $" (a per-device weight needs the io cost controller enabled for {major}:{minor}: write \"{major}:{minor} enable=1\" to io.cost.qos in the root cgroup, or use the BFQ scheduler)"
+        : "";
+
     sealed partial class Pass
     {
         /// <summary>The blkio weight range of the spec (and of CFQ); a 0 is "not set" as in runc.</summary>
@@ -116,7 +126,8 @@ public sealed partial class ResourceWriter
                 if (bfqPerDevice)
                     Set(c, $"blockIO.weightDevice[{i}].weight", "io.bfq.weight", $"{d.Major}:{d.Minor} {dw}");
                 else
-                    Set(c, $"blockIO.weightDevice[{i}].weight", "io.weight", $"{d.Major}:{d.Minor} {BlkioWeightToIoWeight(dw)}");
+                    Set(c, $"blockIO.weightDevice[{i}].weight", "io.weight", $"{d.Major}:{d.Minor} {BlkioWeightToIoWeight(dw)}",
+                        errno => IoWeightDeviceDetail(errno, d.Major, d.Minor));
             }
 
             // io.max takes every limit of a device in one line; a rate of 0 (no limit, as on v1) is "max".

@@ -51,6 +51,10 @@ public sealed partial class ResourceWriter
 
         void CpuV1(CgroupController c, ulong? shares, long? quota, ulong? period, ulong? burst, long? rtRuntime, ulong? rtPeriod, long? idle)
         {
+            // cpu.idle exists in cgroup v1 too since Linux 5.15 (runc writes it there as well). The
+            // kernel refuses shares while the group is idle: leave idle first, enter it last.
+            if (idle is 0)
+                Set(c, "cpu.idle", "cpu.idle", "0");
             if (shares is { } s)
             {
                 // The kernel clamps silently; runc reads the value back and fails, moat refuses up front.
@@ -97,19 +101,22 @@ public sealed partial class ResourceWriter
             if (rtPeriodAgain)
                 Set(c, "cpu.realtimePeriod", "cpu.rt_period_us", Str(rtPeriod!.Value));
 
-            // cpu.idle exists in cgroup v1 too since Linux 5.15 (runc writes it there as well).
-            if (idle is { } i)
-                Set(c, "cpu.idle", "cpu.idle", Str(i));
+            if (idle is 1)
+                Set(c, "cpu.idle", "cpu.idle", "1");
         }
 
         void CpuV2(CgroupController c, ulong? shares, long? quota, ulong? period, ulong? burst, long? rtRuntime, ulong? rtPeriod, long? idle)
         {
             if (rtRuntime is not null || rtPeriod is not null)
                 throw Invalid($"{(rtRuntime is not null ? "cpu.realtimeRuntime" : "cpu.realtimePeriod")} is set, but cgroup v2 has no real-time CPU limits (cpu.rt_runtime_us and cpu.rt_period_us are cgroup v1 only)");
-            if (idle is { } i)
-                Set(c, "cpu.idle", "cpu.idle", Str(i));
+            // The kernel refuses a weight while the group is idle (EINVAL): leave idle before the
+            // weight is written, enter it after.
+            if (idle is 0)
+                Set(c, "cpu.idle", "cpu.idle", "0");
             if (shares is { } s)
                 Set(c, "cpu.shares", "cpu.weight", Str(SharesToWeight(s)));
+            if (idle is 1)
+                Set(c, "cpu.idle", "cpu.idle", "1");
 
             string? cpuMax = null;
             if (quota is not null || period is not null)

@@ -16,9 +16,9 @@ public static class ContainerUpdate
             throw new RuntimeException($"cannot update a {view.Status.ToSpecString()} container");
         var state = view.State;
         var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
-        var writer = new ResourceWriter(cgroup);
-        writer.Validate(changes);
-        writer.Update(changes);
+        // Update checks every field before it writes any. Validate is create's check: it would
+        // refuse what only an update allows (a cpu quota without a period keeps the current one).
+        new ResourceWriter(cgroup).Update(changes);
         // Keep what the container now has, so that state and later updates start from it.
         if (state.Config is { } config)
         {

@@ -230,6 +230,15 @@ public sealed class ResourceWriterV1Tests : IDisposable
     }
 
     [Fact]
+    public void LeavingIdleComesBeforeTheShares()
+    {
+        // The kernel refuses cpu.shares in an idle group, on v1 as on v2.
+        fs.Writer().Update(new LinuxResources { Cpu = new LinuxCpu { Idle = 0, Shares = 1024 } });
+
+        Assert.Equal(["cpu.idle", "cpu.shares"], fs.WrittenFiles(Cpu));
+    }
+
+    [Fact]
     public void ABurstAboveTheCurrentQuotaWaitsForTheNewQuota()
     {
         fs.Set(Cpu, "cpu.cfs_quota_us", "20000\n");

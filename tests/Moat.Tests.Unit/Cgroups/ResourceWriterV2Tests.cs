@@ -263,11 +263,23 @@ public sealed class ResourceWriterV2Tests : IDisposable
     {
         Apply(new LinuxResources { Cpu = new LinuxCpu { Shares = 1024, Quota = 50000, Period = 100000, Burst = 10000, Idle = 1 } });
 
-        Assert.Equal(["cpu.idle", "cpu.weight", "cpu.max.burst", "cpu.max"], fs.WrittenFiles(U));
+        Assert.Equal(["cpu.weight", "cpu.idle", "cpu.max.burst", "cpu.max"], fs.WrittenFiles(U));
         Assert.Equal("1", fs.Read(U, "cpu.idle"));
         Assert.Equal("39", fs.Read(U, "cpu.weight"));
         Assert.Equal("10000", fs.Read(U, "cpu.max.burst"));
         Assert.Equal("50000 100000", fs.Read(U, "cpu.max"));
+    }
+
+    [Theory]
+    [InlineData(1L, new[] { "cpu.weight", "cpu.idle" })]
+    [InlineData(0L, new[] { "cpu.idle", "cpu.weight" })]
+    public void TheWeightIsNeverWrittenWhileTheGroupIsIdle(long idle, string[] order)
+    {
+        // The kernel refuses cpu.weight in an idle group (seen on Linux 6.1 in the v2 VM lane).
+        fs.Writer().Update(new LinuxResources { Cpu = new LinuxCpu { Idle = idle, Shares = 1024 } });
+
+        Assert.Equal(order, fs.WrittenFiles(U));
+        Assert.Equal(idle.ToString(), fs.Read(U, "cpu.idle"));
     }
 
     [Theory]
@@ -287,6 +299,28 @@ public sealed class ResourceWriterV2Tests : IDisposable
         fs.Writer().Update(new LinuxResources { Cpu = new LinuxCpu { Quota = 30000 } });
 
         Assert.Equal("30000", fs.Read(U, "cpu.max"));
+    }
+
+    [Fact]
+    public void ARefusedDeviceWeightNamesTheIoCostSwitch()
+    {
+        // The kernel answers EOPNOTSUPP for a device the io cost controller is not enabled on.
+        Assert.Contains("write \"254:0 enable=1\" to io.cost.qos", ResourceWriter.IoWeightDeviceDetail(95, 254, 0));
+        Assert.Equal("", ResourceWriter.IoWeightDeviceDetail(22, 254, 0));
+    }
+
+    [Fact]
+    public void UpdateChecksEveryFieldBeforeWritingAny()
+    {
+        // moat update relies on this (it does not call Validate, which is create's check).
+        var e = Assert.Throws<RuntimeException>(() => fs.Writer().Update(new LinuxResources
+        {
+            Memory = new LinuxMemory { Limit = 64 * M },
+            Cpu = new LinuxCpu { Quota = 30000, Idle = 5 },
+        }));
+
+        Assert.Contains("cpu.idle (5)", e.Message);
+        Assert.Empty(fs.Writes);
     }
 
     [Fact]
