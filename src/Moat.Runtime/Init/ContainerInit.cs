@@ -93,14 +93,26 @@ public static class ContainerInit
                 ProcessLaunch.WaitForStart(init.StateDirFd, AtStart);
             if (init.StateDirFd >= 0)
                 Libc.close(init.StateDirFd);
-            launch.Exec(warning => Console.Error.WriteLine($"moat: warning: {warning}"));
+            launch.Exec(warning => WriteStderr($"moat: warning: {warning}"));
             return 127;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
+            WriteStderr($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
             return 127;
         }
+    }
+
+    /// <summary>
+    /// One write(2) to stderr. The container's seccomp filter may be loaded by now, and Console's
+    /// first use starts a thread (clone3), which such a filter may deny: the message would be lost
+    /// and the process would crash instead of exiting with 127.
+    /// </summary>
+    static unsafe void WriteStderr(string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        fixed (byte* p = bytes)
+            Libc.write(2, p, bytes.Length);
     }
 
     /// <summary>

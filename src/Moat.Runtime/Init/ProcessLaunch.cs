@@ -130,12 +130,18 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
 
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have
         // it, before the credentials change (runc's order). With it, load it last (below).
+        // What runs after the filter must get by with the calls a container's profile allows, and
+        // older profiles lack close_range: mark descriptors and read setgroups before it.
+        var groups = GroupsToSet(process.User.AdditionalGids);
+        CloseRangeOnExec((uint)(3 + init.PreserveFds));
         if (!process.NoNewPrivileges)
             LoadSeccomp();
 
         var user = process.User;
         Prctl(PR_SET_KEEPCAPS, 1, "keep capabilities");
-        SetGroups(user.AdditionalGids);
+        if (groups is not null)
+            fixed (uint* p = groups)
+                Errors.Check(setgroups(groups.Length, p), "setgroups");
         Errors.Check(setresgid(user.Gid, user.Gid, user.Gid), "setresgid", user.Gid.ToString());
         Errors.Check(setresuid(user.Uid, user.Uid, user.Uid), "setresuid", user.Uid.ToString());
         Prctl(PR_SET_KEEPCAPS, 0, "clear keep capabilities");
@@ -153,7 +159,6 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
             throw new RuntimeException($"process.cwd {cwd} resolves outside the container's root");
 
         ApplyExecLabels();
-        CloseRangeOnExec((uint)(3 + init.PreserveFds));
         if (process.NoNewPrivileges)
         {
             Prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs");
@@ -215,7 +220,8 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         close(seccompListenerSocket);
     }
 
-    static void SetGroups(List<uint>? gids)
+    /// <summary>The supplementary groups to set, or null when setgroups must not be called.</summary>
+    static uint[]? GroupsToSet(List<uint>? gids)
     {
         var list = (gids ?? []).ToArray();
         // In a user namespace with setgroups denied, only an empty list is acceptable and needs no call.
@@ -223,10 +229,9 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         {
             if (list.Length > 0)
                 throw new RuntimeException("process.user.additionalGids cannot be set: setgroups is denied in this user namespace");
-            return;
+            return null;
         }
-        fixed (uint* p = list)
-            Errors.Check(setgroups(list.Length, p), "setgroups");
+        return list;
     }
 
     /// <summary>A session keyring of the container's own, so it does not share the caller's keys.</summary>
