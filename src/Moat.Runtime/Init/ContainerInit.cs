@@ -51,12 +51,20 @@ public static class ContainerInit
                 }
                 HookRunner.RunAll(init.Spec.Hooks, HookRunner.CreateContainer, hookState);
             }
-            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot) : null;
+            // A joined mount namespace is the container's too: the root is built in it (runc does).
+            var rootfs = plan.HasMountNamespace && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot) : null;
             rootfs?.Prepare();
+            // No mount namespace: the container shares the runtime's mounts and gets only a chroot
+            // (an exec into it too).
+            var sharesMounts = !plan.HasMountNamespace;
+            if (sharesMounts && !init.Exec)
+                BeforePivot();
             launch = new ProcessLaunch(init, plan, listener);
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();
             rootfs?.Finish();
+            if (sharesMounts)
+                RootfsSetup.ChrootWithoutMounts(init.Rootfs);
             if (init.Spec.Process!.Terminal)
                 launch.Terminal = SetUpConsole(init, channel);
             launch.ResolveExecutable();
