@@ -97,7 +97,6 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     {
         var fd = Errors.RetryOnEintr(() => openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC, 0));
         Errors.Check(fd, "open", "exec.fifo");
-        using var fifo = new FileDescriptor(fd);
         try
         {
             atStart();
@@ -105,10 +104,14 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         catch (Exception e) when (e is RuntimeException or SyscallException)
         {
             var message = Encoding.UTF8.GetBytes("1" + e.Message);
-            WriteAll(fifo.Fd, message.AsSpan(0, Math.Min(message.Length, 4000)), "exec.fifo");
+            WriteAll(fd, message.AsSpan(0, Math.Min(message.Length, 4000)), "exec.fifo");
+            close(fd);
             throw;
         }
-        WriteAll(fifo.Fd, "0"u8, "exec.fifo");
+        WriteAll(fd, "0"u8, "exec.fifo");
+        // Left open (a raw descriptor, which no finalizer closes): close-on-exec ends it at the
+        // execve, and start waits for that end-of-file before it runs the poststart hooks, which
+        // runtime-spec wants after the user's program was executed.
     }
 
     /// <summary>Credentials, capabilities, no_new_privs and execve, all from this thread. Returns only on failure.</summary>
