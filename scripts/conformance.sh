@@ -46,6 +46,8 @@ fi
 logs=${CONFORMANCE_LOGS:-$repo/.build/conformance/$(basename "$runtime")}
 rm -rf "$logs" && mkdir -p "$logs"
 scratch=$(mktemp -d /tmp/moat-conformance.XXXXXX)
+# Traversable: the user-namespace tests map container root to host uid 1000.
+chmod 711 "$scratch"
 trap 'cleanup; rm -rf "$scratch"' EXIT
 
 # The suite calls $RUNTIME with runc's command line only; a wrapper gives the runtime a state root
@@ -53,6 +55,7 @@ trap 'cleanup; rm -rf "$scratch"' EXIT
 state="$scratch/state"
 wrapper="$scratch/runtime"
 mkdir -p "$state" "$scratch/tmp"
+chmod 711 "$scratch/tmp"
 printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$runtime" "$state" > "$wrapper"
 chmod +x "$wrapper"
 
