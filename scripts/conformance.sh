@@ -69,9 +69,11 @@ cleanup() {
     umount -l "$m" 2>/dev/null || true
   done
   rm -rf "${scratch:?}"/tmp/* 2>/dev/null || true
-  # The suite's cgroups tests use cgroupsPath /cgrouptest and testdir/cgrouptest/container.
-  find /sys/fs/cgroup/{,*/}{cgrouptest,testdir} -depth -type d 2>/dev/null |
-    while read -r d; do rmdir "$d" 2>/dev/null || true; done
+  # The suite's cgroups tests use cgroupsPath /cgrouptest and testdir/cgrouptest/container; a
+  # runtime puts the relative one under a parent of its own (moat: moat/), and delete removes
+  # only the container's directory.
+  find /sys/fs/cgroup -maxdepth 3 -type d \( -name cgrouptest -o -name testdir \) 2>/dev/null |
+    while read -r top; do find "$top" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
 }
 
 total_pass=0; total_fail=0; programs_pass=0; programs_fail=0
