@@ -31,7 +31,7 @@ die() { echo "conformance: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (the suite creates real containers)"
 [ -n "$suite" ] || die "usage: RUNTIME=/path/to/runtime $0 RUNTIME_TOOLS_DIR [TEST...]"
 suite=$(cd "$suite" && pwd) || die "no such directory: $suite"
-runtime=$(command -v "$runtime") || die "runtime not found: ${RUNTIME:-$repo/bin/moat}"
+runtime=$(command -v "$runtime") && runtime=$(readlink -f "$runtime") || die "runtime not found: ${RUNTIME:-$repo/bin/moat}"
 [ -x "$suite/runtimetest" ] && [ -f "$suite/rootfs-amd64.tar.gz" ] ||
   die "$suite has no built runtimetest: build the suite first (see its README and docs/conformance.md)"
 
