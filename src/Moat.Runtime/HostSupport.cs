@@ -33,5 +33,40 @@ public static class HostSupport
             throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
         if (spec.Linux?.NetDevices is { Count: > 0 })
             throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
+        if (process?.Capabilities is { } capabilities && RuntimeBoundingSet() is { } bounding)
+            CheckCapabilities(capabilities, bounding);
+    }
+
+    /// <summary>
+    /// A capability this runtime does not hold itself (root here may lack some, as inside another
+    /// container) cannot be given to the process: capset would fail with a bare EPERM at start.
+    /// Say which one, at create. Bounding is a ceiling, not a grant: it may name more.
+    /// </summary>
+    public static void CheckCapabilities(LinuxCapabilities capabilities, ulong runtimeBounding)
+    {
+        foreach (var (set, names) in new[] { ("effective", capabilities.Effective), ("permitted", capabilities.Permitted),
+                                             ("inheritable", capabilities.Inheritable), ("ambient", capabilities.Ambient) })
+        {
+            foreach (var name in names ?? [])
+            {
+                if (Capabilities.TryGetNumber(name, out var number) && number < 64 && (runtimeBounding & (1UL << number)) == 0)
+                    throw new RuntimeException($"process.capabilities.{set}: {name} is not in this runtime's own capability bounding set, so it cannot be granted on this host");
+            }
+        }
+    }
+
+    /// <summary>CapBnd of this process, from /proc/self/status (null when it cannot be read).</summary>
+    static ulong? RuntimeBoundingSet()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
+                    return Convert.ToUInt64(line["CapBnd:".Length..].Trim(), 16);
+        }
+        catch (IOException)
+        {
+        }
+        return null;
     }
 }

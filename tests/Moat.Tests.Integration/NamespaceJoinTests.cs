@@ -45,4 +45,47 @@ public sealed class NamespaceJoinTests
         Assert.Equal(new FileInfo($"/proc/{firstPid}/ns/pid").LinkTarget, output[1]);
         Assert.Equal("1", output[2]); // the first container's sleep is visible
     }
+
+    /// <summary>runtime-spec: a namespace not listed is inherited. Without a mount namespace nothing is mounted (it would land in ours), the root is only a chroot.</summary>
+    [Fact]
+    public void WithoutMountNamespaceTheContainerSharesOursAndIsChrootedOnly()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        bundle.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "mount");
+        // (Masked and read-only paths need a mount namespace: refused without one, as runc does.)
+        bundle.Spec.Linux.MaskedPaths = null;
+        bundle.Spec.Linux.ReadonlyPaths = null;
+        var id = bundle.NewId();
+        bundle.Create(id).Ok();
+        var pid = TestBundle.State(id).GetProperty("pid").GetInt32();
+        Assert.Equal(new FileInfo("/proc/self/ns/mnt").LinkTarget, new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget);
+        Assert.Equal(bundle.Rootfs, new DirectoryInfo($"/proc/{pid}/root").LinkTarget);
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Contains(bundle.Directory));
+        MoatCli.Run("start", id).Ok();
+
+        bundle.Args("sh", "-c", "ls /bin/busybox");
+        Assert.Equal("/bin/busybox\n", bundle.Run().Ok().Stdout);
+    }
+
+    /// <summary>A mount namespace joined by path is the container's: its root is built in it, as runc does.</summary>
+    [Fact]
+    public void JoiningAMountNamespaceByPathBuildsTheRootInIt()
+    {
+        using var holder = System.Diagnostics.Process.Start("unshare", ["--mount", "sleep", "1000"]);
+        try
+        {
+            var nsPath = $"/proc/{holder.Id}/ns/mnt";
+            Wait.Until(() => new FileInfo(nsPath).LinkTarget != new FileInfo("/proc/self/ns/mnt").LinkTarget, "unshare to enter its mount namespace");
+            using var bundle = new TestBundle("sh", "-c", "readlink /proc/self/ns/mnt; cat /etc/moat-marker");
+            File.WriteAllText(Path.Combine(bundle.Rootfs, "etc", "moat-marker"), "inside the bundle's root\n");
+            bundle.Spec.Linux!.Namespaces!.Single(n => n.Type == "mount").Path = nsPath;
+            var output = bundle.Run().Ok().Stdout;
+            Assert.Equal($"{new FileInfo(nsPath).LinkTarget}\ninside the bundle's root\n", output);
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+    }
 }

@@ -128,6 +128,32 @@ public sealed class SeccompTests
         Assert.Equal(bundle.Directory, state.GetProperty("state").GetProperty("bundle").GetString());
     }
 
+    /// <summary>
+    /// Without no_new_privs the filter is loaded before the credentials change, so the init's last
+    /// steps run under it. Older profiles (runtime-tools' default, Docker's before 2021) deny
+    /// close_range and clone3; the container must still start.
+    /// </summary>
+    [Fact]
+    public void FilterWithoutNoNewPrivsThatDeniesNewerCallsStillStarts()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Process!.NoNewPrivileges = false;
+        bundle.Spec.Linux!.Seccomp = AllowAllBut(new LinuxSyscall { Names = ["close_range", "clone3"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1 });
+        Assert.Equal("Seccomp:\t2\nstarted\n", bundle.Sh("grep '^Seccomp:' /proc/self/status; echo started"));
+    }
+
+    /// <summary>A failure after the filter is loaded is reported on stderr with status 127, not lost in a crash.</summary>
+    [Fact]
+    public void ExecDeniedByTheFilterIsReported()
+    {
+        using var bundle = new TestBundle("true");
+        bundle.Spec.Process!.NoNewPrivileges = false;
+        bundle.Spec.Linux!.Seccomp = AllowAllBut(new LinuxSyscall { Names = ["execve", "execveat", "clone3"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1 });
+        var result = bundle.Run();
+        Assert.Equal(127, result.ExitCode);
+        Assert.Contains("Operation not permitted", result.Stderr);
+    }
+
     [Fact]
     public void InvalidProfileIsRefusedBeforeAnythingExists()
     {

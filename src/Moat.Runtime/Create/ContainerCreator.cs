@@ -32,9 +32,9 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         SpecValidator.Validate(spec, bundle);
         HostSupport.Check(spec);
         var plan = NamespacePlan.From(spec.Linux);
-        if (!plan.HasMountNamespace)
-            throw new RuntimeException("linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
         var rootfs = Bundle.ResolveRootfs(bundle, spec.Root!);
+        if (!plan.HasMountNamespace)
+            debug?.Invoke($"create {options.Id}: no mount namespace: the container shares this one, so mounts, maskedPaths, readonlyPaths and root.readonly are not applied, only a chroot into {rootfs}");
         Terminal.ConsoleSocket.Check(spec.Process!.Terminal, options.ConsoleSocket, options.Foreground);
         if (options.ListenFds > 0)
             spec.Process!.Env = [.. (spec.Process.Env ?? []).Where(e => !e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) && !e.StartsWith("LISTEN_PID=", StringComparison.Ordinal)),

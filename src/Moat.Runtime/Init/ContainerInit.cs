@@ -68,13 +68,21 @@ public static class ContainerInit
                 }
                 HookRunner.RunAll(init.Spec.Hooks, HookRunner.CreateContainer, hookState);
             }
-            var rootfs = plan.NewMount && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot, EnsurePlaced) : null;
+            // A joined mount namespace is the container's too: the root is built in it (runc does).
+            var rootfs = plan.HasMountNamespace && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot, EnsurePlaced) : null;
             rootfs?.Prepare();
+            // No mount namespace: the container shares the runtime's mounts and gets only a chroot
+            // (an exec into it too).
+            var sharesMounts = !plan.HasMountNamespace;
+            if (sharesMounts && !init.Exec)
+                BeforePivot();
             EnsurePlaced();
             launch = new ProcessLaunch(init, plan, listener);
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();
             rootfs?.Finish();
+            if (sharesMounts)
+                RootfsSetup.ChrootWithoutMounts(init.Rootfs);
             if (init.Spec.Process!.Terminal)
                 launch.Terminal = SetUpConsole(init, channel);
             launch.ResolveExecutable();
@@ -111,14 +119,26 @@ public static class ContainerInit
                 ProcessLaunch.WaitForStart(init.StateDirFd, AtStart);
             if (init.StateDirFd >= 0)
                 Libc.close(init.StateDirFd);
-            launch.Exec(warning => Console.Error.WriteLine($"moat: warning: {warning}"));
+            launch.Exec(warning => WriteStderr($"moat: warning: {warning}"));
             return 127;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
+            WriteStderr($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
             return 127;
         }
+    }
+
+    /// <summary>
+    /// One write(2) to stderr. The container's seccomp filter may be loaded by now, and Console's
+    /// first use starts a thread (clone3), which such a filter may deny: the message would be lost
+    /// and the process would crash instead of exiting with 127.
+    /// </summary>
+    static unsafe void WriteStderr(string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        fixed (byte* p = bytes)
+            Libc.write(2, p, bytes.Length);
     }
 
     /// <summary>

@@ -97,7 +97,6 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     {
         var fd = Errors.RetryOnEintr(() => openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC, 0));
         Errors.Check(fd, "open", "exec.fifo");
-        using var fifo = new FileDescriptor(fd);
         try
         {
             atStart();
@@ -105,10 +104,14 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         catch (Exception e) when (e is RuntimeException or SyscallException)
         {
             var message = Encoding.UTF8.GetBytes("1" + e.Message);
-            WriteAll(fifo.Fd, message.AsSpan(0, Math.Min(message.Length, 4000)), "exec.fifo");
+            WriteAll(fd, message.AsSpan(0, Math.Min(message.Length, 4000)), "exec.fifo");
+            close(fd);
             throw;
         }
-        WriteAll(fifo.Fd, "0"u8, "exec.fifo");
+        WriteAll(fd, "0"u8, "exec.fifo");
+        // Left open (a raw descriptor, which no finalizer closes): close-on-exec ends it at the
+        // execve, and start waits for that end-of-file before it runs the poststart hooks, which
+        // runtime-spec wants after the user's program was executed.
     }
 
     /// <summary>Credentials, capabilities, no_new_privs and execve, all from this thread. Returns only on failure.</summary>
@@ -130,12 +133,18 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
 
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have
         // it, before the credentials change (runc's order). With it, load it last (below).
+        // What runs after the filter must get by with the calls a container's profile allows, and
+        // older profiles lack close_range: mark descriptors and read setgroups before it.
+        var groups = GroupsToSet(process.User.AdditionalGids);
+        CloseRangeOnExec((uint)(3 + init.PreserveFds));
         if (!process.NoNewPrivileges)
             LoadSeccomp();
 
         var user = process.User;
         Prctl(PR_SET_KEEPCAPS, 1, "keep capabilities");
-        SetGroups(user.AdditionalGids);
+        if (groups is not null)
+            fixed (uint* p = groups)
+                Errors.Check(setgroups(groups.Length, p), "setgroups");
         Errors.Check(setresgid(user.Gid, user.Gid, user.Gid), "setresgid", user.Gid.ToString());
         Errors.Check(setresuid(user.Uid, user.Uid, user.Uid), "setresuid", user.Uid.ToString());
         Prctl(PR_SET_KEEPCAPS, 0, "clear keep capabilities");
@@ -153,7 +162,6 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
             throw new RuntimeException($"process.cwd {cwd} resolves outside the container's root");
 
         ApplyExecLabels();
-        CloseRangeOnExec((uint)(3 + init.PreserveFds));
         if (process.NoNewPrivileges)
         {
             Prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs");
@@ -215,7 +223,8 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         close(seccompListenerSocket);
     }
 
-    static void SetGroups(List<uint>? gids)
+    /// <summary>The supplementary groups to set, or null when setgroups must not be called.</summary>
+    static uint[]? GroupsToSet(List<uint>? gids)
     {
         var list = (gids ?? []).ToArray();
         // In a user namespace with setgroups denied, only an empty list is acceptable and needs no call.
@@ -223,10 +232,9 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         {
             if (list.Length > 0)
                 throw new RuntimeException("process.user.additionalGids cannot be set: setgroups is denied in this user namespace");
-            return;
+            return null;
         }
-        fixed (uint* p = list)
-            Errors.Check(setgroups(list.Length, p), "setgroups");
+        return list;
     }
 
     /// <summary>A session keyring of the container's own, so it does not share the caller's keys.</summary>

@@ -62,7 +62,32 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
             throw new RuntimeException("container init exited before start (see the container's stderr)");
         if (buffer[0] != (byte)'0')
             throw new RuntimeException(System.Text.Encoding.UTF8.GetString(buffer[1..got]));
+        // The init's end is close-on-exec: end-of-file means the user's program was executed (or
+        // the init died trying), and only then may poststart hooks run (runtime-spec).
+        WaitForEndOfFile(fifo);
         RunPoststart(state);
+    }
+
+    static unsafe void WaitForEndOfFile(FileDescriptor fifo)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        var pollFd = new Libc.PollFd { Fd = fifo.Fd, Events = Libc.POLLIN };
+        while (true)
+        {
+            var n = Libc.poll(&pollFd, 1, -1);
+            if (n < 0 && Errors.LastErrno == Errors.EINTR)
+                continue;
+            Errors.Check(n, "poll", "exec.fifo");
+            try
+            {
+                if (Libc.Read(fifo.Fd, buffer, "exec.fifo") == 0)
+                    return;
+            }
+            catch (SyscallException e) when (e.Errno == Errors.EAGAIN)
+            {
+                // Woken without data or end-of-file yet.
+            }
+        }
     }
 
     /// <summary>poststart hooks: after the user's program started; a failure is a warning (runtime-spec).</summary>

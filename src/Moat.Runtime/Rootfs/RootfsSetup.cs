@@ -291,6 +291,17 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
         Errors.Check(chdir("/"), "chdir", "/");
     }
 
+    /// <summary>
+    /// A container without a mount namespace of its own shares the runtime's mounts (runtime-spec:
+    /// it inherits the namespace), so nothing may be mounted: it only gets root.path as its root.
+    /// </summary>
+    public static void ChrootWithoutMounts(string rootfs)
+    {
+        Errors.Check(chdir(rootfs), "chdir", rootfs);
+        Errors.Check(chroot("."), "chroot", rootfs);
+        Errors.Check(chdir("/"), "chdir", "/");
+    }
+
     static void ChrootInto(string rootfs)
     {
         Errors.Check(chdir(rootfs), "chdir", rootfs);
