@@ -95,6 +95,26 @@ public sealed class HookTests
         Assert.Equal(Enumerable.Repeat("/bin/busybox", 20), File.ReadAllLines(log));
     }
 
+    /// <summary>The same for run --detach, where create and start are one call.</summary>
+    [Fact]
+    public void PoststartOfRunRunsAfterTheProgramWasExecuted()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        var log = Path.Combine(bundle.Directory, "exe.log");
+        bundle.Spec.Hooks = new Hooks
+        {
+            Poststart = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"pid=$(grep -o '\"pid\": *[0-9]*' | grep -o '[0-9]*$'); readlink /proc/$pid/exe >> {log}"] }],
+        };
+        bundle.Write();
+        for (var i = 0; i < 20; i++)
+        {
+            var id = bundle.NewId("runpoststart");
+            MoatCli.Run("run", "--detach", "--bundle", bundle.Directory, id).Ok();
+            MoatCli.Run("delete", "--force", id).Ok();
+        }
+        Assert.Equal(Enumerable.Repeat("/bin/busybox", 20), File.ReadAllLines(log));
+    }
+
     static string[] Kinds(string log) => File.ReadAllLines(log).Select(l => l.Split(' ')[0]).ToArray();
 
     [Fact]

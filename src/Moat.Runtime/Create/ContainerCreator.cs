@@ -128,6 +128,12 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 console = Terminal.ConsoleSocket.HandOff(console, options.ConsoleSocket);
                 // From here the init outlives this process; until now it dies with it.
                 channel.Send(SyncChannel.StateSaved);
+                // run: poststart hooks come after the user's program was executed, which the init's
+                // socket tells by its end-of-file (it is close-on-exec there).
+                if (options.StartImmediately && HookRunner.Of(spec.Hooks, HookRunner.Poststart).Count > 0)
+                    while (channel.Receive() is not null)
+                    {
+                    }
             }
             return new Created(state, pidfd, console);
         }

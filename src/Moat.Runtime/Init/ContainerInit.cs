@@ -107,7 +107,16 @@ public static class ContainerInit
             return 1;
         }
 
-        channel.Dispose();
+        if (init.StartImmediately)
+        {
+            // run: the socket stays open until the execve closes it (close-on-exec), so the runtime
+            // sees end-of-file once the user's program was executed, and only then runs poststart
+            // hooks (runtime-spec). Not closed by a finalizer either: the handle is let go.
+            Libc.SetCloseOnExec(channel.Socket.Fd, true);
+            channel.Socket.SetHandleAsInvalid();
+        }
+        else
+            channel.Dispose();
         try
         {
             // startContainer hooks: at start, in the container, before the user's program runs.

@@ -63,9 +63,13 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
         if (buffer[0] != (byte)'0')
             throw new RuntimeException(System.Text.Encoding.UTF8.GetString(buffer[1..got]));
         // The init's end is close-on-exec: end-of-file means the user's program was executed (or
-        // the init died trying), and only then may poststart hooks run (runtime-spec).
-        WaitForEndOfFile(fifo);
-        RunPoststart(state);
+        // the init died trying), and only then may poststart hooks run (runtime-spec). Without
+        // such hooks start returns at once, as runc's does.
+        if (Hooks.HookRunner.Of(state.Config?.Hooks, Hooks.HookRunner.Poststart).Count > 0)
+        {
+            WaitForEndOfFile(fifo);
+            RunPoststart(state);
+        }
     }
 
     static unsafe void WaitForEndOfFile(FileDescriptor fifo)
