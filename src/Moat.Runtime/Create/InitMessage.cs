@@ -7,7 +7,7 @@ namespace Moat.Runtime;
 public sealed class InitMessage
 {
     [JsonPropertyName("id")] public string Id { get; set; } = "";
-    [JsonPropertyName("spec"), JsonConverter(typeof(Moat.Oci.Json.SpecJsonConverter))] public Spec Spec { get; set; } = new();
+    [JsonPropertyName("spec")] public Spec Spec { get; set; } = new();
     [JsonPropertyName("bundle")] public string Bundle { get; set; } = "";
     [JsonPropertyName("rootfs")] public string Rootfs { get; set; } = "";
     [JsonPropertyName("noPivot")] public bool NoPivot { get; set; }

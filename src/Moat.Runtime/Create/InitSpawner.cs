@@ -136,7 +136,7 @@ public static class InitSpawner
             }
 
             // 3. The init stage runs (managed code, inside the namespaces): send it the config.
-            channel.Send(SyncChannel.Config, JsonSerializer.SerializeToUtf8Bytes(message, RuntimeJsonContext.Default.InitMessage));
+            channel.Send(SyncChannel.Config, RuntimeJson.Write(message));
 
             // 4. Its cgroups: the v1 ones, and the unified one unless clone3 joined it (on a v1 host
             // create makes the cgroups only now, see ContainerCreator). There the first move after a

@@ -34,8 +34,7 @@ public static class ContainerInit
                 return 1; // the runtime died before it sent anything
             if (frame.Value.Tag != SyncChannel.Config)
                 throw new RuntimeException($"init: unexpected message '{(char)frame.Value.Tag}'");
-            init = JsonSerializer.Deserialize(frame.Value.Payload, RuntimeJsonContext.Default.InitMessage)
-                   ?? throw new RuntimeException("init: empty configuration");
+            init = RuntimeJson.ReadInit(frame.Value.Payload);
             var plan = NamespacePlan.From(init.Spec.Linux);
             // The seccomp listener's socket is a host path: connect while the host's view is still ours.
             var listener = init.Seccomp is { HasListener: true, ListenerPath: { } listenerPath } ? SeccompListener.ConnectListener(listenerPath) : -1;

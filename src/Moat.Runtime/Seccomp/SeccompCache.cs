@@ -115,8 +115,8 @@ public static class SeccompCache
         try
         {
             var bytes = File.ReadAllBytes(path);
-            var entry = JsonSerializer.Deserialize(bytes, SeccompJsonContext.Default.SeccompCacheEntry);
-            if (entry?.Key != key || entry.Filter is not { } filter)
+            var entry = State.RuntimeJson.ReadCacheEntry(bytes);
+            if (entry.Key != key || entry.Filter is not { } filter)
                 return null;
             if (filter.Program.Length == 0 || filter.Program.Length % BpfInstruction.Size != 0
                 || filter.InstructionCount > Libc.BPF_MAXINSNS)
@@ -135,7 +135,7 @@ public static class SeccompCache
         try
         {
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(entry, SeccompJsonContext.Default.SeccompCacheEntry));
+            File.WriteAllBytes(temporary, State.RuntimeJson.WriteCacheEntry(entry.Key, entry.Filter!));
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

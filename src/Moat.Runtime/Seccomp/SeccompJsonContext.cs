@@ -5,7 +5,6 @@ namespace Moat.Runtime.Seccomp;
 /// <summary>Source-generated JSON metadata for the listener message and the filter cache (nulls left out).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ContainerProcessState))]
-[JsonSerializable(typeof(SeccompCacheEntry))]
 internal partial class SeccompJsonContext : JsonSerializerContext;
 
 /// <summary>Source-generated JSON metadata for the embedded default profile (read strictly: a typo is an error).</summary>

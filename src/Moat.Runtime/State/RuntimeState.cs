@@ -24,7 +24,7 @@ public sealed class RuntimeState
     [JsonPropertyName("cgroupCreated")] public bool CgroupCreated { get; set; }
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>The validated config the container was created from: exec builds on it even if the bundle changed.</summary>
-    [JsonPropertyName("config"), JsonConverter(typeof(SpecJsonConverter))] public Spec? Config { get; set; }
+    [JsonPropertyName("config")] public Spec? Config { get; set; }
 
     public static class Phases
     {
@@ -32,9 +32,4 @@ public sealed class RuntimeState
     }
 }
 
-// The embedded Spec goes through the hand-written codec (a converter on the property, so the
-// generator emits nothing for its ~70 types and nothing builds metadata for them at run time).
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(RuntimeState))]
-[JsonSerializable(typeof(InitMessage))]
-internal partial class RuntimeJsonContext : JsonSerializerContext;
+// Read and written by RuntimeJson (by hand: see there why); the names above are its property names.

@@ -96,7 +96,7 @@ public sealed class ContainerDirectory : IDisposable
         }
         try
         {
-            return JsonSerializer.Deserialize(bytes, RuntimeJsonContext.Default.RuntimeState);
+            return RuntimeJson.ReadState(bytes);
         }
         catch (JsonException e)
         {
@@ -112,7 +112,7 @@ public sealed class ContainerDirectory : IDisposable
     /// </summary>
     public void WriteState(RuntimeState state)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(state, RuntimeJsonContext.Default.RuntimeState);
+        var bytes = RuntimeJson.Write(state);
         var file = System.IO.Path.Combine(Path, StateFile);
         var temp = file + ".tmp";
         using (var fd = Libc.Open(temp, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("600", 8)))

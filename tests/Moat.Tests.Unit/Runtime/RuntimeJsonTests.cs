@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+using Moat.Oci;
+using Moat.Runtime;
+using Moat.Runtime.Seccomp;
+using Moat.Runtime.State;
+using Xunit;
+
+namespace Moat.Tests.Unit.Runtime;
+
+/// <summary>state.json, the init message and seccomp cache entries through the hand-written codec.</summary>
+public sealed class RuntimeJsonTests
+{
+    static CompiledSeccompFilter Filter(string? listener = null) => new()
+    {
+        Program = [1, 2, 3, 4, 5, 6, 7, 8],
+        Flags = 9,
+        EnosysStubLength = 1,
+        ArchitectureTokens = [0xc000003e, 0x40000003],
+        SkippedSyscalls = ["futex_waitv"],
+        ListenerPath = listener,
+        ListenerMetadata = listener is null ? null : "meta",
+    };
+
+    [Fact]
+    public void RuntimeStateRoundTripsEveryField()
+    {
+        var state = new RuntimeState
+        {
+            Phase = RuntimeState.Phases.Created,
+            Id = "c1",
+            Pid = 42,
+            PidStartTime = 1234567890123UL,
+            Bundle = "/b",
+            Rootfs = "/b/rootfs",
+            Created = new DateTimeOffset(2026, 11, 22, 21, 0, 0, 123, TimeSpan.Zero),
+            Owner = "root",
+            Annotations = new() { ["a"] = "1", ["b.c"] = "2" },
+            CgroupDirectories = ["/sys/fs/cgroup/pids/moat/c1", "/sys/fs/cgroup/unified/moat/c1"],
+            CgroupCreated = true,
+            CgroupPath = "/moat/c1",
+            Config = DefaultSpec.Create(rootless: false, 0, 0),
+        };
+
+        var back = RuntimeJson.ReadState(RuntimeJson.Write(state));
+
+        Assert.Equal(RuntimeJson.Write(state), RuntimeJson.Write(back));
+        Assert.Equal(state.Created, back.Created);
+        Assert.Equal(state.PidStartTime, back.PidStartTime);
+        Assert.Equal(state.Annotations, back.Annotations);
+        Assert.Equal(state.CgroupDirectories, back.CgroupDirectories);
+        Assert.True(back.CgroupCreated);
+    }
+
+    [Fact]
+    public void InitMessageRoundTripsEveryField()
+    {
+        var message = new InitMessage
+        {
+            Id = "c1",
+            Spec = DefaultSpec.Create(rootless: false, 0, 0),
+            Bundle = "/b",
+            Rootfs = "/b/rootfs",
+            NoPivot = true,
+            NoNewKeyring = true,
+            PreserveFds = 2,
+            StateDirFd = 7,
+            StartImmediately = true,
+            Exec = true,
+            RuntimeHooks = true,
+            Seccomp = Filter("/run/listener.sock"),
+            CgroupPath = "/moat/c1",
+            IdmapFds = new() { [0] = 9, [3] = 10 },
+            CgroupHierarchies = [new CgroupMountSource { Name = "pids", Directory = "/sys/fs/cgroup/pids/moat/c1", Controllers = ["pids"] },
+                                 new CgroupMountSource { Name = "unified", Directory = "/sys/fs/cgroup/unified/moat/c1", IsV2 = true }],
+        };
+
+        var back = RuntimeJson.ReadInit(RuntimeJson.Write(message));
+
+        Assert.Equal(RuntimeJson.Write(message), RuntimeJson.Write(back));
+        Assert.Equal(message.IdmapFds, back.IdmapFds);
+        Assert.Equal(message.Seccomp.Program, back.Seccomp!.Program);
+        Assert.Equal("meta", back.Seccomp.ListenerMetadata);
+        Assert.True(back.CgroupHierarchies[1].IsV2);
+        Assert.Equal(["pids"], back.CgroupHierarchies[0].Controllers);
+    }
+
+    [Fact]
+    public void CacheEntryRoundTripsAndLeavesOutAbsentListener()
+    {
+        var bytes = RuntimeJson.WriteCacheEntry("key text", Filter());
+        Assert.DoesNotContain("listener", Encoding.UTF8.GetString(bytes));
+
+        var (key, filter) = RuntimeJson.ReadCacheEntry(bytes);
+
+        Assert.Equal("key text", key);
+        Assert.Equal(Filter().Program, filter!.Program);
+        Assert.Equal([0xc000003eU, 0x40000003U], filter.ArchitectureTokens);
+        Assert.Null(filter.ListenerPath);
+    }
+
+    [Fact]
+    public void UnknownPropertiesOfAnyShapeAreSkipped()
+    {
+        var state = RuntimeJson.ReadState("""{"future":{"a":[1,{"b":null}]},"id":"c1","more":[true,"x"],"pid":5,"last":null}"""u8);
+
+        Assert.Equal("c1", state.Id);
+        Assert.Equal(5, state.Pid);
+    }
+
+    [Theory]
+    [InlineData("""{"pid":"5"}""", "\"pid\": expected a number")]
+    [InlineData("""{"pid":5000000000}""", "\"pid\": expected a number in range")]
+    [InlineData("""{"id":3}""", "\"id\": expected a string")]
+    [InlineData("""{"cgroupCreated":"yes"}""", "\"cgroupCreated\": expected true or false")]
+    [InlineData("""{"created":"yesterday"}""", "\"created\": expected a string of the right form")]
+    [InlineData("""{"cgroupDirectories":{}}""", "\"cgroupDirectories\": expected an array")]
+    [InlineData("""[]""", "expected an object")]
+    public void WrongValuesAreRefusedNamingTheProperty(string json, string message)
+    {
+        var error = Assert.ThrowsAny<JsonException>(() => RuntimeJson.ReadState(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"c1",""")]
+    [InlineData("""{"id":"c1",}""")]
+    [InlineData("")]
+    public void BrokenDocumentsAreJsonErrors(string json) =>
+        Assert.ThrowsAny<JsonException>(() => RuntimeJson.ReadState(Encoding.UTF8.GetBytes(json)));
+}
