@@ -11,8 +11,16 @@ public sealed class PodmanEngine : IDisposable
     public const string PodmanPath = "/usr/bin/podman";
     public const string ConmonPath = "/usr/bin/conmon";
 
+    /// <summary>
+    /// Where podman writes whatever its flags say: the image library's blob-info cache (root's
+    /// default, not under --root in Debian's podman 4.3). Removed after the tests if it was not there before.
+    /// </summary>
+    static readonly string[] FixedHostPaths =
+        ["/var/lib/containers", "/var/lib/containers/cache", "/var/lib/containers/cache/blob-info-cache-v1.boltdb"];
+
     readonly Dictionary<string, string> env;
     readonly string[] globalFlags;
+    readonly HashSet<string> existedBefore = Leftovers.Existing(FixedHostPaths);
 
     public PodmanEngine()
     {
@@ -101,6 +109,7 @@ public sealed class PodmanEngine : IDisposable
                 Host.Signal(pid, 9); // conmon or a container of ours that podman could not stop
             Leftovers.RemoveCgroup(CgroupParent);
             Leftovers.RemoveDirectory(Directory);
+            Leftovers.RemoveCreated(FixedHostPaths, existedBefore);
         }
     }
 }
