@@ -91,4 +91,25 @@ public sealed class ContainerdTests(ContainerdEngine engine) : IClassFixture<Con
         Assert.Equal(6, result.ExitCode);
         Assert.Contains("/dev/pts/0", result.Stdout);
     }
+
+    [Fact]
+    public void ExecWithATerminal()
+    {
+        var id = Id();
+        engine.Run(["--detach"], id, "sleep", "1000").Ok();
+        try
+        {
+            var result = engine.CtrOnTerminal("", "tasks", "exec", "--tty", "--exec-id", "t1", "--fifo-dir", Path.Combine(engine.Directory, "fifo"),
+                id, "sh", "-c", "tty; exit 4");
+
+            Assert.Equal(4, result.ExitCode);
+            Assert.Contains("/dev/pts/", result.Stdout);
+        }
+        finally
+        {
+            engine.Ctr("tasks", "kill", "--signal", "SIGKILL", id);
+            Host.WaitUntil(() => engine.Ctr("tasks", "delete", id).ExitCode == 0, TimeSpan.FromSeconds(30));
+            engine.Ctr("containers", "delete", id);
+        }
+    }
 }

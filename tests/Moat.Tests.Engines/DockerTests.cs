@@ -95,4 +95,36 @@ public sealed class DockerTests(DockerEngine engine) : IClassFixture<DockerEngin
         Assert.Equal(6, result.ExitCode);
         Assert.Contains("/dev/pts/0", result.Stdout);
     }
+
+    [Fact]
+    public void InteractiveStdinReachesTheContainer()
+    {
+        var result = engine.DockerWithInput("line one\nline two\n", "run", "--rm", "-i", "--runtime", "moat", Image, "sh", "-c", "wc -l; exit 2");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("2", result.Stdout.Trim());
+    }
+
+    [Fact]
+    public void TopUpdateAndExecWithATerminal()
+    {
+        var name = Name();
+        engine.Docker("run", "-d", "--runtime", "moat", "--name", name, "--memory", "64m", Image, "sleep", "1000").Ok();
+
+        // docker top asks the shim, which runs `moat ps --format json`.
+        Assert.Contains("sleep 1000", engine.Docker("top", name).Ok().Stdout);
+
+        // docker update hands the new limits to `moat update --resources`.
+        engine.Docker("update", "--memory", "96m", "--memory-swap", "192m", "--pids-limit", "40", name).Ok();
+        var limits = engine.Docker("exec", name, "sh", "-c",
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; " +
+            "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max").Ok().Stdout;
+        Assert.Equal("100663296\n40\n", limits);
+
+        var exec = engine.DockerOnTerminal("", "exec", "-t", name, "sh", "-c", "tty; exit 4");
+        Assert.Equal(4, exec.ExitCode);
+        Assert.Contains("/dev/pts/", exec.Stdout);
+
+        engine.Docker("rm", "--force", name).Ok();
+    }
 }

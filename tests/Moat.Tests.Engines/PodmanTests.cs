@@ -166,4 +166,13 @@ public sealed class PodmanTests(PodmanEngine engine) : IClassFixture<PodmanEngin
         Assert.Contains("/dev/pts/", result.Stdout);
         engine.Podman("rm", "--force", "--time", "0", name).Ok();
     }
+
+    [Fact]
+    public void InteractiveStdinReachesTheContainer()
+    {
+        var result = engine.PodmanWithInput("line one\nline two\n", "run", "--rm", "-i", Image, "sh", "-c", "wc -l; exit 2");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("2", result.Stdout.Trim());
+    }
 }

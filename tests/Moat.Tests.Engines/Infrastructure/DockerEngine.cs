@@ -77,7 +77,10 @@ public sealed class DockerEngine : IDisposable
         "--add-runtime", $"moat={moat}",
     ];
 
-    public Host.Result Docker(params string[] args) => Host.Run(DockerPath, ["-H", $"unix://{Socket}", .. args]);
+    public Host.Result Docker(params string[] args) => DockerWithInput(null, args);
+
+    public Host.Result DockerWithInput(string? stdin, params string[] args) =>
+        Host.Run(DockerPath, ["-H", $"unix://{Socket}", .. args], stdin: stdin);
 
     /// <summary>docker with a terminal of its own (script(1) gives it a pty), for -t.</summary>
     public Host.Result DockerOnTerminal(string stdin, params string[] args)
