@@ -112,4 +112,17 @@ public sealed class ContainerdTests(ContainerdEngine engine) : IClassFixture<Con
             engine.Ctr("containers", "delete", id);
         }
     }
+
+    /// <summary>The shim passes Moat's error from its log.json (--log-format json) back through ctr.</summary>
+    [Fact]
+    public void MissingExecutableIsReportedWithMoatsMessage()
+    {
+        var id = Id();
+
+        var result = engine.Run(["--rm"], id, "/no/such/program");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("/no/such/program", result.Stderr);
+        engine.Ctr("containers", "delete", id);
+    }
 }

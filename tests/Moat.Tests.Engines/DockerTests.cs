@@ -127,4 +127,15 @@ public sealed class DockerTests(DockerEngine engine) : IClassFixture<DockerEngin
 
         engine.Docker("rm", "--force", name).Ok();
     }
+
+    /// <summary>dockerd reads Moat's error from the shim's log.json (--log-format json) and maps "not found" to 127, "permission denied" to 126.</summary>
+    [Fact]
+    public void MissingOrNonExecutableProgramGivesStatus127Or126()
+    {
+        var result = engine.Docker("run", "--rm", "--runtime", "moat", Image, "/no/such/program");
+
+        Assert.Equal(127, result.ExitCode);
+        Assert.Contains("/no/such/program", result.Stderr);
+        Assert.Equal(126, engine.Docker("run", "--rm", "--runtime", "moat", Image, "/etc/passwd").ExitCode);
+    }
 }

@@ -175,4 +175,15 @@ public sealed class PodmanTests(PodmanEngine engine) : IClassFixture<PodmanEngin
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("2", result.Stdout.Trim());
     }
+
+    [Fact]
+    public void MissingOrNonExecutableProgramGivesStatus127Or126()
+    {
+        var missing = engine.Podman("run", "--rm", Image, "/no/such/program");
+        var notExecutable = engine.Podman("run", "--rm", Image, "/etc/passwd");
+
+        Assert.Equal(127, missing.ExitCode);
+        Assert.Contains("/no/such/program", missing.Stderr);
+        Assert.Equal(126, notExecutable.ExitCode);
+    }
 }
