@@ -78,6 +78,8 @@ public sealed class CleanupTests
             engine.Docker("run", "-d", "--runtime", "moat", "--name", "abandoned", BusyboxImage.Reference, "sleep", "1000").Ok();
             pid = int.Parse(engine.Docker("inspect", "--format", "{{.State.Pid}}", "abandoned").Ok().Stdout.Trim());
             Assert.True(IsAlive(pid));
+            // daemon.json moved the trust key that dockerd 20.10 writes into our directory.
+            Assert.True(File.Exists(Path.Combine(engine.Directory, "key.json")), "dockerd did not write its key where daemon.json says");
         }
         finally
         {
