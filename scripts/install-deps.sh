@@ -24,6 +24,18 @@ if ! dpkg-query -W -f='${Status}' qemu-system-x86 2>/dev/null | grep -q "install
   apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null 2>&1 \
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86; }
 fi
+# tests/Moat.Tests.Engines: real engines driving moat; each test starts its own daemon on private
+# paths. Without recommends: nothing the tests use (and no AppArmor tools, which this kernel lacks).
+engines=(podman conmon containerd docker.io tar util-linux)
+missing=()
+for p in "${engines[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; }
+fi
 if ! command -v dotnet >/dev/null; then
   echo "install-deps: installing the .NET SDK"
   export DEBIAN_FRONTEND=noninteractive

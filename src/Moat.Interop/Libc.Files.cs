@@ -85,6 +85,21 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint sendfile(int outFd, int inFd, long* offset, nint count);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+    const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_UID = 8, STATX_GID = 0x10;
+
+    /// <summary>
+    /// Type and permission bits, owner and group of a path, not following a final symlink. statx's
+    /// struct is the same on every architecture (uid at 20, gid at 24, mode at 28), unlike struct stat.
+    /// </summary>
+    public static (uint Mode, uint Uid, uint Gid) LStat(string path)
+    {
+        var buffer = stackalloc byte[256];
+        Errors.Check(statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, buffer), "statx", path);
+        return (*(ushort*)(buffer + 28), *(uint*)(buffer + 20), *(uint*)(buffer + 24));
+    }
+
     public static FileDescriptor Open(string path, int flags, uint mode = 0) =>
         new(Errors.Check(Errors.RetryOnEintr(() => open(path, flags | O_CLOEXEC, mode)), "open", path));
 

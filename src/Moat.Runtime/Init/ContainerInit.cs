@@ -83,7 +83,14 @@ public static class ContainerInit
             if (sharesMounts)
                 RootfsSetup.ChrootWithoutMounts(init.Rootfs);
             if (init.Spec.Process!.Terminal)
+            {
                 launch.Terminal = SetUpConsole(init, channel);
+                // The container's stdio is the terminal: let go of create's stdio now, not at start.
+                // containerd's shim reads create's output to end-of-file before it calls start.
+                if (!init.Exec)
+                    for (var fd = 0; fd <= 2; fd++)
+                        Errors.Check(Libc.dup3(launch.Terminal.Fd, fd, 0), "dup terminal");
+            }
             launch.ResolveExecutable();
             // From here a dead runtime shows as end-of-file on the socket, not as a signal: clearing
             // the parent-death signal later would race with a create that exits at once.

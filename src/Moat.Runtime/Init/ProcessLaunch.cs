@@ -69,7 +69,7 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
 
     /// <summary>Finds the program in the finished root, so that a missing one fails create, not start.</summary>
     public void ResolveExecutable() =>
-        executable = ExecutableLookup.Resolve(process.Args![0], process.Env, IsExecutableFile);
+        executable = ExecutableLookup.Resolve(process.Args![0], process.Env, IsExecutableFile, Path.Exists);
 
     static void SetRlimit(PosixRlimit rlimit)
     {

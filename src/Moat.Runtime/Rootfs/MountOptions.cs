@@ -15,7 +15,8 @@ public sealed record MountOptions(
     string Data,
     bool Bind,
     bool RecursiveBind,
-    bool Idmap)
+    bool Idmap,
+    bool CopyUp = false)
 {
     static readonly Dictionary<string, (bool Clear, ulong Flag)> FlagOptions = new()
     {
@@ -67,7 +68,7 @@ public sealed record MountOptions(
 
     /// <summary>Every option name Parse understands (for the features document).</summary>
     public static IReadOnlyList<string> KnownOptions { get; } =
-        [.. FlagOptions.Keys, .. PropagationOptions.Keys, .. RecursiveOptions.Keys, "bind", "rbind", "defaults", "idmap", "ridmap"];
+        [.. FlagOptions.Keys, .. PropagationOptions.Keys, .. RecursiveOptions.Keys, "bind", "rbind", "defaults", "idmap", "ridmap", "tmpcopyup"];
 
     public static MountOptions Parse(string type, IEnumerable<string>? options)
     {
@@ -77,6 +78,7 @@ public sealed record MountOptions(
         var bind = type == "bind";
         var rbind = false;
         var idmap = false;
+        var copyUp = false;
         foreach (var option in options ?? [])
         {
             if (option == "bind")
@@ -86,7 +88,12 @@ public sealed record MountOptions(
             else if (option is "idmap" or "ridmap")
                 idmap = true;
             else if (option == "tmpcopyup")
-                throw new RuntimeException("mount option \"tmpcopyup\" is not supported by moat");
+            {
+                // runc's and crun's extension (podman's --read-only asks it for /tmp, /run, /var/tmp).
+                if (type != "tmpfs")
+                    throw new RuntimeException($"mount option \"tmpcopyup\" applies to tmpfs mounts only, not {(type.Length > 0 ? type : "a mount without a type")}");
+                copyUp = true;
+            }
             else if (option == "defaults")
                 continue;
             else if (FlagOptions.TryGetValue(option, out var f))
@@ -111,7 +118,7 @@ public sealed record MountOptions(
             else
                 data.Add(option);
         }
-        return new MountOptions(flags, cleared, propagation, recursiveSet, recursiveClear, string.Join(',', data), bind, rbind, idmap);
+        return new MountOptions(flags, cleared, propagation, recursiveSet, recursiveClear, string.Join(',', data), bind, rbind, idmap, copyUp);
     }
 
     /// <summary>Flags that a bind mount only gets from a second, remounting call.</summary>

@@ -138,7 +138,15 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
         else
         {
             using var target = root.OpenOrCreate(destination, lastIsFile: false);
+            // tmpcopyup: a descriptor of the directory taken before the tmpfs covers it still reaches
+            // what the image has there, to copy into the new tmpfs.
+            using var covered = options.CopyUp ? Open(RootPath.ProcPath(target), O_RDONLY | O_DIRECTORY) : null;
             MountFilesystem(mount.Source, RootPath.ProcPath(target), type, options, destination);
+            if (covered is not null)
+            {
+                using var mounted = root.TryOpen(destination)!;
+                CopyTree(RootPath.ProcPath(covered), RootPath.ProcPath(mounted));
+            }
         }
 
         if (options.RecursiveSet != 0 || options.RecursiveClear != 0)
@@ -243,6 +251,39 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
         {
             using var top = root.TryOpen(destination)!;
             Remount(RootPath.ProcPath(top), MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        }
+    }
+
+    /// <summary>
+    /// Copies a directory's contents with their modes and owners; symlinks are copied as links, never
+    /// followed; device nodes, fifos and sockets are left out (runc copies files, dirs and links too).
+    /// </summary>
+    static void CopyTree(string source, string target)
+    {
+        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
+        {
+            var from = entry.FullName;
+            var to = Path.Combine(target, entry.Name);
+            var (mode, uid, gid) = LStat(from);
+            switch (mode & S_IFMT)
+            {
+                case S_IFLNK:
+                    File.CreateSymbolicLink(to, entry.LinkTarget!);
+                    break;
+                case S_IFDIR:
+                    Directory.CreateDirectory(to);
+                    CopyTree(from, to);
+                    break;
+                case S_IFREG:
+                    File.Copy(from, to);
+                    break;
+                default:
+                    continue;
+            }
+            Errors.Check(fchownat(AT_FDCWD, to, uid, gid, AT_SYMLINK_NOFOLLOW), "chown", to);
+            // After the chown, which clears set-id bits.
+            if ((mode & S_IFMT) != S_IFLNK)
+                File.SetUnixFileMode(to, (UnixFileMode)(mode & 0xfff));
         }
     }
 

@@ -141,4 +141,24 @@ public class ExecutableLookupTests
         Assert.Throws<RuntimeException>(() => ExecutableLookup.Resolve("", null, fs.IsExecutable));
         Assert.Empty(fs.Asked);
     }
+
+    [Fact]
+    public void AMissingPathSaysNoSuchFileOrDirectory()
+    {
+        var fs = new FakeFiles();
+
+        var e = Assert.Throws<RuntimeException>(() => ExecutableLookup.Resolve("/no/such", null, fs.IsExecutable, _ => false));
+
+        Assert.Equal("exec: \"/no/such\": stat /no/such: no such file or directory", e.Message);
+    }
+
+    [Fact]
+    public void AFileThatIsNotExecutableSaysPermissionDenied()
+    {
+        var fs = new FakeFiles();
+
+        var e = Assert.Throws<RuntimeException>(() => ExecutableLookup.Resolve("/etc/passwd", null, fs.IsExecutable, _ => true));
+
+        Assert.Equal("exec: \"/etc/passwd\": permission denied", e.Message);
+    }
 }

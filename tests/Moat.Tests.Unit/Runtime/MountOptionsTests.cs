@@ -244,11 +244,22 @@ public class MountOptionsTests
     }
 
     [Fact]
-    public void TmpcopyupIsRejected()
+    public void TmpcopyupMarksATmpfsForCopyingAndIsNotFilesystemData()
     {
-        var e = Assert.Throws<RuntimeException>(() => MountOptions.Parse("tmpfs", ["nosuid", "tmpcopyup"]));
+        var o = MountOptions.Parse("tmpfs", ["nosuid", "tmpcopyup", "mode=1777"]);
+
+        Assert.True(o.CopyUp);
+        Assert.Equal("mode=1777", o.Data);
+        Assert.False(MountOptions.Parse("tmpfs", ["nosuid"]).CopyUp);
+    }
+
+    [Fact]
+    public void TmpcopyupOnAnythingButTmpfsIsRejected()
+    {
+        var e = Assert.Throws<RuntimeException>(() => MountOptions.Parse("bind", ["rbind", "tmpcopyup"]));
 
         Assert.Contains("tmpcopyup", e.Message);
+        Assert.Contains("tmpfs", e.Message);
     }
 
     [Theory]
@@ -300,8 +311,7 @@ public class MountOptionsTests
     [Fact]
     public void KnownOptionsListsEveryParsedName()
     {
-        foreach (var name in new[] { "ro", "rw", "rprivate", "rro", "bind", "rbind", "defaults", "nosymfollow" })
+        foreach (var name in new[] { "ro", "rw", "rprivate", "rro", "bind", "rbind", "defaults", "nosymfollow", "tmpcopyup" })
             Assert.Contains(name, MountOptions.KnownOptions);
-        Assert.DoesNotContain("tmpcopyup", MountOptions.KnownOptions);
     }
 }
