@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Moat.Oci;
 using Moat.Runtime.Lifecycle;
@@ -29,9 +30,47 @@ public sealed class StateReport
         Owner = view.State?.Owner ?? "",
         Annotations = view.State?.Annotations,
     };
-}
 
-[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(StateReport))]
-[JsonSerializable(typeof(List<StateReport>))]
-internal partial class StateReportJsonContext : JsonSerializerContext;
+    /// <summary>
+    /// Indented JSON as runc prints it, written by hand: engines call `state` after nearly every
+    /// step, and a serializer context would add its run-time metadata set-up to each call.
+    /// </summary>
+    public static string ToJson(IEnumerable<StateReport> reports) => Write(w =>
+    {
+        w.WriteStartArray();
+        foreach (var report in reports)
+            report.Write(w);
+        w.WriteEndArray();
+    });
+
+    public string ToJson() => Write(Write);
+
+    void Write(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("ociVersion"u8, OciVersion);
+        w.WriteString("id"u8, Id);
+        w.WriteNumber("pid"u8, Pid);
+        w.WriteString("status"u8, Status);
+        w.WriteString("bundle"u8, Bundle);
+        w.WriteString("rootfs"u8, Rootfs);
+        w.WriteString("created"u8, Created);
+        w.WriteString("owner"u8, Owner);
+        if (Annotations is { } annotations)
+        {
+            w.WriteStartObject("annotations"u8);
+            foreach (var (key, value) in annotations)
+                w.WriteString(key, value);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    static string Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            write(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

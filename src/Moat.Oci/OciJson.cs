@@ -20,19 +20,18 @@ public static class OciJson
 
     // Spec goes straight to the hand-written writer: no serializer context is touched at all.
     public static string Serialize(Spec spec) => Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(spec));
-    public static string Serialize(ContainerState state) => JsonSerializer.Serialize(state, OciJsonContext.Default.ContainerState);
+    public static string Serialize(ContainerState state) => Encoding.UTF8.GetString(ContainerStateJson.ToUtf8Bytes(state));
     public static string Serialize(List<ContainerState> states) => JsonSerializer.Serialize(states, OciJsonContext.Default.ListContainerState);
     public static string Serialize(Features features) => JsonSerializer.Serialize(features, OciJsonContext.Default.Features);
 
     public static string SerializeIndented(Spec spec) => Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(spec, indented: true));
-    public static string SerializeIndented(ContainerState state) => JsonSerializer.Serialize(state, Indented.ContainerState);
+    public static string SerializeIndented(ContainerState state) => Encoding.UTF8.GetString(ContainerStateJson.ToUtf8Bytes(state, indented: true));
     public static string SerializeIndented(List<ContainerState> states) => JsonSerializer.Serialize(states, Indented.ListContainerState);
     public static string SerializeIndented(Features features) => JsonSerializer.Serialize(features, Indented.Features);
 
     public static byte[] SerializeToUtf8Bytes(Spec spec, bool indented = false) => SpecJson.ToUtf8Bytes(spec, indented);
 
-    public static byte[] SerializeToUtf8Bytes(ContainerState state, bool indented = false) =>
-        JsonSerializer.SerializeToUtf8Bytes(state, indented ? Indented.ContainerState : OciJsonContext.Default.ContainerState);
+    public static byte[] SerializeToUtf8Bytes(ContainerState state, bool indented = false) => ContainerStateJson.ToUtf8Bytes(state, indented);
 
     public static byte[] SerializeToUtf8Bytes(Features features, bool indented = false) =>
         JsonSerializer.SerializeToUtf8Bytes(features, indented ? Indented.Features : OciJsonContext.Default.Features);

@@ -14,7 +14,7 @@ public sealed class SeccompTests
         try
         {
             MoatCli.Exec(MoatCli.Binary, ["spec", "--bundle", dir]).Ok();
-            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(dir, "config.json")), OciJsonContext.Default.Spec)!.Linux!.Seccomp!;
+            return Moat.Oci.Json.SpecJson.ReadSpec(File.ReadAllBytes(Path.Combine(dir, "config.json"))).Linux!.Seccomp!;
         }
         finally
         {

@@ -26,7 +26,7 @@ public static class ListCommand
             }
             if (parse.GetValue(format) == "json")
             {
-                CommandContext.Out(JsonSerializer.Serialize(reports, StateReportJsonContext.Default.ListStateReport) + "\n");
+                CommandContext.Out(StateReport.ToJson(reports) + "\n");
                 return 0;
             }
             CommandContext.Out(Table(reports));

@@ -14,7 +14,7 @@ public static class StateCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var view = new ContainerLifecycle(context.Store).View(parse.GetValue(id)!);
-            CommandContext.Out(JsonSerializer.Serialize(StateReport.From(view), StateReportJsonContext.Default.StateReport) + "\n");
+            CommandContext.Out(StateReport.From(view).ToJson() + "\n");
             return 0;
         }));
         return command;

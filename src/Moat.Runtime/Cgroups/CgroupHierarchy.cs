@@ -35,8 +35,26 @@ public sealed record CgroupHierarchy(string MountPoint, string Root, bool IsV2, 
         return result.GroupBy(h => (h.IsV2, string.Join(',', h.Controllers))).Select(g => g.First()).ToList();
     }
 
-    static string Unescape(string s) => !s.Contains('\\') ? s : System.Text.RegularExpressions.Regex.Replace(
-        s, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
+    /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo (octal).</summary>
+    static string Unescape(string s)
+    {
+        if (!s.Contains('\\'))
+            return s;
+        var result = new System.Text.StringBuilder(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\' && IsOctal(s, i + 1) && IsOctal(s, i + 2) && IsOctal(s, i + 3))
+            {
+                result.Append((char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0')));
+                i += 3;
+            }
+            else
+                result.Append(s[i]);
+        }
+        return result.ToString();
+    }
+
+    static bool IsOctal(string s, int i) => i < s.Length && s[i] is >= '0' and <= '7';
 
     public bool Has(string controller) => Controllers.Contains(controller);
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Moat.Oci;
+using Moat.Oci.Json;
 
 namespace Moat.Tests.Unit.Oci;
 
@@ -115,3 +116,15 @@ internal static class ReferenceSpecLoader
         return nullable ? $"{description} or null" : description;
     }
 }
+
+/// <summary>
+/// A context that embeds the OCI documents through the codec's converters, as a context of the
+/// runtime's own would: the converters are tested through it.
+/// </summary>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(SpecJsonConverter), typeof(ProcessJsonConverter), typeof(LinuxResourcesJsonConverter)])]
+[JsonSerializable(typeof(Spec))]
+[JsonSerializable(typeof(Process))]
+[JsonSerializable(typeof(LinuxResources))]
+internal partial class ConverterJsonContext : JsonSerializerContext;

@@ -43,7 +43,7 @@ public class SpecJsonTests
 
             Assert.Equal(expected, ReferenceCompact(SpecJson.ReadSpec(bytes)));
             Assert.Equal(expected, ReferenceCompact(SpecLoader.Parse(bytes)));
-            Assert.Equal(expected, ReferenceCompact(JsonSerializer.Deserialize(bytes, OciJsonContext.Default.Spec)!));
+            Assert.Equal(expected, ReferenceCompact(JsonSerializer.Deserialize(bytes, ConverterJsonContext.Default.Spec)!));
         }
     }
 
@@ -68,8 +68,8 @@ public class SpecJsonTests
         Assert.Equal(ReferenceCompact(spec), OciJson.Serialize(spec));
         Assert.Equal(ReferenceIndented(spec), OciJson.SerializeIndented(spec));
         // Through the converters, as any context embedding a Spec writes it.
-        Assert.Equal(ReferenceCompact(spec), JsonSerializer.Serialize(spec, OciJsonContext.Default.Spec));
-        Assert.Equal(ReferenceIndented(spec), JsonSerializer.Serialize(spec, OciJson.Indented.Spec));
+        Assert.Equal(ReferenceCompact(spec), JsonSerializer.Serialize(spec, ConverterJsonContext.Default.Spec));
+        Assert.Equal(ReferenceIndented(spec), OciJson.SerializeIndented(spec));
     }
 
     [Fact]
@@ -102,17 +102,17 @@ public class SpecJsonTests
 
         Assert.Equal(processJson, Write(w => SpecJson.Write(w, process), indented: true));
         Assert.Equal(resourcesJson, Write(w => SpecJson.Write(w, resources), indented: true));
-        Assert.Equal(JsonSerializer.Serialize(process, ReferenceJsonContext.Default.Process), JsonSerializer.Serialize(process, OciJsonContext.Default.Process));
+        Assert.Equal(JsonSerializer.Serialize(process, ReferenceJsonContext.Default.Process), JsonSerializer.Serialize(process, ConverterJsonContext.Default.Process));
         Assert.Equal(
             JsonSerializer.Serialize(resources, ReferenceJsonContext.Default.LinuxResources),
-            JsonSerializer.Serialize(resources, OciJsonContext.Default.LinuxResources));
+            JsonSerializer.Serialize(resources, ConverterJsonContext.Default.LinuxResources));
 
         var expectedProcess = JsonSerializer.Serialize(JsonSerializer.Deserialize(processJson, ReferenceJsonContext.Default.Process)!, ReferenceJsonContext.Default.Process);
         Assert.Equal(expectedProcess, JsonSerializer.Serialize(SpecJson.ReadProcess(processJson), ReferenceJsonContext.Default.Process));
-        Assert.Equal(expectedProcess, JsonSerializer.Serialize(JsonSerializer.Deserialize(processJson, OciJsonContext.Default.Process)!, ReferenceJsonContext.Default.Process));
+        Assert.Equal(expectedProcess, JsonSerializer.Serialize(JsonSerializer.Deserialize(processJson, ConverterJsonContext.Default.Process)!, ReferenceJsonContext.Default.Process));
         var expectedResources = JsonSerializer.Serialize(JsonSerializer.Deserialize(resourcesJson, ReferenceJsonContext.Default.LinuxResources)!, ReferenceJsonContext.Default.LinuxResources);
         Assert.Equal(expectedResources, JsonSerializer.Serialize(SpecJson.ReadLinuxResources(resourcesJson), ReferenceJsonContext.Default.LinuxResources));
-        Assert.Equal(expectedResources, JsonSerializer.Serialize(JsonSerializer.Deserialize(resourcesJson, OciJsonContext.Default.LinuxResources)!, ReferenceJsonContext.Default.LinuxResources));
+        Assert.Equal(expectedResources, JsonSerializer.Serialize(JsonSerializer.Deserialize(resourcesJson, ConverterJsonContext.Default.LinuxResources)!, ReferenceJsonContext.Default.LinuxResources));
     }
 
     private static byte[] Write(Action<Utf8JsonWriter> write, bool indented)
@@ -412,7 +412,7 @@ public class SpecJsonTests
     [Fact]
     public void ErrorsInAStandaloneProcessOrResourcesDocumentCarryTheirPath()
     {
-        var process = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize("{\"cwd\":\"/\",\n\"args\":[\"sh\",1]}", OciJsonContext.Default.Process));
+        var process = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize("{\"cwd\":\"/\",\n\"args\":[\"sh\",1]}", ConverterJsonContext.Default.Process));
         Assert.Equal("invalid value at $.args[1]: expected a string", process.Message);
         Assert.Equal(1, process.LineNumber);
 
@@ -497,12 +497,11 @@ public class SpecJsonTests
     [Fact]
     public void ContextsHandTheSpecGraphToTheConverters()
     {
-        Assert.IsType<SpecJsonConverter>(OciJsonContext.Default.Spec.Converter);
-        Assert.IsType<ProcessJsonConverter>(OciJsonContext.Default.Process.Converter);
-        Assert.IsType<LinuxResourcesJsonConverter>(OciJsonContext.Default.LinuxResources.Converter);
-        Assert.IsType<SpecJsonConverter>(OciJson.Indented.Spec.Converter);
+        Assert.IsType<SpecJsonConverter>(ConverterJsonContext.Default.Spec.Converter);
+        Assert.IsType<ProcessJsonConverter>(ConverterJsonContext.Default.Process.Converter);
+        Assert.IsType<LinuxResourcesJsonConverter>(ConverterJsonContext.Default.LinuxResources.Converter);
         // No properties: the serializer does not look inside a type it has a converter for.
-        Assert.Equal(JsonTypeInfoKind.None, OciJsonContext.Default.Spec.Kind);
+        Assert.Equal(JsonTypeInfoKind.None, ConverterJsonContext.Default.Spec.Kind);
     }
 
     [Fact]
@@ -538,5 +537,20 @@ public class SpecJsonTests
             RuntimeJson.ReadState("{\"config\":{\"ociVersion\":\"1\",\"mounts\":[{\"destination\":\"/\"},]}}"u8));
 
         Assert.Equal("invalid JSON at $.mounts[1]: trailing commas are not allowed", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(42, true)]
+    public void ContainerStateIsWrittenAsTheGeneratedSerializerWritesIt(int pid, bool annotated)
+    {
+        var state = new ContainerState
+        {
+            OciVersion = "1.2.0", Id = "c1", Status = "running", Pid = pid, Bundle = "/b \"q\"",
+            Annotations = annotated ? new() { ["a"] = "1", ["x.y/z"] = "\u00e9" } : null,
+        };
+
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(state, OciJsonContext.Default.ContainerState), ContainerStateJson.ToUtf8Bytes(state));
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(state, OciJson.Indented.ContainerState), ContainerStateJson.ToUtf8Bytes(state, indented: true));
     }
 }

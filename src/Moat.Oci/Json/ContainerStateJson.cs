@@ -1,0 +1,39 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Moat.Oci.Json;
+
+/// <summary>
+/// The runtime-spec state document, written by hand: every hook gets one on stdin, and a
+/// serializer context would cost its run-time metadata set-up in each process that runs hooks.
+/// Same output as the source-generated form (null annotations left out, pid 0 left out).
+/// </summary>
+public static class ContainerStateJson
+{
+    public static void Write(Utf8JsonWriter w, ContainerState state)
+    {
+        w.WriteStartObject();
+        w.WriteString("ociVersion"u8, state.OciVersion);
+        w.WriteString("id"u8, state.Id);
+        w.WriteString("status"u8, state.Status);
+        if (state.Pid != 0)
+            w.WriteNumber("pid"u8, state.Pid);
+        w.WriteString("bundle"u8, state.Bundle);
+        if (state.Annotations is { } annotations)
+        {
+            w.WriteStartObject("annotations"u8);
+            foreach (var (key, value) in annotations)
+                w.WriteString(key, value);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    public static byte[] ToUtf8Bytes(ContainerState state, bool indented = false)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, SpecJson.WriterOptions(indented)))
+            Write(writer, state);
+        return buffer.WrittenSpan.ToArray();
+    }
+}
