@@ -35,6 +35,7 @@ cgroup-v2-lane: deps build
 
 bench: deps build
 	./bench/run.sh
+	./bench/podman.sh
 
 clean:
 	rm -rf $(BUILD_DIR) bin src/*/bin src/*/obj tests/*/bin tests/*/obj

@@ -7,14 +7,24 @@ public sealed record CgroupHierarchy(string MountPoint, string Root, bool IsV2, 
     public static IReadOnlyList<CgroupHierarchy> Parse(string mountinfo)
     {
         var result = new List<CgroupHierarchy>();
-        foreach (var line in mountinfo.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var lines = mountinfo.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // A mount that a later one covers (same mount point) is not reachable by its path.
+        var topmost = new Dictionary<string, int>();
+        for (var i = 0; i < lines.Length; i++)
         {
+            var f = lines[i].Split(' ');
+            if (f.Length > 4)
+                topmost[f[4]] = i;
+        }
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
             var fields = line.Split(' ');
             var dash = Array.IndexOf(fields, "-");
             if (dash < 6 || fields.Length < dash + 4)
                 continue;
             var fstype = fields[dash + 1];
-            if (fstype is not ("cgroup" or "cgroup2"))
+            if (fstype is not ("cgroup" or "cgroup2") || topmost[fields[4]] != i)
                 continue;
             var mountPoint = Unescape(fields[4]);
             var root = Unescape(fields[3]);

@@ -126,6 +126,20 @@ public class CgroupHierarchyTests
     }
 
     [Fact]
+    public void AHierarchyCoveredByALaterMountIsNotUsed()
+    {
+        // The unified mount hidden under a tmpfs (as bench/ does for crun): its path shows the tmpfs.
+        var text = """
+            35 31 0:30 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw
+            36 31 0:31 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids
+            90 35 0:60 / /sys/fs/cgroup/unified rw - tmpfs none rw
+            """;
+
+        var h = Assert.Single(CgroupHierarchy.Parse(text));
+        Assert.Equal("/sys/fs/cgroup/pids", h.MountPoint);
+    }
+
+    [Fact]
     public void MalformedLinesAreSkipped()
     {
         var text = "garbage\n1 2 3 - cgroup cgroup rw,memory\n35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup\n";
