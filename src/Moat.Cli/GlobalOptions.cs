@@ -55,7 +55,7 @@ public static class GlobalOptions
         LogFormat.AcceptOnlyFromAmong("text", "json");
     }
 
-    public static void AddTo(RootCommand root)
+    public static void AddTo(Command root)
     {
         foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Rootless, Criu })
             root.Options.Add(option);

@@ -7,4 +7,9 @@ using Moat.Runtime.Init;
 if (args.Length == 1 && args[0] == "init")
     return ContainerInit.Run();
 
-return MoatCommandLine.Build().Parse(ExecCommand.SeparateCommand(args)).Invoke();
+var arguments = ExecCommand.SeparateCommand(args);
+var parse = MoatCommandLine.Build(arguments).Parse(arguments);
+// A usage error is reported with the command's help, which needs the full tree (--help wired in).
+if (parse.Errors.Count > 0)
+    parse = MoatCommandLine.Build().Parse(arguments);
+return parse.Invoke();
