@@ -12,6 +12,28 @@ public sealed class BadInputTests
             Assert.False(Directory.Exists(Path.Combine(hierarchy, "moat", id)), $"cgroup left in {hierarchy}");
     }
 
+    /// <summary>
+    /// The init's own error (here a bind source that does not exist, its first mount) is the one
+    /// reported, also when it comes while the runtime is still moving it into its cgroups. On a v1
+    /// host that move waits an RCU grace period after a quiet spell, hence the pauses: without them
+    /// the kernel stays in its fast mode and the window never opens.
+    /// </summary>
+    [Fact]
+    public void InitErrorDuringCgroupPlacementIsReportedAsItself()
+    {
+        using var bundle = new TestBundle("true");
+        bundle.Spec.Mounts!.Insert(0, new Moat.Oci.Mount { Destination = "/mnt", Type = "bind", Source = "/nonexistent-moat-source", Options = ["bind"] });
+        for (var i = 0; i < 3; i++)
+        {
+            Thread.Sleep(1200);
+            var id = bundle.NewId("placement");
+            var result = bundle.Create(id);
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Contains("/nonexistent-moat-source", result.Stderr);
+            Assert.DoesNotContain("sync socket", result.Stderr);
+        }
+    }
+
     [Fact]
     public void MalformedConfigNamesTheLine()
     {

@@ -143,9 +143,18 @@ public static class InitSpawner
             // quiet spell waits an RCU grace period in the kernel (10-25 ms here); the init's exec
             // and start-up run meanwhile, and it waits for Placed only before it makes its cgroup
             // namespace, mounts cgroupfs or lets anything run in the container.
-            setUpCgroupsAfterClone?.Invoke();
-            cgroup.AddProcess(initPid, includeUnified: setUpCgroupsAfterClone is not null);
-            channel.Send(SyncChannel.Placed);
+            try
+            {
+                setUpCgroupsAfterClone?.Invoke();
+                cgroup.AddProcess(initPid, includeUnified: setUpCgroupsAfterClone is not null);
+                channel.Send(SyncChannel.Placed);
+            }
+            catch (Exception e) when (e is RuntimeException or SyscallException && ErrorOfExitedInit(channel, pidfd) is { } initError)
+            {
+                // The init failed on its own meanwhile (a bad mount, say) and the move or the
+                // Placed frame then failed for want of a process: its error says what is wrong.
+                throw new RuntimeException(initError);
+            }
             FileDescriptor? console = null;
             while (true)
             {
@@ -173,6 +182,19 @@ public static class InitSpawner
             channel.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The error the init sent before it exited; null while it lives (reading would then block).
+    /// It is given a moment: a dying process closes its socket before its pidfd turns readable.
+    /// </summary>
+    static unsafe string? ErrorOfExitedInit(SyncChannel channel, FileDescriptor pidfd)
+    {
+        var poll = new Libc.PollFd { Fd = pidfd.Fd, Events = Libc.POLLIN };
+        if (Libc.poll(&poll, 1, 200) <= 0)
+            return null;
+        var frame = channel.Receive();
+        return frame is { Tag: SyncChannel.Error } ? Encoding.UTF8.GetString(frame.Value.Payload) : null;
     }
 
     public static byte[] Expect(SyncChannel channel, byte tag)
