@@ -66,11 +66,6 @@ public sealed class StateReport
         w.WriteEndObject();
     }
 
-    static string Write(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-            write(writer);
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    static string Write(Action<Utf8JsonWriter> write) =>
+        System.Text.Encoding.UTF8.GetString(Moat.Oci.Json.SpecJson.ToUtf8Bytes(write, new JsonWriterOptions { Indented = true }));
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Moat.Oci.Json;
@@ -19,21 +18,10 @@ public static class ContainerStateJson
         if (state.Pid != 0)
             w.WriteNumber("pid"u8, state.Pid);
         w.WriteString("bundle"u8, state.Bundle);
-        if (state.Annotations is { } annotations)
-        {
-            w.WriteStartObject("annotations"u8);
-            foreach (var (key, value) in annotations)
-                w.WriteString(key, value);
-            w.WriteEndObject();
-        }
+        JsonWrite.Dictionary(w, "annotations"u8, state.Annotations);
         w.WriteEndObject();
     }
 
-    public static byte[] ToUtf8Bytes(ContainerState state, bool indented = false)
-    {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, SpecJson.WriterOptions(indented)))
-            Write(writer, state);
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] ToUtf8Bytes(ContainerState state, bool indented = false) =>
+        SpecJson.ToUtf8Bytes(w => Write(w, state), SpecJson.WriterOptions(indented));
 }

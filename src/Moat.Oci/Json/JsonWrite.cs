@@ -77,7 +77,7 @@ internal static class JsonWrite
         }
     }
 
-    public static void Strings(Utf8JsonWriter w, ReadOnlySpan<byte> name, List<string>? values)
+    public static void Strings(Utf8JsonWriter w, ReadOnlySpan<byte> name, IReadOnlyList<string>? values)
     {
         if (values is null)
         {
@@ -98,7 +98,7 @@ internal static class JsonWrite
         w.WriteEndArray();
     }
 
-    public static void Numbers(Utf8JsonWriter w, ReadOnlySpan<byte> name, List<uint>? values)
+    public static void Numbers(Utf8JsonWriter w, ReadOnlySpan<byte> name, IReadOnlyList<uint>? values)
     {
         if (values is null)
         {

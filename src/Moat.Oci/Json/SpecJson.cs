@@ -35,27 +35,23 @@ public static class SpecJson
     public static void Write(Utf8JsonWriter writer, LinuxResources resources) => ResourcesWriter.WriteResources(writer, resources);
 
     /// <summary>A seccomp object alone, compact (the seccomp filter cache keys on it).</summary>
-    public static byte[] ToUtf8Bytes(LinuxSeccomp seccomp)
+    public static byte[] ToUtf8Bytes(LinuxSeccomp seccomp) => ToUtf8Bytes(w => SeccompWriter.WriteSeccomp(w, seccomp));
+
+    public static byte[] ToUtf8Bytes(Spec spec, bool indented = false) => ToUtf8Bytes(w => Write(w, spec), WriterOptions(indented));
+
+    /// <summary>Whatever <paramref name="write"/> writes, as UTF-8 bytes: every hand-written document goes through here.</summary>
+    public static byte[] ToUtf8Bytes(Action<Utf8JsonWriter> write, JsonWriterOptions options = default)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented: false)))
+        using (var writer = new Utf8JsonWriter(buffer, options))
         {
-            SeccompWriter.WriteSeccomp(writer, seccomp);
+            write(writer);
         }
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static byte[] ToUtf8Bytes(Spec spec, bool indented = false)
-    {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented)))
-        {
-            Write(writer, spec);
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static T ReadDocument<T>(ReadOnlySpan<byte> utf8, JsonValueReader<T> read)
+    /// <summary>A whole document: errors carry its path and line (also used for the runtime's own documents).</summary>
+    internal static T ReadDocument<T>(ReadOnlySpan<byte> utf8, JsonValueReader<T> read)
     {
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         var context = new JsonReadContext();

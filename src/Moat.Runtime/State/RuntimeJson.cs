@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Text.Json;
 using Moat.Oci;
 using Moat.Oci.Json;
 using Moat.Runtime.Seccomp;
+using static Moat.Oci.Json.JsonRead;
 
 namespace Moat.Runtime.State;
 
@@ -11,71 +11,66 @@ namespace Moat.Runtime.State;
 /// Utf8JsonReader/Utf8JsonWriter. These are read or written by every create, start, delete, state
 /// and init: the source-generated serializer's run-time metadata set-up (reflection over the types'
 /// attributes under NativeAOT) cost more than the rest of such a command. The embedded Spec goes
-/// through the OCI codec. Unknown properties are skipped; a missing one keeps its default.
-/// Errors are <see cref="JsonException"/>s that name the property.
+/// through the OCI codec, and its readers and writers serve these documents too: unknown properties
+/// are skipped, a missing one keeps its default, and errors are <see cref="SpecJsonException"/>s
+/// with the path and line.
 /// </summary>
 public static class RuntimeJson
 {
-    static readonly JsonSerializerOptions Unused = new();
-
     public static byte[] Write(RuntimeState state) => ToBytes(w => WriteState(w, state));
 
-    public static RuntimeState ReadState(ReadOnlySpan<byte> utf8)
+    public static RuntimeState ReadState(ReadOnlySpan<byte> utf8) => SpecJson.ReadDocument(utf8, ReadState);
+
+    static RuntimeState ReadState(ref Utf8JsonReader r, JsonReadContext c)
     {
-        var r = new Utf8JsonReader(utf8);
+        c.StartObject(ref r);
         var state = new RuntimeState();
-        StartObject(ref r);
-        while (NextProperty(ref r, out var name))
+        while (c.NextProperty(ref r))
         {
-            switch (name)
-            {
-                case "phase": state.Phase = Text(ref r, name); break;
-                case "id": state.Id = Text(ref r, name); break;
-                case "pid": state.Pid = Number(ref r, name, (ref Utf8JsonReader x) => x.GetInt32()); break;
-                case "pidStartTime": state.PidStartTime = Number(ref r, name, (ref Utf8JsonReader x) => x.GetUInt64()); break;
-                case "bundle": state.Bundle = Text(ref r, name); break;
-                case "rootfs": state.Rootfs = Text(ref r, name); break;
-                case "created": state.Created = Value(ref r, name, JsonTokenType.String, (ref Utf8JsonReader x) => x.GetDateTimeOffset()); break;
-                case "owner": state.Owner = Text(ref r, name); break;
-                case "annotations": state.Annotations = StringMap(ref r, name); break;
-                case "cgroupDirectories": state.CgroupDirectories = Strings(ref r, name) ?? []; break;
-                case "cgroupCreated": state.CgroupCreated = Flag(ref r, name); break;
-                case "cgroupPath": state.CgroupPath = Text(ref r, name); break;
-                case "config": state.Config = r.TokenType == JsonTokenType.Null ? null : Spec(ref r, name); break;
-                default: r.Skip(); break;
-            }
+            if (c.Is(ref r, "phase"u8, "phase")) state.Phase = String(ref r, c);
+            else if (c.Is(ref r, "id"u8, "id")) state.Id = String(ref r, c);
+            else if (c.Is(ref r, "pid"u8, "pid")) state.Pid = Int32(ref r, c);
+            else if (c.Is(ref r, "pidStartTime"u8, "pidStartTime")) state.PidStartTime = UInt64(ref r, c);
+            else if (c.Is(ref r, "bundle"u8, "bundle")) state.Bundle = String(ref r, c);
+            else if (c.Is(ref r, "rootfs"u8, "rootfs")) state.Rootfs = String(ref r, c);
+            else if (c.Is(ref r, "created"u8, "created")) state.Created = Time(ref r, c);
+            else if (c.Is(ref r, "owner"u8, "owner")) state.Owner = String(ref r, c);
+            else if (c.Is(ref r, "annotations"u8, "annotations")) state.Annotations = NullableDictionary(ref r, c, String);
+            else if (c.Is(ref r, "cgroupDirectories"u8, "cgroupDirectories")) state.CgroupDirectories = List(ref r, c, String);
+            else if (c.Is(ref r, "cgroupCreated"u8, "cgroupCreated")) state.CgroupCreated = Bool(ref r, c);
+            else if (c.Is(ref r, "cgroupPath"u8, "cgroupPath")) state.CgroupPath = String(ref r, c);
+            else if (c.Is(ref r, "config"u8, "config")) state.Config = NullableObject(ref r, c, SpecReader.ReadSpec);
+            else c.SkipUnknown(ref r);
         }
         return state;
     }
 
     public static byte[] Write(InitMessage message) => ToBytes(w => WriteInit(w, message));
 
-    public static InitMessage ReadInit(ReadOnlySpan<byte> utf8)
+    public static InitMessage ReadInit(ReadOnlySpan<byte> utf8) => SpecJson.ReadDocument(utf8, ReadInit);
+
+    static InitMessage ReadInit(ref Utf8JsonReader r, JsonReadContext c)
     {
-        var r = new Utf8JsonReader(utf8);
+        c.StartObject(ref r);
         var message = new InitMessage();
-        StartObject(ref r);
-        while (NextProperty(ref r, out var name))
+        while (c.NextProperty(ref r))
         {
-            switch (name)
-            {
-                case "id": message.Id = Text(ref r, name); break;
-                case "spec": message.Spec = Spec(ref r, name); break;
-                case "bundle": message.Bundle = Text(ref r, name); break;
-                case "rootfs": message.Rootfs = Text(ref r, name); break;
-                case "noPivot": message.NoPivot = Flag(ref r, name); break;
-                case "noNewKeyring": message.NoNewKeyring = Flag(ref r, name); break;
-                case "preserveFds": message.PreserveFds = Int(ref r, name); break;
-                case "stateDirFd": message.StateDirFd = Int(ref r, name); break;
-                case "startImmediately": message.StartImmediately = Flag(ref r, name); break;
-                case "exec": message.Exec = Flag(ref r, name); break;
-                case "runtimeHooks": message.RuntimeHooks = Flag(ref r, name); break;
-                case "seccomp": message.Seccomp = r.TokenType == JsonTokenType.Null ? null : ReadFilter(ref r); break;
-                case "cgroupPath": message.CgroupPath = Text(ref r, name); break;
-                case "idmapFds": message.IdmapFds = IntMap(ref r, name); break;
-                case "cgroupHierarchies": message.CgroupHierarchies = List(ref r, name, ReadMountSource); break;
-                default: r.Skip(); break;
-            }
+            if (c.Is(ref r, "id"u8, "id")) message.Id = String(ref r, c);
+            else if (c.Is(ref r, "spec"u8, "spec")) message.Spec = Object(ref r, c, SpecReader.ReadSpec);
+            else if (c.Is(ref r, "bundle"u8, "bundle")) message.Bundle = String(ref r, c);
+            else if (c.Is(ref r, "rootfs"u8, "rootfs")) message.Rootfs = String(ref r, c);
+            else if (c.Is(ref r, "noPivot"u8, "noPivot")) message.NoPivot = Bool(ref r, c);
+            else if (c.Is(ref r, "noNewKeyring"u8, "noNewKeyring")) message.NoNewKeyring = Bool(ref r, c);
+            else if (c.Is(ref r, "preserveFds"u8, "preserveFds")) message.PreserveFds = Int32(ref r, c);
+            else if (c.Is(ref r, "stateDirFd"u8, "stateDirFd")) message.StateDirFd = Int32(ref r, c);
+            else if (c.Is(ref r, "startImmediately"u8, "startImmediately")) message.StartImmediately = Bool(ref r, c);
+            else if (c.Is(ref r, "exec"u8, "exec")) message.Exec = Bool(ref r, c);
+            else if (c.Is(ref r, "runtimeHooks"u8, "runtimeHooks")) message.RuntimeHooks = Bool(ref r, c);
+            else if (c.Is(ref r, "seccomp"u8, "seccomp")) message.Seccomp = NullableObject(ref r, c, ReadFilter);
+            else if (c.Is(ref r, "cgroupPath"u8, "cgroupPath")) message.CgroupPath = String(ref r, c);
+            else if (c.Is(ref r, "idmapFds"u8, "idmapFds")) message.IdmapFds = IntKeys(NullableDictionary(ref r, c, Int32), c);
+            else if (c.Is(ref r, "cgroupHierarchies"u8, "cgroupHierarchies")) message.CgroupHierarchies = List(ref r, c, ReadMountSource);
+            else c.SkipUnknown(ref r);
         }
         return message;
     }
@@ -90,23 +85,20 @@ public static class RuntimeJson
         w.WriteEndObject();
     });
 
-    public static (string Key, CompiledSeccompFilter? Filter) ReadCacheEntry(ReadOnlySpan<byte> utf8)
-    {
-        var r = new Utf8JsonReader(utf8);
-        string key = "";
-        CompiledSeccompFilter? filter = null;
-        StartObject(ref r);
-        while (NextProperty(ref r, out var name))
+    public static (string Key, CompiledSeccompFilter? Filter) ReadCacheEntry(ReadOnlySpan<byte> utf8) =>
+        SpecJson.ReadDocument(utf8, (ref Utf8JsonReader r, JsonReadContext c) =>
         {
-            switch (name)
+            c.StartObject(ref r);
+            var key = "";
+            CompiledSeccompFilter? filter = null;
+            while (c.NextProperty(ref r))
             {
-                case "key": key = Text(ref r, name); break;
-                case "filter": filter = r.TokenType == JsonTokenType.Null ? null : ReadFilter(ref r); break;
-                default: r.Skip(); break;
+                if (c.Is(ref r, "key"u8, "key")) key = String(ref r, c);
+                else if (c.Is(ref r, "filter"u8, "filter")) filter = NullableObject(ref r, c, ReadFilter);
+                else c.SkipUnknown(ref r);
             }
-        }
-        return (key, filter);
-    }
+            return (key, filter);
+        });
 
     static void WriteState(Utf8JsonWriter w, RuntimeState s)
     {
@@ -119,21 +111,11 @@ public static class RuntimeJson
         w.WriteString("rootfs"u8, s.Rootfs);
         w.WriteString("created"u8, s.Created);
         w.WriteString("owner"u8, s.Owner);
-        if (s.Annotations is { } annotations)
-        {
-            w.WriteStartObject("annotations"u8);
-            foreach (var (key, value) in annotations)
-                w.WriteString(key, value);
-            w.WriteEndObject();
-        }
-        WriteStrings(w, "cgroupDirectories"u8, s.CgroupDirectories);
+        JsonWrite.Dictionary(w, "annotations"u8, s.Annotations);
+        JsonWrite.Strings(w, "cgroupDirectories"u8, s.CgroupDirectories);
         w.WriteBoolean("cgroupCreated"u8, s.CgroupCreated);
         w.WriteString("cgroupPath"u8, s.CgroupPath);
-        if (s.Config is { } config)
-        {
-            w.WritePropertyName("config"u8);
-            SpecJson.Write(w, config);
-        }
+        JsonWrite.Object(w, "config"u8, s.Config, SpecWriter.WriteSpec);
         w.WriteEndObject();
     }
 
@@ -152,11 +134,7 @@ public static class RuntimeJson
         w.WriteBoolean("startImmediately"u8, m.StartImmediately);
         w.WriteBoolean("exec"u8, m.Exec);
         w.WriteBoolean("runtimeHooks"u8, m.RuntimeHooks);
-        if (m.Seccomp is { } filter)
-        {
-            w.WritePropertyName("seccomp"u8);
-            WriteFilter(w, filter);
-        }
+        JsonWrite.Object(w, "seccomp"u8, m.Seccomp, WriteFilter);
         w.WriteString("cgroupPath"u8, m.CgroupPath);
         if (m.IdmapFds is { } idmaps)
         {
@@ -165,17 +143,15 @@ public static class RuntimeJson
                 w.WriteNumber(index.ToString(System.Globalization.CultureInfo.InvariantCulture), fd);
             w.WriteEndObject();
         }
-        w.WriteStartArray("cgroupHierarchies"u8);
-        foreach (var h in m.CgroupHierarchies)
+        JsonWrite.List(w, "cgroupHierarchies"u8, m.CgroupHierarchies, (w, h) =>
         {
             w.WriteStartObject();
             w.WriteString("name"u8, h.Name);
             w.WriteString("directory"u8, h.Directory);
             w.WriteBoolean("v2"u8, h.IsV2);
-            WriteStrings(w, "controllers"u8, h.Controllers);
+            JsonWrite.Strings(w, "controllers"u8, h.Controllers);
             w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
         w.WriteEndObject();
     }
 
@@ -185,40 +161,32 @@ public static class RuntimeJson
         w.WriteBase64String("program"u8, f.Program);
         w.WriteNumber("flags"u8, f.Flags);
         w.WriteNumber("enosysStubLength"u8, f.EnosysStubLength);
-        w.WriteStartArray("architectureTokens"u8);
-        foreach (var token in f.ArchitectureTokens)
-            w.WriteNumberValue(token);
-        w.WriteEndArray();
-        WriteStrings(w, "skippedSyscalls"u8, f.SkippedSyscalls);
-        if (f.ListenerPath is { } path)
-            w.WriteString("listenerPath"u8, path);
-        if (f.ListenerMetadata is { } metadata)
-            w.WriteString("listenerMetadata"u8, metadata);
+        JsonWrite.Numbers(w, "architectureTokens"u8, f.ArchitectureTokens);
+        JsonWrite.Strings(w, "skippedSyscalls"u8, f.SkippedSyscalls);
+        JsonWrite.String(w, "listenerPath"u8, f.ListenerPath);
+        JsonWrite.String(w, "listenerMetadata"u8, f.ListenerMetadata);
         w.WriteEndObject();
     }
 
-    static CompiledSeccompFilter ReadFilter(ref Utf8JsonReader r)
+    static CompiledSeccompFilter ReadFilter(ref Utf8JsonReader r, JsonReadContext c)
     {
+        c.StartObject(ref r);
         byte[] program = [];
         uint flags = 0;
         var stub = 0;
         List<uint> tokens = [];
         List<string> skipped = [];
         string? listenerPath = null, listenerMetadata = null;
-        StartObject(ref r);
-        while (NextProperty(ref r, out var name))
+        while (c.NextProperty(ref r))
         {
-            switch (name)
-            {
-                case "program": program = Value(ref r, name, JsonTokenType.String, (ref Utf8JsonReader x) => x.GetBytesFromBase64()); break;
-                case "flags": flags = Number(ref r, name, (ref Utf8JsonReader x) => x.GetUInt32()); break;
-                case "enosysStubLength": stub = Int(ref r, name); break;
-                case "architectureTokens": tokens = List(ref r, name, (ref Utf8JsonReader x) => Number(ref x, name, (ref Utf8JsonReader y) => y.GetUInt32())); break;
-                case "skippedSyscalls": skipped = Strings(ref r, name) ?? []; break;
-                case "listenerPath": listenerPath = r.TokenType == JsonTokenType.Null ? null : Text(ref r, name); break;
-                case "listenerMetadata": listenerMetadata = r.TokenType == JsonTokenType.Null ? null : Text(ref r, name); break;
-                default: r.Skip(); break;
-            }
+            if (c.Is(ref r, "program"u8, "program")) program = Base64(ref r, c);
+            else if (c.Is(ref r, "flags"u8, "flags")) flags = UInt32(ref r, c);
+            else if (c.Is(ref r, "enosysStubLength"u8, "enosysStubLength")) stub = Int32(ref r, c);
+            else if (c.Is(ref r, "architectureTokens"u8, "architectureTokens")) tokens = List(ref r, c, UInt32);
+            else if (c.Is(ref r, "skippedSyscalls"u8, "skippedSyscalls")) skipped = List(ref r, c, String);
+            else if (c.Is(ref r, "listenerPath"u8, "listenerPath")) listenerPath = NullableString(ref r, c);
+            else if (c.Is(ref r, "listenerMetadata"u8, "listenerMetadata")) listenerMetadata = NullableString(ref r, c);
+            else c.SkipUnknown(ref r);
         }
         return new CompiledSeccompFilter
         {
@@ -227,156 +195,32 @@ public static class RuntimeJson
         };
     }
 
-    static CgroupMountSource ReadMountSource(ref Utf8JsonReader r)
+    static CgroupMountSource ReadMountSource(ref Utf8JsonReader r, JsonReadContext c)
     {
+        c.StartObject(ref r);
         var source = new CgroupMountSource();
-        StartObject(ref r);
-        while (NextProperty(ref r, out var name))
+        while (c.NextProperty(ref r))
         {
-            switch (name)
-            {
-                case "name": source.Name = Text(ref r, name); break;
-                case "directory": source.Directory = Text(ref r, name); break;
-                case "v2": source.IsV2 = Flag(ref r, name); break;
-                case "controllers": source.Controllers = Strings(ref r, name) ?? []; break;
-                default: r.Skip(); break;
-            }
+            if (c.Is(ref r, "name"u8, "name")) source.Name = String(ref r, c);
+            else if (c.Is(ref r, "directory"u8, "directory")) source.Directory = String(ref r, c);
+            else if (c.Is(ref r, "v2"u8, "v2")) source.IsV2 = Bool(ref r, c);
+            else if (c.Is(ref r, "controllers"u8, "controllers")) source.Controllers = List(ref r, c, String);
+            else c.SkipUnknown(ref r);
         }
         return source;
     }
 
-    // ---- reading ----
+    // The value kinds the OCI codec has no reader for.
 
-    delegate T ValueReader<T>(ref Utf8JsonReader reader);
+    static DateTimeOffset Time(ref Utf8JsonReader r, JsonReadContext c) =>
+        r.TokenType == JsonTokenType.String && r.TryGetDateTimeOffset(out var value) ? value : throw c.Expected("an ISO 8601 date and time");
 
-    // The reader stays on the last token of each value it has read (the value itself, or the end
-    // of an object or array), so NextProperty always moves on by one token.
-    static void StartObject(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.None)
-            Next(ref r);
-        if (r.TokenType != JsonTokenType.StartObject)
-            throw new JsonException("expected an object");
-    }
+    static byte[] Base64(ref Utf8JsonReader r, JsonReadContext c) =>
+        r.TokenType == JsonTokenType.String && r.TryGetBytesFromBase64(out var value) ? value : throw c.Expected("base64 data");
 
-    /// <summary>Moves to the next property's value; false at the end of the object.</summary>
-    static bool NextProperty(ref Utf8JsonReader r, out string name)
-    {
-        if (Next(ref r) == JsonTokenType.EndObject)
-        {
-            name = "";
-            return false;
-        }
-        name = r.GetString()!;
-        Next(ref r);
-        return true;
-    }
+    // JSON keys are strings: the mount index is written as one.
+    static Dictionary<int, int>? IntKeys(Dictionary<string, int>? map, JsonReadContext c) =>
+        map?.ToDictionary(e => int.TryParse(e.Key, System.Globalization.CultureInfo.InvariantCulture, out var key) ? key : throw c.Expected("integer keys"), e => e.Value);
 
-    static string Text(ref Utf8JsonReader r, string name) =>
-        Value(ref r, name, JsonTokenType.String, (ref Utf8JsonReader x) => x.GetString()!);
-
-    static bool Flag(ref Utf8JsonReader r, string name) => r.TokenType switch
-    {
-        JsonTokenType.True => true,
-        JsonTokenType.False => false,
-        _ => throw Wrong(name, "true or false"),
-    };
-
-    static int Int(ref Utf8JsonReader r, string name) => Number(ref r, name, (ref Utf8JsonReader x) => x.GetInt32());
-
-    static T Number<T>(ref Utf8JsonReader r, string name, ValueReader<T> read) => Value(ref r, name, JsonTokenType.Number, read);
-
-    static T Value<T>(ref Utf8JsonReader r, string name, JsonTokenType token, ValueReader<T> read)
-    {
-        if (r.TokenType != token)
-            throw Wrong(name, token == JsonTokenType.String ? "a string" : "a number");
-        try
-        {
-            return read(ref r);
-        }
-        catch (FormatException)
-        {
-            throw Wrong(name, token == JsonTokenType.String ? "a string of the right form" : "a number in range");
-        }
-    }
-
-    static Spec Spec(ref Utf8JsonReader r, string name)
-    {
-        if (r.TokenType != JsonTokenType.StartObject)
-            throw Wrong(name, "an object");
-        return new SpecJsonConverter().Read(ref r, typeof(Spec), Unused);
-    }
-
-    static List<string>? Strings(ref Utf8JsonReader r, string name) =>
-        r.TokenType == JsonTokenType.Null ? null : List(ref r, name, (ref Utf8JsonReader x) => Text(ref x, name));
-
-    static List<T> List<T>(ref Utf8JsonReader r, string name, ValueReader<T> element)
-    {
-        if (r.TokenType != JsonTokenType.StartArray)
-            throw Wrong(name, "an array");
-        var list = new List<T>();
-        while (Next(ref r) != JsonTokenType.EndArray)
-            list.Add(element(ref r));
-        return list;
-    }
-
-    static Dictionary<string, string>? StringMap(ref Utf8JsonReader r, string name)
-    {
-        if (r.TokenType == JsonTokenType.Null)
-            return null;
-        if (r.TokenType != JsonTokenType.StartObject)
-            throw Wrong(name, "an object");
-        var map = new Dictionary<string, string>();
-        while (Next(ref r) == JsonTokenType.PropertyName)
-        {
-            var key = r.GetString()!;
-            Next(ref r);
-            map[key] = Text(ref r, $"{name}.{key}");
-        }
-        return map;
-    }
-
-    static Dictionary<int, int>? IntMap(ref Utf8JsonReader r, string name)
-    {
-        if (r.TokenType == JsonTokenType.Null)
-            return null;
-        if (r.TokenType != JsonTokenType.StartObject)
-            throw Wrong(name, "an object");
-        var map = new Dictionary<int, int>();
-        while (Next(ref r) == JsonTokenType.PropertyName)
-        {
-            if (!int.TryParse(r.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var key))
-                throw Wrong(name, "integer keys");
-            Next(ref r);
-            map[key] = Int(ref r, name);
-        }
-        return map;
-    }
-
-    static JsonTokenType Next(ref Utf8JsonReader r)
-    {
-        if (!r.Read())
-            throw new JsonException("unexpected end of data");
-        return r.TokenType;
-    }
-
-    static JsonException Wrong(string name, string expected) => new($"\"{name}\": expected {expected}");
-
-    // ---- writing ----
-
-    static void WriteStrings(Utf8JsonWriter w, ReadOnlySpan<byte> name, IEnumerable<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (var value in values)
-            w.WriteStringValue(value);
-        w.WriteEndArray();
-    }
-
-    static byte[] ToBytes(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(8192);
-        using (var writer = new Utf8JsonWriter(buffer))
-            write(writer);
-        return buffer.WrittenSpan.ToArray();
-    }
+    static byte[] ToBytes(Action<Utf8JsonWriter> write) => SpecJson.ToUtf8Bytes(write);
 }

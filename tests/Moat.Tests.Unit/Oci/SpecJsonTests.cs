@@ -526,8 +526,8 @@ public class SpecJsonTests
 
         var error = Assert.IsType<SpecJsonException>(Assert.ThrowsAny<JsonException>(() => RuntimeJson.ReadState(System.Text.Encoding.UTF8.GetBytes(json))));
 
-        Assert.Equal("invalid value at $.process.cwd: null is not allowed here", error.Message);
-        Assert.Equal("$.process.cwd", error.DocumentPath);
+        Assert.Equal("invalid value at $.config.process.cwd (line 3): null is not allowed here", error.Message);
+        Assert.Equal("$.config.process.cwd", error.DocumentPath);
     }
 
     [Fact]
@@ -536,7 +536,7 @@ public class SpecJsonTests
         var error = Assert.ThrowsAny<JsonException>(() =>
             RuntimeJson.ReadState("{\"config\":{\"ociVersion\":\"1\",\"mounts\":[{\"destination\":\"/\"},]}}"u8));
 
-        Assert.Equal("invalid JSON at $.mounts[1]: trailing commas are not allowed", error.Message);
+        Assert.Equal("invalid JSON at $.config.mounts[1] (line 1): trailing commas are not allowed", error.Message);
     }
 
     [Theory]

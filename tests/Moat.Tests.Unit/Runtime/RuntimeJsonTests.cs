@@ -109,13 +109,13 @@ public sealed class RuntimeJsonTests
     }
 
     [Theory]
-    [InlineData("""{"pid":"5"}""", "\"pid\": expected a number")]
-    [InlineData("""{"pid":5000000000}""", "\"pid\": expected a number in range")]
-    [InlineData("""{"id":3}""", "\"id\": expected a string")]
-    [InlineData("""{"cgroupCreated":"yes"}""", "\"cgroupCreated\": expected true or false")]
-    [InlineData("""{"created":"yesterday"}""", "\"created\": expected a string of the right form")]
-    [InlineData("""{"cgroupDirectories":{}}""", "\"cgroupDirectories\": expected an array")]
-    [InlineData("""[]""", "expected an object")]
+    [InlineData("""{"pid":"5"}""", "invalid value at $.pid (line 1): expected a 32-bit signed integer")]
+    [InlineData("""{"pid":5000000000}""", "invalid value at $.pid (line 1): expected a 32-bit signed integer")]
+    [InlineData("""{"id":3}""", "invalid value at $.id (line 1): expected a string")]
+    [InlineData("""{"cgroupCreated":"yes"}""", "invalid value at $.cgroupCreated (line 1): expected true or false")]
+    [InlineData("""{"created":"yesterday"}""", "invalid value at $.created (line 1): expected an ISO 8601 date and time")]
+    [InlineData("""{"cgroupDirectories":{}}""", "invalid value at $.cgroupDirectories (line 1): expected an array")]
+    [InlineData("""[]""", "invalid value at $ (line 1): expected an object")]
     public void WrongValuesAreRefusedNamingTheProperty(string json, string message)
     {
         var error = Assert.ThrowsAny<JsonException>(() => RuntimeJson.ReadState(Encoding.UTF8.GetBytes(json)));
