@@ -25,8 +25,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         // kernel. Start that wait now, and do all cgroup work after the clone, while the init starts
         // up: the waiting writer holds cgroup_mutex, so an earlier mkdir would only wait behind it.
         var cgroupsAfterClone = !cgroupHost.IsPureV2;
-        if (cgroupsAfterClone)
-            MigrationWarmup.Start(cgroupHost);
+        MigrationWarmup.Start(cgroupHost);
         var bundle = Path.GetFullPath(options.Bundle);
         var spec = SpecLoader.Load(bundle);
         SpecValidator.Validate(spec, bundle);

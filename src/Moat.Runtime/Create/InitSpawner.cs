@@ -17,9 +17,8 @@ public static class InitSpawner
 {
     /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
     /// <param name="setUpCgroupsAfterClone">
-    /// Null: the init is born in the unified cgroup (clone3 CLONE_INTO_CGROUP) and joins the v1 ones
-    /// after the clone. Otherwise (hosts with v1 hierarchies, see MigrationWarmup) this runs after the
-    /// clone, while the init starts up, and the init then joins every hierarchy, the unified one too.
+    /// Cgroup work that create leaves until after the clone on hosts with v1 hierarchies; it runs
+    /// while the init starts up, before the init is moved into its cgroups.
     /// </param>
     public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
         IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, string cacheDirectory,
@@ -28,8 +27,11 @@ public static class InitSpawner
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
         using var binary = SealedBinary.Open(cacheDirectory + "/empty");
-        // Born in the unified cgroup (CLONE_INTO_CGROUP) when it exists before the clone.
-        using var unified = setUpCgroupsAfterClone is null ? cgroup.OpenUnified() : null;
+        // On a pure v2 host the init is born in its cgroup (CLONE_INTO_CGROUP). Where there are v1
+        // hierarchies it joins every hierarchy, the unified one too, by cgroup.procs after the clone:
+        // the migration warm-up may hold cgroup_mutex, which CLONE_INTO_CGROUP would wait for.
+        var bornInCgroup = cgroup.Host.IsPureV2;
+        using var unified = bornInCgroup ? cgroup.OpenUnified() : null;
         // A joined mount namespace is entered by the re-executed binary itself (native/spawn.c's
         // constructor): the container's root has no loader for it. All other joins happen before exec.
         var joins = plan.Joins.Where(j => j.Type != NamespaceType.Mount).ToList();
@@ -146,7 +148,7 @@ public static class InitSpawner
             try
             {
                 setUpCgroupsAfterClone?.Invoke();
-                cgroup.AddProcess(initPid, includeUnified: setUpCgroupsAfterClone is not null);
+                cgroup.AddProcess(initPid, includeUnified: !bornInCgroup);
                 channel.Send(SyncChannel.Placed);
             }
             catch (Exception e) when (e is RuntimeException or SyscallException && ErrorOfExitedInit(channel, pidfd) is { } initError)

@@ -52,8 +52,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
     public Started Start(ExecOptions options)
     {
         var cgroupHost = CgroupHost.Detect();
-        if (!cgroupHost.IsPureV2)
-            MigrationWarmup.Start(cgroupHost);
+        MigrationWarmup.Start(cgroupHost);
         var view = new ContainerLifecycle(store).View(options.Id);
         switch (view.Status)
         {
@@ -108,9 +107,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             throw new RuntimeException("cannot exec in a stopped container");
 
-        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds, store.CacheDirectory,
-            // The warm-up holds cgroup_mutex, which clone3 with CLONE_INTO_CGROUP would wait for.
-            setUpCgroupsAfterClone: cgroupHost.IsPureV2 ? null : () => { });
+        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds, store.CacheDirectory);
         using (channel)
         {
             try
