@@ -102,6 +102,10 @@ public sealed class LifecycleTests
         var id = bundle.NewId();
         bundle.Create(id).Ok();
         MoatCli.Run("start", id).Ok();
+        // start returns once the init has its go-ahead (as runc's does), before the shell has set
+        // its traps: a sleep of the loop in the cgroup shows that it has.
+        var procs = $"/sys/fs/cgroup/pids/moat/{id}/cgroup.procs";
+        Wait.Until(() => File.ReadAllLines(procs).Length >= 2, "the shell's loop to run");
         MoatCli.Run("kill", id, "SIGUSR1").Ok();
         Wait.Until(() => File.Exists(Path.Combine(bundle.Rootfs, "tmp", "usr1")), "the trap to run");
         var bad = MoatCli.Run("kill", id, "SIGNOPE");
