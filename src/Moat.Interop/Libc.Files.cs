@@ -142,6 +142,45 @@ public static unsafe partial class Libc
         }
     }
 
+    /// <summary>
+    /// A whole file read with open, read and close, or null when it does not exist. For the small
+    /// files of the start path (state.json, /proc, cgroupfs): FileStream's share emulation adds an
+    /// flock and two fstat calls to every read, and its buffers come on top.
+    /// </summary>
+    public static byte[]? TryReadFile(string path)
+    {
+        var fd = Errors.RetryOnEintr(() => open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC, 0));
+        if (fd < 0)
+        {
+            var errno = Errors.LastErrno;
+            if (errno == Errors.ENOENT)
+                return null;
+            throw new SyscallException("open", errno, path);
+        }
+        try
+        {
+            var buffer = new byte[4096];
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                var n = Read(fd, buffer.AsSpan(length), path);
+                if (n == 0)
+                    return buffer.AsSpan(0, length).ToArray();
+                length += n;
+            }
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    /// <summary><see cref="TryReadFile"/> as UTF-8 text.</summary>
+    public static string? TryReadText(string path) =>
+        TryReadFile(path) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+
     /// <summary>Writes a small file in one write(2), as kernel interface files (procfs, cgroupfs) expect.</summary>
     public static void WriteFile(string path, string content)
     {

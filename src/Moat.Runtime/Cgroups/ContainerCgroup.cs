@@ -252,6 +252,14 @@ public sealed class ContainerCgroup
     /// <summary>Kills every process in the directories and removes them, deepest first, retrying while the kernel still counts exiting tasks.</summary>
     public static void Destroy(IReadOnlyList<string> directories)
     {
+        // The usual case, a container whose processes are gone and that made no child cgroups: one
+        // rmdir each. A directory that still has tasks or children refuses (EBUSY) and takes the loop.
+        var left = 0;
+        foreach (var dir in directories)
+            if (Libc.rmdir(dir) < 0 && Errors.LastErrno != Errors.ENOENT)
+                left++;
+        if (left == 0)
+            return;
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var pids = Pids(directories);

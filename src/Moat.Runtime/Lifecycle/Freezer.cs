@@ -11,19 +11,28 @@ public static class Freezer
     /// <summary>Paused: the v1 freezer says FROZEN, or (without one) cgroup.freeze is 1.</summary>
     public static bool IsFrozen(IReadOnlyList<string> cgroupDirectories)
     {
-        if (V1File(cgroupDirectories) is { } v1)
-            return File.ReadAllText(v1).Trim() == "FROZEN";
-        return V2File(cgroupDirectories) is { } v2 && File.ReadAllText(v2).Trim() == "1";
+        if (Read(cgroupDirectories, "freezer.state") is { } v1)
+            return v1 == "FROZEN";
+        return Read(cgroupDirectories, "cgroup.freeze") is "1";
     }
 
     /// <summary>Thaws the container if it is frozen or freezing: a frozen process cannot die.</summary>
     public static void EnsureThawed(IReadOnlyList<string> cgroupDirectories)
     {
-        var thawed = V1File(cgroupDirectories) is { } v1
-            ? File.ReadAllText(v1).Trim() == "THAWED"
-            : V2File(cgroupDirectories) is not { } v2 || File.ReadAllText(v2).Trim() == "0";
+        var thawed = Read(cgroupDirectories, "freezer.state") is { } v1
+            ? v1 == "THAWED"
+            : Read(cgroupDirectories, "cgroup.freeze") is null or "0";
         if (!thawed)
             Set(cgroupDirectories, frozen: false);
+    }
+
+    /// <summary>The trimmed content of the first of the directories that has the file, or null.</summary>
+    static string? Read(IReadOnlyList<string> directories, string file)
+    {
+        foreach (var directory in directories)
+            if (Libc.TryReadText(Path.Combine(directory, file)) is { } text)
+                return text.Trim();
+        return null;
     }
 
     static string? V1File(IReadOnlyList<string> directories) =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Moat.Interop;
 
 namespace Moat.Runtime.State;
 
@@ -11,16 +12,16 @@ public static class ProcessInfo
     {
         if (pid <= 0)
             return null;
-        string text;
+        string? text;
         try
         {
-            text = File.ReadAllText($"/proc/{pid}/stat");
+            text = Libc.TryReadText($"/proc/{pid}/stat");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (SyscallException)
         {
-            return null;
+            return null; // ESRCH: it died between open and read
         }
-        return Parse(text);
+        return text is null ? null : Parse(text);
     }
 
     /// <summary>Parses a stat line; the command name may hold spaces and parentheses, so fields start after the last ')'.</summary>

@@ -34,8 +34,6 @@ public sealed class StateStore(string root)
     {
         ContainerId.Validate(id);
         var path = DirectoryOf(id);
-        if (!Directory.Exists(path))
-            throw new ContainerNotFoundException(id);
         try
         {
             return ContainerDirectory.OpenLocked(id, path);
@@ -85,15 +83,8 @@ public sealed class ContainerDirectory : IDisposable
     public static RuntimeState? ReadState(string directory)
     {
         var file = System.IO.Path.Combine(directory, StateFile);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(file);
-        }
-        catch (FileNotFoundException)
-        {
+        if (Libc.TryReadFile(file) is not { } bytes)
             return null;
-        }
         try
         {
             return RuntimeJson.ReadState(bytes);
@@ -127,6 +118,11 @@ public sealed class ContainerDirectory : IDisposable
     /// <summary>Removes the directory and everything in it; the lock goes with the descriptor.</summary>
     public void Remove()
     {
+        // The files the runtime makes, then the directory; anything else there takes the long way.
+        foreach (var name in new[] { StateFile, StateFile + ".tmp", ExecFifo })
+            Libc.unlinkat(Libc.AT_FDCWD, System.IO.Path.Combine(Path, name), 0);
+        if (Libc.rmdir(Path) == 0 || Errors.LastErrno == Errors.ENOENT)
+            return;
         if (Directory.Exists(Path))
             Directory.Delete(Path, recursive: true);
     }
