@@ -55,6 +55,9 @@ public static class GlobalOptions
         LogFormat.AcceptOnlyFromAmong("text", "json");
     }
 
+    /// <summary>Whether a global option, written without "=", takes the next argument as its value.</summary>
+    public static bool TakesValue(string arg) => arg is "--root" or "--log" or "--log-format" or "--rootless" or "--criu";
+
     public static void AddTo(Command root)
     {
         foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Rootless, Criu })

@@ -7,7 +7,11 @@ public static class MoatCommandLine
 {
     const string Description = "moat: an OCI container runtime (runc's command line)";
 
-    /// <summary>The command tree; <paramref name="args"/> only decides whether --help and --version are wired in.</summary>
+    /// <summary>
+    /// The command tree; <paramref name="args"/> decide whether --help and --version are wired in and,
+    /// when they name a known command, which one is built: the others would only be allocated and
+    /// thrown away (each verb's options, converters and actions), in every process an engine starts.
+    /// </summary>
     public static Command Build(IReadOnlyList<string>? args = null)
     {
         // RootCommand adds --help and --version, and System.CommandLine loads their descriptions
@@ -17,13 +21,47 @@ public static class MoatCommandLine
             || args.Any(a => a is "-h" or "--help" or "-?" or "/?" or "/h" or "--version" or "help");
         var root = mayAskForHelp ? new RootCommand(Description) : new Command("moat", Description);
         GlobalOptions.AddTo(root);
-        foreach (var command in new[]
-                 {
-                     CreateCommand.Create(), StartCommand.Create(), StateCommand.Create(), KillCommand.Create(),
-                     DeleteCommand.Create(), RunCommand.Create(), ListCommand.Create(), SpecCommand.Create(),
-                     FeaturesCommand.Create(), ExecCommand.Create(), PsCommand.Create(), UpdateCommand.Create(), EventsCommand.Create(),
-                 }.Concat(CheckpointCommand.Create()).Concat(PauseCommand.Create()))
+        foreach (var command in Commands(mayAskForHelp ? null : VerbOf(args!)))
             root.Subcommands.Add(command);
         return root;
     }
+
+    /// <summary>The first argument that is neither a global option nor its value: the command's name.</summary>
+    static string? VerbOf(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (!args[i].StartsWith('-'))
+                return args[i];
+            if (GlobalOptions.TakesValue(args[i]))
+                i++;
+        }
+        return null;
+    }
+
+    static IEnumerable<Command> Commands(string? verb) => verb switch
+    {
+        "create" => [CreateCommand.Create()],
+        "start" => [StartCommand.Create()],
+        "state" => [StateCommand.Create()],
+        "kill" => [KillCommand.Create()],
+        "delete" => [DeleteCommand.Create()],
+        "run" => [RunCommand.Create()],
+        "list" => [ListCommand.Create()],
+        "spec" => [SpecCommand.Create()],
+        "features" => [FeaturesCommand.Create()],
+        "exec" => [ExecCommand.Create()],
+        "ps" => [PsCommand.Create()],
+        "update" => [UpdateCommand.Create()],
+        "events" => [EventsCommand.Create()],
+        "checkpoint" or "restore" => CheckpointCommand.Create(),
+        "pause" or "resume" => PauseCommand.Create(),
+        // Unknown or absent: the whole tree, so that the error lists what exists.
+        _ => new[]
+            {
+                CreateCommand.Create(), StartCommand.Create(), StateCommand.Create(), KillCommand.Create(),
+                DeleteCommand.Create(), RunCommand.Create(), ListCommand.Create(), SpecCommand.Create(),
+                FeaturesCommand.Create(), ExecCommand.Create(), PsCommand.Create(), UpdateCommand.Create(), EventsCommand.Create(),
+            }.Concat(CheckpointCommand.Create()).Concat(PauseCommand.Create()),
+    };
 }

@@ -159,13 +159,21 @@ public static unsafe partial class Libc
         }
         try
         {
-            var buffer = new byte[4096];
+            // Most of these files fit one page: read into the stack and allocate only what was read.
+            Span<byte> page = stackalloc byte[4096];
             var length = 0;
+            int n;
+            while (length < page.Length && (n = Read(fd, page[length..], path)) > 0)
+                length += n;
+            if (length < page.Length)
+                return page[..length].ToArray();
+            var buffer = new byte[2 * page.Length];
+            page.CopyTo(buffer);
             while (true)
             {
                 if (length == buffer.Length)
                     Array.Resize(ref buffer, buffer.Length * 2);
-                var n = Read(fd, buffer.AsSpan(length), path);
+                n = Read(fd, buffer.AsSpan(length), path);
                 if (n == 0)
                     return buffer.AsSpan(0, length).ToArray();
                 length += n;

@@ -33,8 +33,9 @@ public static class ExecCommand
     [
         "--process", "-p", "--console-socket", "--cwd", "--env", "-e", "--user", "-u", "--additional-gids", "-g",
         "--cap", "-c", "--apparmor", "--process-label", "--pid-file", "--preserve-fds",
-        "--root", "--log", "--log-format", "--rootless", "--criu",
     ];
+
+    static bool TakesValue(string arg) => ValueOptions.Contains(arg) || GlobalOptions.TakesValue(arg);
 
     /// <summary>
     /// runc stops reading its own flags at the container id, so `exec ID sh -c 'x'` passes -c to sh.
@@ -42,6 +43,10 @@ public static class ExecCommand
     /// </summary>
     public static string[] SeparateCommand(string[] args)
     {
+        // Every call passes here: without "exec" there is nothing to do, and the options below (this
+        // class's static fields) are not even built.
+        if (Array.IndexOf(args, "exec") < 0)
+            return args;
         var exec = -1;
         for (var i = 0; i < args.Length; i++)
         {
@@ -50,7 +55,7 @@ public static class ExecCommand
                 exec = i;
                 break;
             }
-            if (ValueOptions.Contains(args[i]))
+            if (TakesValue(args[i]))
                 i++;
         }
         if (exec < 0)
@@ -61,7 +66,7 @@ public static class ExecCommand
                 return args;
             if (args[i].StartsWith('-'))
             {
-                if (ValueOptions.Contains(args[i]))
+                if (TakesValue(args[i]))
                     i++;
                 continue;
             }

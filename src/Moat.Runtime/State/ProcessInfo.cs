@@ -30,13 +30,27 @@ public static class ProcessInfo
         var close = text.LastIndexOf(')');
         if (close < 0)
             return null;
-        var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // fields[0] is field 3 (state); start time is field 22.
-        if (fields.Length < 20 || fields[0].Length != 1)
-            return null;
-        if (!ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
-            return null;
-        return new Stat(fields[0][0], start);
+        // Field 3 (the state) is the first after ')', the start time field 22: counted without
+        // allocating the 50 strings a Split would make.
+        var rest = text.AsSpan(close + 1);
+        var index = 0;
+        ReadOnlySpan<char> state = default;
+        foreach (var range in rest.Split(' '))
+        {
+            var field = rest[range];
+            if (field.IsEmpty)
+                continue;
+            if (index == 0)
+                state = field;
+            else if (index == 19)
+            {
+                if (state.Length != 1 || !ulong.TryParse(field.TrimEnd('\n'), NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+                    return null;
+                return new Stat(state[0], start);
+            }
+            index++;
+        }
+        return null;
     }
 
     /// <summary>True when pid still names the process that was started at <paramref name="startTime"/> and has not exited.</summary>
