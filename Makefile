@@ -4,7 +4,7 @@ DOTNET ?= dotnet
 BUILD_DIR := .build
 BUNDLE := $(BUILD_DIR)/demo-bundle
 
-.PHONY: all build demo test unit-test integration-test deps bundle bench clean cgroup-v2-lane
+.PHONY: all build demo test unit-test integration-test deps bundle bench clean cgroup-v2-lane hot-methods
 
 all: build
 
@@ -32,6 +32,11 @@ test: deps build
 ## cgroup-v2-lane: the cgroup tests in a VM with a pure cgroup v2 hierarchy (docs/cgroup-v2-lane.md)
 cgroup-v2-lane: deps build
 	./scripts/lanes/cgroup-v2-vm.sh
+
+## hot-methods: profile the hot verbs and rebuild with their methods laid out first (root)
+hot-methods: build
+	./scripts/profile-order.sh
+	$(MAKE) build
 
 bench: deps build
 	./bench/run.sh
