@@ -21,7 +21,17 @@ public static class RuntimeJson
 
     public static RuntimeState ReadState(ReadOnlySpan<byte> utf8) => SpecJson.ReadDocument(utf8, ReadState);
 
-    static RuntimeState ReadState(ref Utf8JsonReader r, JsonReadContext c)
+    /// <summary>
+    /// state.json with its config left unparsed until used (<see cref="RuntimeState.Config"/>);
+    /// <paramref name="configError"/> makes the error to throw then if it is broken. The rest is
+    /// read, checked and reported as <see cref="ReadState(ReadOnlySpan{byte})"/> does.
+    /// </summary>
+    public static RuntimeState ReadStateDeferringConfig(byte[] utf8, Func<Exception> configError) =>
+        SpecJson.ReadDocument(utf8, (ref Utf8JsonReader r, JsonReadContext c) => ReadState(ref r, c, (utf8, configError)));
+
+    static RuntimeState ReadState(ref Utf8JsonReader r, JsonReadContext c) => ReadState(ref r, c, null);
+
+    static RuntimeState ReadState(ref Utf8JsonReader r, JsonReadContext c, (byte[] Document, Func<Exception> Error)? defer)
     {
         c.StartObject(ref r);
         var state = new RuntimeState();
@@ -39,7 +49,18 @@ public static class RuntimeJson
             else if (c.Is(ref r, "cgroupDirectories"u8, "cgroupDirectories")) state.CgroupDirectories = List(ref r, c, String);
             else if (c.Is(ref r, "cgroupCreated"u8, "cgroupCreated")) state.CgroupCreated = Bool(ref r, c);
             else if (c.Is(ref r, "cgroupPath"u8, "cgroupPath")) state.CgroupPath = String(ref r, c);
-            else if (c.Is(ref r, "config"u8, "config")) state.Config = NullableObject(ref r, c, SpecReader.ReadSpec);
+            else if (c.Is(ref r, "config"u8, "config"))
+            {
+                if (defer is { } d && r.TokenType == JsonTokenType.StartObject)
+                {
+                    // The object's bytes, syntax-checked by Skip; its meaning is checked when parsed.
+                    var start = (int)r.TokenStartIndex;
+                    r.Skip();
+                    state.DeferConfig(d.Document[start..(int)r.BytesConsumed], d.Error);
+                }
+                else
+                    state.Config = NullableObject(ref r, c, SpecReader.ReadSpec);
+            }
             else c.SkipUnknown(ref r);
         }
         return state;
@@ -115,7 +136,14 @@ public static class RuntimeJson
         JsonWrite.Strings(w, "cgroupDirectories"u8, s.CgroupDirectories);
         w.WriteBoolean("cgroupCreated"u8, s.CgroupCreated);
         w.WriteString("cgroupPath"u8, s.CgroupPath);
-        JsonWrite.Object(w, "config"u8, s.Config, SpecWriter.WriteSpec);
+        if (s.DeferredConfigJson is { } config)
+        {
+            // Never parsed: written back as read (the codec wrote it, so it is the same bytes).
+            w.WritePropertyName("config"u8);
+            w.WriteRawValue(config, skipInputValidation: true);
+        }
+        else
+            JsonWrite.Object(w, "config"u8, s.Config, SpecWriter.WriteSpec);
         w.WriteEndObject();
     }
 

@@ -24,7 +24,56 @@ public sealed class RuntimeState
     [JsonPropertyName("cgroupCreated")] public bool CgroupCreated { get; set; }
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>The validated config the container was created from: exec builds on it even if the bundle changed.</summary>
-    [JsonPropertyName("config")] public Spec? Config { get; set; }
+    [JsonPropertyName("config")]
+    public Spec? Config
+    {
+        get
+        {
+            if (configJson is { } json)
+            {
+                config = ParseDeferredConfig(json);
+                configJson = null;
+            }
+            return config;
+        }
+        set
+        {
+            config = value;
+            configJson = null;
+        }
+    }
+
+    Spec? config;
+    byte[]? configJson;
+    Func<Exception>? configError;
+
+    /// <summary>
+    /// The config as read from state.json, not parsed yet. start, state, kill and pause never look
+    /// at it, and parsing the ~8 KB document (the seccomp profile alone is 350 syscall names) was
+    /// a measurable part of their run time; it is parsed on first use, and written back as it was.
+    /// </summary>
+    internal byte[]? DeferredConfigJson => configJson;
+
+    /// <param name="error">What to throw if the document turns out to be broken: the error the
+    /// eager read of the whole state.json would have given.</param>
+    internal void DeferConfig(byte[] json, Func<Exception> error)
+    {
+        config = null;
+        configJson = json;
+        configError = error;
+    }
+
+    Spec ParseDeferredConfig(byte[] json)
+    {
+        try
+        {
+            return SpecJson.ReadSpec(json);
+        }
+        catch (System.Text.Json.JsonException) when (configError is not null)
+        {
+            throw configError();
+        }
+    }
 
     public static class Phases
     {

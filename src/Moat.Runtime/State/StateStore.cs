@@ -87,11 +87,26 @@ public sealed class ContainerDirectory : IDisposable
             return null;
         try
         {
-            return RuntimeJson.ReadState(bytes);
+            // A broken config is found when it is first used; the error is then the one the whole
+            // document's eager read gives, path and line included.
+            return RuntimeJson.ReadStateDeferringConfig(bytes, () => Corrupt(file, bytes));
         }
         catch (JsonException e)
         {
             throw new RuntimeException($"{file} is corrupt: {e.Message}");
+        }
+    }
+
+    static RuntimeException Corrupt(string file, byte[] bytes)
+    {
+        try
+        {
+            RuntimeJson.ReadState(bytes);
+            return new RuntimeException($"{file} is corrupt: its config cannot be read");
+        }
+        catch (JsonException e)
+        {
+            return new RuntimeException($"{file} is corrupt: {e.Message}");
         }
     }
 

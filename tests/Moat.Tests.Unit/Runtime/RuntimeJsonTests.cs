@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Moat.Oci;
+using Moat.Oci.Json;
 using Moat.Runtime;
 using Moat.Runtime.Seccomp;
 using Moat.Runtime.State;
@@ -106,6 +107,72 @@ public sealed class RuntimeJsonTests
 
         Assert.Equal("c1", state.Id);
         Assert.Equal(5, state.Pid);
+    }
+
+    static RuntimeState StateWithConfig() => new()
+    {
+        Phase = RuntimeState.Phases.Created,
+        Id = "c1",
+        Pid = 42,
+        Bundle = "/b",
+        CgroupDirectories = ["/sys/fs/cgroup/pids/moat/c1"],
+        Config = Moat.Tests.Unit.Oci.KitchenSink.Create(),
+    };
+
+    [Fact]
+    public void ADeferredConfigIsTheConfigAnEagerReadGives()
+    {
+        var bytes = RuntimeJson.Write(StateWithConfig());
+        var deferred = RuntimeJson.ReadStateDeferringConfig(bytes, () => new InvalidOperationException("not broken"));
+
+        Assert.NotNull(deferred.DeferredConfigJson);
+        Assert.Equal(SpecJson.ToUtf8Bytes(RuntimeJson.ReadState(bytes).Config!), SpecJson.ToUtf8Bytes(deferred.Config!));
+        Assert.Null(deferred.DeferredConfigJson);
+    }
+
+    [Fact]
+    public void AnUnparsedConfigIsWrittenBackAsItWasRead()
+    {
+        var bytes = RuntimeJson.Write(StateWithConfig());
+        var deferred = RuntimeJson.ReadStateDeferringConfig(bytes, () => new InvalidOperationException("not broken"));
+        deferred.Pid = 43;
+
+        var written = RuntimeJson.Write(deferred);
+
+        Assert.NotNull(deferred.DeferredConfigJson);
+        var expected = StateWithConfig();
+        expected.Pid = 43;
+        Assert.Equal(Encoding.UTF8.GetString(RuntimeJson.Write(expected)), Encoding.UTF8.GetString(written));
+    }
+
+    [Fact]
+    public void ABrokenConfigFailsWhenUsedWithTheErrorOfTheWholeDocument()
+    {
+        var dir = Directory.CreateTempSubdirectory("moat-state-");
+        try
+        {
+            const string json = "{\"id\":\"c1\",\"pid\":7,\n\"config\":{\"ociVersion\":\"1\",\n\"process\":{\"cwd\":null}}}";
+            File.WriteAllText(Path.Combine(dir.FullName, ContainerDirectory.StateFile), json);
+
+            // Reading succeeds: what start, state and kill use is fine.
+            var state = ContainerDirectory.ReadState(dir.FullName)!;
+            Assert.Equal(7, state.Pid);
+
+            var error = Assert.Throws<RuntimeException>(() => state.Config);
+            Assert.Equal($"{Path.Combine(dir.FullName, ContainerDirectory.StateFile)} is corrupt: invalid value at $.config.process.cwd (line 3): null is not allowed here", error.Message);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AConfigOfTheWrongTypeIsStillRefusedAtOnce()
+    {
+        var error = Assert.ThrowsAny<JsonException>(() =>
+            RuntimeJson.ReadStateDeferringConfig(Encoding.UTF8.GetBytes("""{"config":"x"}"""), () => new InvalidOperationException()));
+        Assert.Equal("invalid value at $.config (line 1): expected an object", error.Message);
     }
 
     [Theory]
