@@ -3,28 +3,72 @@ using Moat.Interop;
 
 namespace Moat.Cli;
 
-/// <summary>A foreground run or exec: wait for the process, passing on the signals we receive.</summary>
-public static class ForegroundProcess
+/// <summary>
+/// A foreground run or exec: catches the signals to pass on from before the process exists, then
+/// waits for it, passing them on. A signal that arrives while the container is still being made
+/// (a caller may signal us as soon as the process writes its first output, before we would
+/// otherwise be listening) is kept and delivered once the process is known; it is neither lost
+/// nor fatal to the runtime.
+/// </summary>
+public sealed class ForegroundProcess : IDisposable
 {
     static readonly PosixSignal[] Forwarded = [PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT];
 
-    /// <summary>Returns the exit code (128+signal when killed); the terminal relay, if any, ends after the process.</summary>
-    public static int Wait(FileDescriptor pidfd, IDisposable? relay)
+    readonly List<PosixSignalRegistration> registrations;
+    readonly Lock gate = new();
+    readonly List<int> pending = [];
+    FileDescriptor? target;
+
+    ForegroundProcess()
     {
-        var registrations = Forwarded.Select(signal => PosixSignalRegistration.Create(signal, ctx =>
+        registrations = Forwarded.Select(signal => PosixSignalRegistration.Create(signal, ctx =>
         {
             ctx.Cancel = true;
-            Libc.PidfdSendSignal(pidfd, SignalNumber(ctx.Signal));
+            Forward(SignalNumber(ctx.Signal));
         })).ToList();
+    }
+
+    /// <summary>Starts catching SIGINT, SIGTERM, SIGHUP and SIGQUIT; call before creating the process.</summary>
+    public static ForegroundProcess CatchSignals() => new();
+
+    void Forward(int signal)
+    {
+        lock (gate)
+        {
+            if (target is null)
+                pending.Add(signal);
+            else
+                Libc.PidfdSendSignal(target, signal);
+        }
+    }
+
+    /// <summary>Returns the exit code (128+signal when killed); the terminal relay, if any, ends after the process.</summary>
+    public int Wait(FileDescriptor pidfd, IDisposable? relay)
+    {
         try
         {
+            lock (gate)
+            {
+                target = pidfd;
+                foreach (var signal in pending)
+                    Libc.PidfdSendSignal(pidfd, signal);
+                pending.Clear();
+            }
             return Libc.WaitExitCode(pidfd);
         }
         finally
         {
-            registrations.ForEach(r => r.Dispose());
+            Dispose();
             relay?.Dispose();
         }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+            target = null;
+        registrations.ForEach(r => r.Dispose());
+        registrations.Clear();
     }
 
     static int SignalNumber(PosixSignal signal) => signal switch

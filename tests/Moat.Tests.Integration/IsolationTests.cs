@@ -150,6 +150,34 @@ public sealed class IsolationTests
         Assert.Equal(exitCode, moat.ExitCode);
     }
 
+    /// <summary>
+    /// A signal that reaches a foreground run while the container is still being created is kept
+    /// and passed on once its process runs: moat neither dies of it (leaving the container behind)
+    /// nor drops it. A createRuntime hook holds the create open for the signal.
+    /// </summary>
+    [Fact]
+    public void ASignalDuringCreateIsPassedOnOnceTheProcessRuns()
+    {
+        using var bundle = new TestBundle("sleep", "30");
+        // Not the init of its own pid namespace, which the kernel would shield from SIGTERM.
+        bundle.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "pid");
+        bundle.Spec.Hooks = new Oci.Hooks { CreateRuntime = [new Oci.Hook { Path = "/bin/sleep", Args = ["sleep", "1"] }] };
+        bundle.Write();
+        var id = bundle.NewId("early");
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", $"exec '{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --bundle '{bundle.Directory}' {id} >/dev/null" },
+        };
+        using var moat = System.Diagnostics.Process.Start(start)!;
+        Wait.Until(() => Directory.Exists(Path.Combine(MoatCli.StateRoot, id)), "the create to begin");
+        Thread.Sleep(200); // inside the hook's second
+        MoatCli.Exec("/bin/kill", ["-TERM", moat.Id.ToString()]).Ok();
+        Assert.True(moat.WaitForExit(TimeSpan.FromSeconds(30)), "moat run did not exit");
+        // The container's sleep was killed by the forwarded SIGTERM, and moat, alive, removed it.
+        Assert.Equal(128 + 15, moat.ExitCode);
+        Assert.Contains("does not exist", MoatCli.Run("state", id).Stderr);
+    }
+
     [Fact]
     public void TimeNamespaceOffsetsShiftBoottime()
     {

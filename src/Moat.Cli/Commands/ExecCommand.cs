@@ -98,13 +98,14 @@ public static class ExecCommand
             if (!detach)
                 Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
             var consoleSocket = parse.GetValue(ConsoleSocket) is { } socket ? Path.GetFullPath(socket) : null;
+            using var signals = detach ? null : ForegroundProcess.CatchSignals();
             var started = exec.Start(new ExecOptions(id, process, parse.GetValue(PidFile), preserve, parse.GetValue(IgnorePaused),
                 consoleSocket, Foreground: !detach));
             using var pidfd = started.Pidfd;
             if (detach)
                 return 0;
             var relay = started.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
-            return ForegroundProcess.Wait(pidfd, relay);
+            return signals!.Wait(pidfd, relay);
         }));
         return command;
     }

@@ -27,12 +27,13 @@ public static class RunCommand
             }
             // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
             Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
+            using var signals = ForegroundProcess.CatchSignals();
             var created = new ContainerCreator(context.Store, context.Debug).Create(options);
             using var pidfd = created.Pidfd;
             var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
             var relay = created.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
             lifecycle.RunPoststart(created.State);
-            var status = ForegroundProcess.Wait(pidfd, relay);
+            var status = signals.Wait(pidfd, relay);
             lifecycle.Delete(options.Id, force: true);
             return status;
         }));
