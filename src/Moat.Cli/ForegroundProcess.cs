@@ -21,6 +21,9 @@ public sealed class ForegroundProcess : IDisposable
 
     ForegroundProcess()
     {
+        // An ignored signal (nohup's SIGHUP) never reaches a registration: forward it like the rest.
+        foreach (var signal in Forwarded)
+            Libc.DefaultIfIgnored(SignalNumber(signal));
         registrations = Forwarded.Select(signal => PosixSignalRegistration.Create(signal, ctx =>
         {
             ctx.Cancel = true;

@@ -38,6 +38,29 @@ public static unsafe partial class Libc
         throw new SyscallException("pidfd_open", Errors.LastErrno, pid.ToString());
     }
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int sigaction(int signum, byte* action, byte* oldAction);
+
+    // struct sigaction on x86-64 glibc: handler, 128-byte mask, flags, restorer.
+    const int SigactionSize = 152;
+    const nint SIG_IGN = 1;
+
+    /// <summary>
+    /// Gives an ignored signal its default action back (and leaves a caught one alone). A process
+    /// started under nohup inherits SIGHUP ignored; the runtime's own handler, which forwards it,
+    /// is then never called (Go's signal.Notify, as in runc, undoes the inherited ignore too).
+    /// </summary>
+    public static void DefaultIfIgnored(int signal)
+    {
+        var old = stackalloc byte[SigactionSize];
+        Errors.Check(sigaction(signal, null, old), "sigaction");
+        if (*(nint*)old != SIG_IGN)
+            return;
+        var action = stackalloc byte[SigactionSize];
+        new Span<byte>(action, SigactionSize).Clear(); // SIG_DFL, empty mask, no flags
+        Errors.Check(sigaction(signal, action, null), "sigaction");
+    }
+
     public static int PidfdSendSignal(FileDescriptor pidfd, int signal) =>
         (int)syscall(SYS_pidfd_send_signal, pidfd.Fd, signal, 0, 0, 0);
 

@@ -126,12 +126,17 @@ public sealed class IsolationTests
         Assert.Equal(128 + 9, (await run).ExitCode);
     }
 
-    /// <summary>A foreground run passes the signals it receives to the container and returns its status.</summary>
+    /// <summary>
+    /// A foreground run passes the signals it receives to the container and returns its status,
+    /// also when it was started with the signal ignored (as under nohup).
+    /// </summary>
     [Theory]
-    [InlineData("TERM", 7)]
-    [InlineData("INT", 8)]
-    [InlineData("HUP", 9)]
-    public void ForegroundRunForwardsSignals(string signal, int exitCode)
+    [InlineData("TERM", 7, false)]
+    [InlineData("INT", 8, false)]
+    [InlineData("HUP", 9, false)]
+    [InlineData("HUP", 10, true)]
+    [InlineData("TERM", 11, true)]
+    public void ForegroundRunForwardsSignals(string signal, int exitCode, bool ignoredAtStart)
     {
         using var bundle = new TestBundle("sh", "-c", $"trap 'exit {exitCode}' {signal}; echo ready; while :; do sleep 0.05; done");
         bundle.Write();
@@ -141,7 +146,7 @@ public sealed class IsolationTests
         // not the container, is signalled.
         var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
         {
-            ArgumentList = { "-c", $"exec '{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --bundle '{bundle.Directory}' {id} > '{output}'" },
+            ArgumentList = { "-c", $"exec {(ignoredAtStart ? $"/usr/bin/env --ignore-signal={signal} " : "")}'{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --bundle '{bundle.Directory}' {id} > '{output}'" },
         };
         using var moat = System.Diagnostics.Process.Start(start)!;
         Wait.Until(() => File.Exists(output) && File.ReadAllText(output).Contains("ready"), "the container to start");
