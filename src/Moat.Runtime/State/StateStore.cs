@@ -38,7 +38,7 @@ public sealed class StateStore(string root)
         {
             return ContainerDirectory.OpenLocked(id, path);
         }
-        catch (SyscallException e) when (e.Errno == Errors.ENOENT)
+        catch (SyscallException e) when (e.Errno is Errors.ENOENT or Errors.ENOTDIR)
         {
             throw new ContainerNotFoundException(id);
         }

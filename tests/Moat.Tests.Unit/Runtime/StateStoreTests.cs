@@ -94,6 +94,15 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void OpenOfAnIdThatIsAFileThrowsNotFound()
+    {
+        Directory.CreateDirectory(store.Root);
+        File.WriteAllText(store.DirectoryOf("stray"), "");
+
+        Assert.Throws<ContainerNotFoundException>(() => store.Open("stray"));
+    }
+
+    [Fact]
     public void OpenWithoutARootThrowsNotFound()
     {
         var empty = new StateStore(temp.Combine("never-created"));
