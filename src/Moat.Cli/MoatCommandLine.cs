@@ -39,29 +39,29 @@ public static class MoatCommandLine
         return null;
     }
 
-    static IEnumerable<Command> Commands(string? verb) => verb switch
-    {
-        "create" => [CreateCommand.Create()],
-        "start" => [StartCommand.Create()],
-        "state" => [StateCommand.Create()],
-        "kill" => [KillCommand.Create()],
-        "delete" => [DeleteCommand.Create()],
-        "run" => [RunCommand.Create()],
-        "list" => [ListCommand.Create()],
-        "spec" => [SpecCommand.Create()],
-        "features" => [FeaturesCommand.Create()],
-        "exec" => [ExecCommand.Create()],
-        "ps" => [PsCommand.Create()],
-        "update" => [UpdateCommand.Create()],
-        "events" => [EventsCommand.Create()],
-        "checkpoint" or "restore" => CheckpointCommand.Create(),
-        "pause" or "resume" => PauseCommand.Create(),
-        // Unknown or absent: the whole tree, so that the error lists what exists.
-        _ => new[]
-            {
-                CreateCommand.Create(), StartCommand.Create(), StateCommand.Create(), KillCommand.Create(),
-                DeleteCommand.Create(), RunCommand.Create(), ListCommand.Create(), SpecCommand.Create(),
-                FeaturesCommand.Create(), ExecCommand.Create(), PsCommand.Create(), UpdateCommand.Create(), EventsCommand.Create(),
-            }.Concat(CheckpointCommand.Create()).Concat(PauseCommand.Create()),
-    };
+    /// <summary>Every command, by the names that select it (pause and resume come as one pair).</summary>
+    static readonly (string[] Names, Func<IEnumerable<Command>> Create)[] Verbs =
+    [
+        (["create"], () => [CreateCommand.Create()]),
+        (["start"], () => [StartCommand.Create()]),
+        (["state"], () => [StateCommand.Create()]),
+        (["kill"], () => [KillCommand.Create()]),
+        (["delete"], () => [DeleteCommand.Create()]),
+        (["run"], () => [RunCommand.Create()]),
+        (["list"], () => [ListCommand.Create()]),
+        (["spec"], () => [SpecCommand.Create()]),
+        (["features"], () => [FeaturesCommand.Create()]),
+        (["exec"], () => [ExecCommand.Create()]),
+        (["ps"], () => [PsCommand.Create()]),
+        (["update"], () => [UpdateCommand.Create()]),
+        (["events"], () => [EventsCommand.Create()]),
+        (["checkpoint", "restore"], CheckpointCommand.Create),
+        (["pause", "resume"], PauseCommand.Create),
+    ];
+
+    /// <summary>The named command's; unknown or absent, the whole tree, so that the error lists what exists.</summary>
+    static IEnumerable<Command> Commands(string? verb) =>
+        Verbs.FirstOrDefault(v => v.Names.Contains(verb)) is { Create: { } create }
+            ? create()
+            : Verbs.SelectMany(v => v.Create());
 }

@@ -11,39 +11,36 @@ public static class Freezer
     /// <summary>Paused: the v1 freezer says FROZEN, or (without one) cgroup.freeze is 1.</summary>
     public static bool IsFrozen(IReadOnlyList<string> cgroupDirectories)
     {
-        if (Read(cgroupDirectories, "freezer.state") is { } v1)
-            return v1 == "FROZEN";
-        return Read(cgroupDirectories, "cgroup.freeze") is "1";
+        if (Find(cgroupDirectories, "freezer.state") is { } v1)
+            return v1.Value == "FROZEN";
+        return Find(cgroupDirectories, "cgroup.freeze")?.Value is "1";
     }
 
     /// <summary>Thaws the container if it is frozen or freezing: a frozen process cannot die.</summary>
     public static void EnsureThawed(IReadOnlyList<string> cgroupDirectories)
     {
-        var thawed = Read(cgroupDirectories, "freezer.state") is { } v1
-            ? v1 == "THAWED"
-            : Read(cgroupDirectories, "cgroup.freeze") is null or "0";
+        var thawed = Find(cgroupDirectories, "freezer.state") is { } v1
+            ? v1.Value == "THAWED"
+            : Find(cgroupDirectories, "cgroup.freeze")?.Value is null or "0";
         if (!thawed)
             Set(cgroupDirectories, frozen: false);
     }
 
-    /// <summary>The trimmed content of the first of the directories that has the file, or null.</summary>
-    static string? Read(IReadOnlyList<string> directories, string file)
+    /// <summary>The first of the directories that has the file: its path and trimmed content, or null.</summary>
+    static (string Path, string Value)? Find(IReadOnlyList<string> directories, string file)
     {
         foreach (var directory in directories)
-            if (Libc.TryReadText(Path.Combine(directory, file)) is { } text)
-                return text.Trim();
+        {
+            var path = Path.Combine(directory, file);
+            if (Libc.TryReadText(path) is { } text)
+                return (path, text.Trim());
+        }
         return null;
     }
 
-    static string? V1File(IReadOnlyList<string> directories) =>
-        directories.Select(d => Path.Combine(d, "freezer.state")).FirstOrDefault(File.Exists);
-
-    static string? V2File(IReadOnlyList<string> directories) =>
-        directories.Select(d => Path.Combine(d, "cgroup.freeze")).FirstOrDefault(File.Exists);
-
     public static void Set(IReadOnlyList<string> cgroupDirectories, bool frozen)
     {
-        if (V1File(cgroupDirectories) is { } v1)
+        if (Find(cgroupDirectories, "freezer.state")?.Path is { } v1)
         {
             var wanted = frozen ? "FROZEN" : "THAWED";
             Write(v1, wanted);
@@ -57,7 +54,7 @@ public static class Freezer
             }, v1);
             return;
         }
-        var v2 = V2File(cgroupDirectories) ?? throw new RuntimeException("cannot freeze: the host has neither a v1 freezer hierarchy nor cgroup v2's cgroup.freeze");
+        var v2 = Find(cgroupDirectories, "cgroup.freeze")?.Path ?? throw new RuntimeException("cannot freeze: the host has neither a v1 freezer hierarchy nor cgroup v2's cgroup.freeze");
         Write(v2, frozen ? "1" : "0");
         var events = Path.Combine(Path.GetDirectoryName(v2)!, "cgroup.events");
         WaitFor(() => File.ReadLines(events).Any(l => l == (frozen ? "frozen 1" : "frozen 0")), events);
