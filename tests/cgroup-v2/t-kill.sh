@@ -16,8 +16,11 @@ test_kill_all_writes_cgroup_kill() {
 }
 
 test_kill_all_empties_a_forking_container() {
-  bundle k2 'while :; do sleep 1000 & done'
-  cfg k2 '.linux.resources.pids = {limit: 50}'
+  # Forks for as long as the test lasts: busybox sh exits when a fork fails, so a bomb that hit
+  # its pids limit would empty the cgroup by itself before the kill (ten forks a second stay far
+  # below this limit for the 30 s the test can wait).
+  bundle k2 'while :; do sleep 1000 & sleep 0.1; done'
+  cfg k2 '.linux.resources.pids = {limit: 1000}'
   run_detached k2
   wait_for 30 "processes to fork" sh -c "[ \$(wc -l < $(cgdir k2)/cgroup.procs) -ge 5 ]"
   m kill --all k2 KILL
