@@ -6,7 +6,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "install-deps: run as root (it installs Debian packages; containers need root too)" >&2
   exit 1
 fi
-packages=(busybox-static jq gcc libc6-dev make runc time procps libseccomp2 bsdutils file)
+packages=(busybox-static jq gcc libc6-dev make runc time procps libseccomp2 libseccomp-dev bsdutils file)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,7 +20,9 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial uint geteuid();
 
-    const long SYS_capget = 125, SYS_capset = 126;
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial uint getuid();
+
     public const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -43,7 +45,7 @@ public static unsafe partial class Libc
         var data = stackalloc CapData[2];
         data[0] = new CapData { Effective = (uint)effective, Permitted = (uint)permitted, Inheritable = (uint)inheritable };
         data[1] = new CapData { Effective = (uint)(effective >> 32), Permitted = (uint)(permitted >> 32), Inheritable = (uint)(inheritable >> 32) };
-        Errors.Check(syscall(SYS_capset, (long)&header, (long)data, 0, 0, 0), "capset");
+        Errors.Check(syscall(SyscallNumbers.Capset, (long)&header, (long)data, 0, 0, 0), "capset");
     }
 
     /// <summary>The highest capability number this kernel knows (from /proc/sys/kernel/cap_last_cap).</summary>

@@ -21,9 +21,6 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial long syscall(long number, long a1, long a2, long a3, long a4, long a5);
 
-    const long SYS_pivot_root = 155, SYS_openat2 = 437, SYS_open_tree = 428, SYS_mount_setattr = 442,
-        SYS_move_mount = 429;
-
     public static void Mount(string? source, string target, string? fstype, ulong flags, string? data)
     {
         if (mount(source, target, fstype, flags, data) < 0)
@@ -35,7 +32,7 @@ public static unsafe partial class Libc
         var n = System.Text.Encoding.UTF8.GetBytes(newRoot + "\0");
         var o = System.Text.Encoding.UTF8.GetBytes(putOld + "\0");
         fixed (byte* pn = n, po = o)
-            Errors.Check(syscall(SYS_pivot_root, (long)pn, (long)po, 0, 0, 0), "pivot_root", newRoot);
+            Errors.Check(syscall(SyscallNumbers.PivotRoot, (long)pn, (long)po, 0, 0, 0), "pivot_root", newRoot);
     }
 
     public const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4,
@@ -53,7 +50,7 @@ public static unsafe partial class Libc
         var how = new OpenHow { Flags = flags, Mode = mode, Resolve = resolve };
         var p = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* pp = p)
-            return (int)syscall(SYS_openat2, dirfd, (long)pp, (long)&how, sizeof(OpenHow), 0);
+            return (int)syscall(SyscallNumbers.Openat2, dirfd, (long)pp, (long)&how, sizeof(OpenHow), 0);
     }
 
     public const uint OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0x80000, AT_RECURSIVE = 0x8000;
@@ -74,7 +71,7 @@ public static unsafe partial class Libc
         fixed (byte* pp = p)
         {
             var flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
-            return new FileDescriptor((int)Errors.Check(syscall(SYS_open_tree, AT_FDCWD, (long)pp, flags, 0, 0), "open_tree", path));
+            return new FileDescriptor((int)Errors.Check(syscall(SyscallNumbers.OpenTree, AT_FDCWD, (long)pp, flags, 0, 0), "open_tree", path));
         }
     }
 
@@ -85,10 +82,9 @@ public static unsafe partial class Libc
         var empty = stackalloc byte[1];
         empty[0] = 0;
         var flags = AT_EMPTY_PATH | (recursive ? (int)AT_RECURSIVE : 0);
-        Errors.Check(syscall(SYS_mount_setattr, mountFd.Fd, (long)empty, flags, (long)&attr, sizeof(MountAttr)), "mount_setattr idmap", what);
+        Errors.Check(syscall(SyscallNumbers.MountSetattr, mountFd.Fd, (long)empty, flags, (long)&attr, sizeof(MountAttr)), "mount_setattr idmap", what);
     }
 
-    const long SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432;
     const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
 
     /// <summary>
@@ -100,17 +96,17 @@ public static unsafe partial class Libc
         var name = System.Text.Encoding.UTF8.GetBytes(fstype + "\0");
         int contextFd;
         fixed (byte* pn = name)
-            contextFd = (int)Errors.Check(syscall(SYS_fsopen, (long)pn, FSOPEN_CLOEXEC, 0, 0, 0), "fsopen", fstype);
+            contextFd = (int)Errors.Check(syscall(SyscallNumbers.Fsopen, (long)pn, FSOPEN_CLOEXEC, 0, 0, 0), "fsopen", fstype);
         using var context = new FileDescriptor(contextFd);
         foreach (var (key, value) in options)
         {
             var k = System.Text.Encoding.UTF8.GetBytes(key + "\0");
             var v = System.Text.Encoding.UTF8.GetBytes(value + "\0");
             fixed (byte* pk = k, pv = v)
-                Errors.Check(syscall(SYS_fsconfig, context.Fd, FSCONFIG_SET_STRING, (long)pk, (long)pv, 0), "fsconfig", $"{fstype} {key}={value}");
+                Errors.Check(syscall(SyscallNumbers.Fsconfig, context.Fd, FSCONFIG_SET_STRING, (long)pk, (long)pv, 0), "fsconfig", $"{fstype} {key}={value}");
         }
-        Errors.Check(syscall(SYS_fsconfig, context.Fd, FSCONFIG_CMD_CREATE, 0, 0, 0), "fsconfig create", fstype);
-        return new FileDescriptor((int)Errors.Check(syscall(SYS_fsmount, context.Fd, FSMOUNT_CLOEXEC, (long)mountAttributes, 0, 0), "fsmount", fstype));
+        Errors.Check(syscall(SyscallNumbers.Fsconfig, context.Fd, FSCONFIG_CMD_CREATE, 0, 0, 0), "fsconfig create", fstype);
+        return new FileDescriptor((int)Errors.Check(syscall(SyscallNumbers.Fsmount, context.Fd, FSMOUNT_CLOEXEC, (long)mountAttributes, 0, 0), "fsmount", fstype));
     }
 
     /// <summary>move_mount(2): attaches a detached mount onto the file or directory an (O_PATH) descriptor names.</summary>
@@ -118,7 +114,7 @@ public static unsafe partial class Libc
     {
         var empty = stackalloc byte[1];
         empty[0] = 0;
-        Errors.Check(syscall(SYS_move_mount, mountFd.Fd, (long)empty, target.Fd, (long)empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), "move_mount", what);
+        Errors.Check(syscall(SyscallNumbers.MoveMount, mountFd.Fd, (long)empty, target.Fd, (long)empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), "move_mount", what);
     }
 }
 
@@ -141,6 +137,6 @@ public static unsafe partial class Libc
         var attr = new MountAttr { AttrSet = set, AttrClr = clear };
         var p = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* pp = p)
-            Errors.Check(syscall(SYS_mount_setattr, AT_FDCWD, (long)pp, recursive ? AT_RECURSIVE : 0, (long)&attr, sizeof(MountAttr)), "mount_setattr", path);
+            Errors.Check(syscall(SyscallNumbers.MountSetattr, AT_FDCWD, (long)pp, recursive ? AT_RECURSIVE : 0, (long)&attr, sizeof(MountAttr)), "mount_setattr", path);
     }
 }

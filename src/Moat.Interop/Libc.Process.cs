@@ -7,7 +7,6 @@ public static unsafe partial class Libc
 {
     public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGPIPE = 13, SIGTERM = 15,
         SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGWINCH = 28;
-    const long SYS_pidfd_send_signal = 424, SYS_pidfd_open = 434, SYS_close_range = 436;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getpid();
@@ -25,12 +24,12 @@ public static unsafe partial class Libc
         Errors.Check(prctl(option, arg2, arg3, 0, 0), "prctl", what);
 
     public static FileDescriptor PidfdOpen(int pid) =>
-        new((int)Errors.Check(syscall(SYS_pidfd_open, pid, 0, 0, 0, 0), "pidfd_open", pid.ToString()));
+        new((int)Errors.Check(syscall(SyscallNumbers.PidfdOpen, pid, 0, 0, 0, 0), "pidfd_open", pid.ToString()));
 
     /// <summary>pidfd_open that reports a vanished process as null instead of throwing.</summary>
     public static FileDescriptor? TryPidfdOpen(int pid)
     {
-        var fd = (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0);
+        var fd = (int)syscall(SyscallNumbers.PidfdOpen, pid, 0, 0, 0, 0);
         if (fd >= 0)
             return new FileDescriptor(fd);
         if (Errors.LastErrno == Errors.ESRCH)
@@ -62,13 +61,13 @@ public static unsafe partial class Libc
     }
 
     public static int PidfdSendSignal(FileDescriptor pidfd, int signal) =>
-        (int)syscall(SYS_pidfd_send_signal, pidfd.Fd, signal, 0, 0, 0);
+        (int)syscall(SyscallNumbers.PidfdSendSignal, pidfd.Fd, signal, 0, 0, 0);
 
     /// <summary>Marks every descriptor from <paramref name="first"/> up close-on-exec.</summary>
     public static void CloseRangeOnExec(uint first)
     {
         const long CLOSE_RANGE_CLOEXEC = 4;
-        Errors.Check(syscall(SYS_close_range, first, uint.MaxValue, CLOSE_RANGE_CLOEXEC, 0, 0), "close_range");
+        Errors.Check(syscall(SyscallNumbers.CloseRange, first, uint.MaxValue, CLOSE_RANGE_CLOEXEC, 0, 0), "close_range");
     }
 
     public const int P_PID = 1, P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000;

@@ -8,7 +8,7 @@ namespace Moat.Interop;
 /// </summary>
 public static unsafe partial class Libc
 {
-    public const uint SECCOMP_SET_MODE_FILTER = 1;
+    public const uint SECCOMP_SET_MODE_FILTER = 1, SECCOMP_GET_ACTION_AVAIL = 2;
     public const uint SECCOMP_FILTER_FLAG_TSYNC = 1, SECCOMP_FILTER_FLAG_LOG = 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW = 4,
         SECCOMP_FILTER_FLAG_NEW_LISTENER = 8, SECCOMP_FILTER_FLAG_TSYNC_ESRCH = 16,
         SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 32;
@@ -24,20 +24,6 @@ public static unsafe partial class Libc
         public void* Filter;
     }
 
-    /// <summary>__NR_seccomp for the architecture this process runs on.</summary>
-    public static long SysSeccomp => RuntimeInformation.ProcessArchitecture switch
-    {
-        Architecture.X64 => 317,
-        Architecture.Arm64 => 277,
-        Architecture.RiscV64 => 277,
-        Architecture.LoongArch64 => 277,
-        Architecture.X86 => 354,
-        Architecture.Arm => 383,
-        Architecture.S390x => 348,
-        Architecture.Ppc64le => 358,
-        var other => throw new PlatformNotSupportedException($"seccomp(2): no syscall number known for {other}"),
-    };
-
     /// <summary>
     /// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): installs a classic BPF program on the calling
     /// thread (every thread with TSYNC). Returns the listener descriptor when NEW_LISTENER is set,
@@ -48,7 +34,7 @@ public static unsafe partial class Libc
         fixed (byte* p = program)
         {
             var fprog = new SockFprog { Len = (ushort)(program.Length / 8), Filter = p };
-            return (int)Errors.Check(syscall(SysSeccomp, SECCOMP_SET_MODE_FILTER, flags, (long)&fprog, 0, 0),
+            return (int)Errors.Check(syscall(SyscallNumbers.Seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)&fprog, 0, 0),
                 "seccomp", "SECCOMP_SET_MODE_FILTER");
         }
     }
@@ -61,7 +47,11 @@ public static unsafe partial class Libc
     /// </summary>
     public static bool SeccompFlagsSupported(uint flags)
     {
-        var result = syscall(SysSeccomp, SECCOMP_SET_MODE_FILTER, flags, 0, 0, 0);
+        var result = syscall(SyscallNumbers.Seccomp, SECCOMP_SET_MODE_FILTER, flags, 0, 0, 0);
         return result >= 0 || Errors.LastErrno != Errors.EINVAL;
     }
+
+    /// <summary>Whether the kernel knows a SECCOMP_RET_* action (SECCOMP_GET_ACTION_AVAIL).</summary>
+    public static bool SeccompActionAvailable(uint action) =>
+        syscall(SyscallNumbers.Seccomp, SECCOMP_GET_ACTION_AVAIL, 0, (long)&action, 0, 0) == 0;
 }

@@ -240,11 +240,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     /// <summary>A session keyring of the container's own, so it does not share the caller's keys.</summary>
     static void JoinSessionKeyring(string id)
     {
-        const long SYS_keyctl = 250, KEYCTL_JOIN_SESSION_KEYRING = 1, KEYCTL_SETPERM = 5, KEYCTL_DESCRIBE = 6;
+        const long KEYCTL_JOIN_SESSION_KEYRING = 1, KEYCTL_SETPERM = 5, KEYCTL_DESCRIBE = 6;
         var name = Encoding.UTF8.GetBytes("_ses." + id + "\0");
         long key;
         fixed (byte* p = name)
-            key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, (long)p, 0, 0, 0);
+            key = syscall(SyscallNumbers.Keyctl, KEYCTL_JOIN_SESSION_KEYRING, (long)p, 0, 0, 0);
         if (key < 0)
         {
             if (Errors.LastErrno == Errors.ENOSYS)
@@ -255,12 +255,12 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         var buffer = new byte[256];
         long length;
         fixed (byte* b = buffer)
-            length = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, (long)b, buffer.Length, 0);
+            length = syscall(SyscallNumbers.Keyctl, KEYCTL_DESCRIBE, key, (long)b, buffer.Length, 0);
         if (length <= 0)
             return;
         var fields = Encoding.UTF8.GetString(buffer, 0, (int)Math.Min(length, buffer.Length)).Split(';');
         if (fields.Length > 3 && uint.TryParse(fields[3], System.Globalization.NumberStyles.HexNumber, null, out var perm))
-            Errors.Check(syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm | 0x080000, 0, 0), "set session keyring permissions");
+            Errors.Check(syscall(SyscallNumbers.Keyctl, KEYCTL_SETPERM, key, perm | 0x080000, 0, 0), "set session keyring permissions");
     }
 
     static IntPtr* ToPointerArray(List<string> items)

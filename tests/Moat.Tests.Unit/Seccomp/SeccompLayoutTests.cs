@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Moat.Interop;
 using Moat.Runtime.Seccomp;
+using Moat.Tests.Unit.Native;
 using Xunit;
 
 namespace Moat.Tests.Unit.Seccomp;
@@ -86,42 +86,10 @@ public sealed unsafe class SeccompLayoutTests
         }
         """;
 
-    static Dictionary<string, long> FromHeaders()
-    {
-        var dir = Directory.CreateTempSubdirectory("moat-seccomp-layout-");
-        try
-        {
-            var source = Path.Combine(dir.FullName, "layout.c");
-            var binary = Path.Combine(dir.FullName, "layout");
-            File.WriteAllText(source, Program);
-            Run("cc", "-o", binary, source);
-            return Run(binary).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => line.Split('='))
-                .ToDictionary(p => p[0], p => long.Parse(p[1]));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
-    }
-
-    static string Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} failed: {error}");
-        return output;
-    }
-
     [Fact]
     public void DeclarationsMatchTheSystemHeaders()
     {
-        var c = FromHeaders();
+        var c = CProbe.Values(Program);
 
         var expected = new Dictionary<string, long>
         {
@@ -147,7 +115,7 @@ public sealed unsafe class SeccompLayoutTests
             ["SOL_SOCKET"] = Libc.SOL_SOCKET,
             ["SCM_RIGHTS"] = Libc.SCM_RIGHTS,
             ["MSG_NOSIGNAL"] = Libc.MSG_NOSIGNAL,
-            ["SYS_seccomp"] = Libc.SysSeccomp,
+            ["SYS_seccomp"] = SyscallNumbers.Seccomp,
             ["SECCOMP_SET_MODE_FILTER"] = Libc.SECCOMP_SET_MODE_FILTER,
             ["SECCOMP_FILTER_FLAG_TSYNC"] = Libc.SECCOMP_FILTER_FLAG_TSYNC,
             ["SECCOMP_FILTER_FLAG_LOG"] = Libc.SECCOMP_FILTER_FLAG_LOG,
@@ -181,7 +149,6 @@ public sealed unsafe class SeccompLayoutTests
             ["ENOSYS"] = EnosysStub.Enosys,
         };
 
-        foreach (var (name, value) in expected)
-            Assert.True(c.TryGetValue(name, out var fromC) && fromC == value, $"{name}: C says {(c.TryGetValue(name, out var v) ? v : "nothing")}, C# says {value}");
+        CProbe.AssertEqual(c, expected);
     }
 }

@@ -1,0 +1,80 @@
+using Moat.Runtime.Cgroups;
+
+namespace Moat.Runtime.Host;
+
+/// <summary>How the host's cgroup hierarchies are laid out.</summary>
+public enum CgroupLayout
+{
+    /// <summary>No cgroup hierarchy is mounted.</summary>
+    None,
+    /// <summary>Only v1 hierarchies.</summary>
+    V1,
+    /// <summary>v1 hierarchies with a cgroup2 mount beside them (systemd's "hybrid").</summary>
+    Hybrid,
+    /// <summary>One cgroup2 hierarchy holding every controller.</summary>
+    V2,
+}
+
+/// <summary>
+/// The facts of the host that decide what Moat can do here: cgroup layout and driver, LSMs, the
+/// runtime's own capabilities, kernel features, and who is calling. One instance per process,
+/// passed down to whoever needs a fact; each fact is read on first use only, so a `start` or a
+/// `kill` pays for nothing it does not ask (the start path must stay lean).
+/// </summary>
+public sealed class HostContext(IHostProbe probe)
+{
+    static HostContext? current;
+
+    /// <summary>The context of this process's host.</summary>
+    public static HostContext Current => current ??= new HostContext(new SystemHostProbe());
+
+    CgroupHost? cgroups;
+    KernelFeatures? kernel;
+    HostIdentity? identity;
+    (ulong Effective, ulong Bounding)? capabilities;
+    IReadOnlyList<string>? lsms;
+
+    public IHostProbe Probe { get; } = probe;
+
+    /// <summary>The mounted cgroup hierarchies (from /proc/self/mountinfo).</summary>
+    public CgroupHost Cgroups => cgroups ??= new CgroupHost(CgroupHierarchy.Parse(Probe.ReadText("/proc/self/mountinfo") ?? ""));
+
+    public CgroupLayout CgroupLayout => Cgroups.Hierarchies.Count == 0 ? CgroupLayout.None
+        : Cgroups.IsPureV2 ? CgroupLayout.V2
+        : Cgroups.Unified is null ? CgroupLayout.V1
+        : CgroupLayout.Hybrid;
+
+    /// <summary>The cgroup driver Moat uses on this host: cgroupfs (the systemd driver is not built).</summary>
+    public string CgroupDriver => "cgroupfs";
+
+    /// <summary>The active LSMs, in the kernel's order (/sys/kernel/security/lsm).</summary>
+    public IReadOnlyList<string> Lsms => lsms ??= (Probe.ReadText("/sys/kernel/security/lsm") ?? "")
+        .Trim().Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    public bool AppArmor => Probe.ReadText("/sys/module/apparmor/parameters/enabled")?.Trim() == "Y";
+
+    public bool Selinux => Probe.Exists("/sys/fs/selinux/enforce");
+
+    /// <summary>This process's effective capability set (CapEff).</summary>
+    public ulong EffectiveCapabilities => (capabilities ??= ReadCapabilities()).Effective;
+
+    /// <summary>This process's bounding set (CapBnd): what no process it starts can hold more of.</summary>
+    public ulong BoundingCapabilities => (capabilities ??= ReadCapabilities()).Bounding;
+
+    public KernelFeatures Kernel => kernel ??= KernelFeatures.Detect(Probe);
+
+    public HostIdentity Identity => identity ??= HostIdentity.Detect(Probe);
+
+    (ulong, ulong) ReadCapabilities()
+    {
+        ulong effective = 0, bounding = 0;
+        foreach (var line in (Probe.ReadText("/proc/self/status") ?? "").Split('\n'))
+        {
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
+                effective = Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
+            else if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
+                bounding = Convert.ToUInt64(line["CapBnd:".Length..].Trim(), 16);
+        }
+        return (effective, bounding);
+    }
+}
