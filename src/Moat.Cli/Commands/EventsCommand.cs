@@ -27,7 +27,7 @@ public static class EventsCommand
             var view = lifecycle.View(containerId);
             if (view.Status is ContainerStatus.Stopped or ContainerStatus.Creating || view.State is null)
                 throw new RuntimeException("container not running");
-            var cgroup = ContainerCgroup.For(CgroupHost.Detect(), view.State.CgroupPath);
+            var cgroup = ContainerCgroup.For(Moat.Runtime.Host.HostContext.Current.Cgroups, view.State.CgroupPath);
             if (parse.GetValue(stats))
             {
                 CommandContext.Out(CgroupStats.Read(cgroup).ToEventJson(containerId) + "\n");

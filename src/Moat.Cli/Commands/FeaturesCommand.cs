@@ -15,7 +15,7 @@ public static class FeaturesCommand
         var command = new Command("features", "show the enabled features (runtime-spec features document)");
         command.SetAction(parse => CommandContext.Run(parse, _ =>
         {
-            var cgroups = CgroupHost.Detect();
+            var cgroups = Moat.Runtime.Host.HostContext.Current.Cgroups;
             var features = FeaturesDocument.Create(new FeatureSupport
             {
                 MountOptions = MountOptions.KnownOptions,

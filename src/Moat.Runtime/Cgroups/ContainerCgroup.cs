@@ -21,6 +21,11 @@ public sealed class ContainerCgroup
     public string Path { get; }
     public IReadOnlyList<(CgroupHierarchy Hierarchy, string Directory)> Directories { get; }
 
+    ResourceWriter? resources;
+
+    /// <summary>The writer of this cgroup's limits; one per cgroup, so that what Validate warned about is not warned again by Apply.</summary>
+    public ResourceWriter Resources => resources ??= new ResourceWriter(this);
+
     public static ContainerCgroup For(CgroupHost host, string path) =>
         new(host, path, host.Hierarchies.Select(h => (h, h.DirectoryFor(path))).ToList());
 

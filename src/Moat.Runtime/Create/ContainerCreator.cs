@@ -20,7 +20,9 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     public Created Create(CreateOptions options)
     {
         ContainerId.Validate(options.Id);
-        var cgroupHost = CgroupHost.Detect();
+        var host = Host.HostContext.Current;
+        var cgroupHost = host.Cgroups;
+        var cgroups = CgroupDrivers.For(host);
         // On a host with v1 hierarchies, moving the init into them waits an RCU grace period in the
         // kernel. Start that wait now, and do all cgroup work after the clone, while the init starts
         // up: the waiting writer holds cgroup_mutex, so an earlier mkdir would only wait behind it.
@@ -39,9 +41,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             spec.Process!.Env = [.. (spec.Process.Env ?? []).Where(e => !e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) && !e.StartsWith("LISTEN_PID=", StringComparison.Ordinal)),
                 $"LISTEN_FDS={options.ListenFds}", "LISTEN_PID=1"];
 
-        var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
-        var resources = new ResourceWriter(cgroup);
-        resources.Validate(spec.Linux?.Resources);
+        var cgroup = cgroups.Open(cgroups.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
+        cgroups.Validate(cgroup, spec.Linux?.Resources);
         var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompCache.GetOrCompile(profile, SeccompCacheDirectory(store)) : null;
         debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, late 0x{plan.LateUnshareFlags:x}, " +
                       $"joins [{string.Join(", ", plan.Joins.Select(j => $"{j.Type}={j.Path}"))}], cgroup {cgroup.Path} " +
@@ -54,7 +55,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             Bundle = bundle,
             Rootfs = rootfs,
             Created = DateTimeOffset.UtcNow,
-            Owner = "root",
+            Owner = host.Identity.UserName,
             Annotations = spec.Annotations,
             Config = spec,
             CgroupPath = cgroup.Path,
@@ -68,8 +69,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             directory.WriteState(state);
             void SetUpCgroups()
             {
-                cgroup.Create();
-                resources.Apply(spec.Linux?.Resources);
+                cgroups.Create(cgroup);
+                cgroups.Apply(cgroup, spec.Linux?.Resources);
             }
             if (!cgroupsAfterClone)
                 SetUpCgroups();

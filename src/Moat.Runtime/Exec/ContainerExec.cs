@@ -51,7 +51,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
 
     public Started Start(ExecOptions options)
     {
-        var cgroupHost = CgroupHost.Detect();
+        var cgroupHost = Host.HostContext.Current.Cgroups;
         MigrationWarmup.Start(cgroupHost);
         var view = new ContainerLifecycle(store).View(options.Id);
         switch (view.Status)

@@ -15,10 +15,11 @@ public static class ContainerUpdate
         if (view.Status is ContainerStatus.Stopped or ContainerStatus.Creating || view.State is null)
             throw new RuntimeException($"cannot update a {view.Status.ToSpecString()} container");
         var state = view.State;
-        var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
+        var cgroups = CgroupDrivers.For(Host.HostContext.Current);
+        var cgroup = cgroups.Open(state.CgroupPath);
         // Update checks every field before it writes any. Validate is create's check: it would
         // refuse what only an update allows (a cpu quota without a period keeps the current one).
-        new ResourceWriter(cgroup).Update(changes);
+        cgroups.Update(cgroup, changes);
         // Keep what the container now has, so that state and later updates start from it.
         if (state.Config is { } config)
         {
