@@ -19,17 +19,29 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
 
     public Created Create(CreateOptions options)
     {
+        var (bundle, spec) = Load(options, Host.HostContext.Current);
+        return Create(options, bundle, spec);
+    }
+
+    /// <summary>The first steps of every create, whatever the tier: the id checked, the cgroup warm-up started, config.json read.</summary>
+    public static (string Bundle, Spec Spec) Load(CreateOptions options, Host.HostContext host)
+    {
         ContainerId.Validate(options.Id);
-        var host = Host.HostContext.Current;
-        var cgroupHost = host.Cgroups;
-        var cgroups = CgroupDrivers.For(host);
         // On a host with v1 hierarchies, moving the init into them waits an RCU grace period in the
         // kernel. Start that wait now, and do all cgroup work after the clone, while the init starts
         // up: the waiting writer holds cgroup_mutex, so an earlier mkdir would only wait behind it.
-        var cgroupsAfterClone = !cgroupHost.IsPureV2;
-        MigrationWarmup.Start(cgroupHost);
+        MigrationWarmup.Start(host.Cgroups);
         var bundle = Path.GetFullPath(options.Bundle);
-        var spec = SpecLoader.Load(bundle);
+        return (bundle, SpecLoader.Load(bundle));
+    }
+
+    /// <summary>Creates the container from its loaded config (<see cref="Load"/> came first).</summary>
+    public Created Create(CreateOptions options, string bundle, Spec spec, string? isolation = null)
+    {
+        var host = Host.HostContext.Current;
+        var cgroupHost = host.Cgroups;
+        var cgroups = CgroupDrivers.For(host);
+        var cgroupsAfterClone = !cgroupHost.IsPureV2;
         SpecValidator.Validate(spec, bundle);
         HostSupport.Check(spec);
         var plan = NamespacePlan.From(spec.Linux);
@@ -56,6 +68,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             Rootfs = rootfs,
             Created = DateTimeOffset.UtcNow,
             Owner = host.Identity.UserName,
+            Isolation = isolation,
             Annotations = spec.Annotations,
             Config = spec,
             CgroupPath = cgroup.Path,

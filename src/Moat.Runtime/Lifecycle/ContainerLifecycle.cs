@@ -24,10 +24,15 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
         Store.ListIds().Select(id => ContainerView.Load(id, Store.DirectoryOf(id))).ToList();
 
     /// <summary>Lets a created container's init exec the user process (opens the other end of exec.fifo).</summary>
-    public unsafe void Start(string id)
+    public void Start(string id)
     {
         using var dir = Store.Open(id);
-        var view = ContainerView.Load(id, dir.Path);
+        Start(dir, ContainerView.Load(id, dir.Path));
+    }
+
+    /// <summary><see cref="Start(string)"/> of a container whose directory the caller holds locked.</summary>
+    public unsafe void Start(ContainerDirectory dir, ContainerView view)
+    {
         switch (view.Status)
         {
             case ContainerStatus.Created:
@@ -114,7 +119,13 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
     public void Kill(string id, int signal, bool all)
     {
         using var dir = Store.Open(id);
-        var view = ContainerView.Load(id, dir.Path);
+        Kill(ContainerView.Load(id, dir.Path), signal, all);
+    }
+
+    /// <summary><see cref="Kill(string, int, bool)"/> of a container whose directory the caller holds locked.</summary>
+    public void Kill(ContainerView view, int signal, bool all)
+    {
+        var id = view.Id;
         var state = view.State;
         if (all)
         {
@@ -146,7 +157,11 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
     public void Pause(string id)
     {
         using var dir = Store.Open(id);
-        var view = ContainerView.Load(id, dir.Path);
+        Pause(ContainerView.Load(id, dir.Path));
+    }
+
+    public static void Pause(ContainerView view)
+    {
         if (view.Status is not ContainerStatus.Running)
             throw new RuntimeException(view.Status == ContainerStatus.Paused ? "container is already paused" : "container not running");
         Freezer.Set(view.State!.CgroupDirectories, frozen: true);
@@ -156,7 +171,11 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
     public void Resume(string id)
     {
         using var dir = Store.Open(id);
-        var view = ContainerView.Load(id, dir.Path);
+        Resume(ContainerView.Load(id, dir.Path));
+    }
+
+    public static void Resume(ContainerView view)
+    {
         if (view.Status is not ContainerStatus.Paused)
             throw new RuntimeException("container not paused");
         Freezer.Set(view.State!.CgroupDirectories, frozen: false);
@@ -182,15 +201,18 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
             return;
         }
         using (dir)
-        {
-            var view = ContainerView.Load(id, dir.Path);
-            if (view.Status is ContainerStatus.Running or ContainerStatus.Paused && !force)
-                throw new RuntimeException($"cannot delete container {id} that is not stopped: {view.Status.ToSpecString()}");
-            Cleanup.Remove(dir, view.State);
-            // poststop hooks: after the container is gone, before delete returns; failures are warnings.
-            if (view.State is { Phase: RuntimeState.Phases.Created } state)
-                Hooks.HookRunner.RunAllWarning(state.Config?.Hooks, Hooks.HookRunner.Poststop,
-                    Hooks.HookRunner.StateJson(id, "stopped", 0, state.Bundle, state.Annotations), warn);
-        }
+            Delete(dir, ContainerView.Load(id, dir.Path), force);
+    }
+
+    /// <summary><see cref="Delete(string, bool)"/> of a container whose directory the caller holds locked.</summary>
+    public void Delete(ContainerDirectory dir, ContainerView view, bool force)
+    {
+        if (view.Status is ContainerStatus.Running or ContainerStatus.Paused && !force)
+            throw new RuntimeException($"cannot delete container {view.Id} that is not stopped: {view.Status.ToSpecString()}");
+        Cleanup.Remove(dir, view.State);
+        // poststop hooks: after the container is gone, before delete returns; failures are warnings.
+        if (view.State is { Phase: RuntimeState.Phases.Created } state)
+            Hooks.HookRunner.RunAllWarning(state.Config?.Hooks, Hooks.HookRunner.Poststop,
+                Hooks.HookRunner.StateJson(view.Id, "stopped", 0, state.Bundle, state.Annotations), warn);
     }
 }

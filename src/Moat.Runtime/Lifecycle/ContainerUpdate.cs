@@ -11,7 +11,12 @@ public static class ContainerUpdate
     public static void Apply(StateStore store, string id, LinuxResources changes)
     {
         using var dir = store.Open(id);
-        var view = ContainerView.Load(id, dir.Path);
+        Apply(dir, ContainerView.Load(id, dir.Path), changes);
+    }
+
+    /// <summary>The update of a container whose directory the caller holds locked.</summary>
+    public static void Apply(ContainerDirectory dir, ContainerView view, LinuxResources changes)
+    {
         if (view.Status is ContainerStatus.Stopped or ContainerStatus.Creating || view.State is null)
             throw new RuntimeException($"cannot update a {view.Status.ToSpecString()} container");
         var state = view.State;

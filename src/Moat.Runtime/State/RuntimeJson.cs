@@ -45,6 +45,7 @@ public static class RuntimeJson
             else if (c.Is(ref r, "rootfs"u8, "rootfs")) state.Rootfs = String(ref r, c);
             else if (c.Is(ref r, "created"u8, "created")) state.Created = Time(ref r, c);
             else if (c.Is(ref r, "owner"u8, "owner")) state.Owner = String(ref r, c);
+            else if (c.Is(ref r, "isolation"u8, "isolation")) state.Isolation = String(ref r, c);
             else if (c.Is(ref r, "annotations"u8, "annotations")) state.Annotations = NullableDictionary(ref r, c, String);
             else if (c.Is(ref r, "cgroupDirectories"u8, "cgroupDirectories")) state.CgroupDirectories = List(ref r, c, String);
             else if (c.Is(ref r, "cgroupCreated"u8, "cgroupCreated")) state.CgroupCreated = Bool(ref r, c);
@@ -132,6 +133,8 @@ public static class RuntimeJson
         w.WriteString("rootfs"u8, s.Rootfs);
         w.WriteString("created"u8, s.Created);
         w.WriteString("owner"u8, s.Owner);
+        if (s.Isolation is { } isolation)
+            w.WriteString("isolation"u8, isolation);
         JsonWrite.Dictionary(w, "annotations"u8, s.Annotations);
         JsonWrite.Strings(w, "cgroupDirectories"u8, s.CgroupDirectories);
         w.WriteBoolean("cgroupCreated"u8, s.CgroupCreated);

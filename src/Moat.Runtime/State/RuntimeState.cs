@@ -17,6 +17,8 @@ public sealed class RuntimeState
     [JsonPropertyName("rootfs")] public string Rootfs { get; set; } = "";
     [JsonPropertyName("created")] public DateTimeOffset Created { get; set; }
     [JsonPropertyName("owner")] public string Owner { get; set; } = "";
+    /// <summary>The tier that made the container ("sandbox", "vm"); null for the container tier. Every later verb goes to that tier.</summary>
+    [JsonPropertyName("isolation")] public string? Isolation { get; set; }
     [JsonPropertyName("annotations")] public Dictionary<string, string>? Annotations { get; set; }
     /// <summary>Every cgroup directory of the container, so that delete can remove them even after a crash.</summary>
     [JsonPropertyName("cgroupDirectories")] public List<string> CgroupDirectories { get; set; } = [];
