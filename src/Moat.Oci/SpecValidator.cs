@@ -212,7 +212,8 @@ public static class SpecValidator
         }
 
         CheckEnvironment(process.Env, "process.env");
-        CheckCapabilities(process.Capabilities);
+        // No rule for process.capabilities: an unknown name is warned about and dropped by the
+        // runtime, like every capability it cannot grant (runtime-spec 1.1+, runc, crun).
         CheckRlimits(process.Rlimits);
 
         if (process.OomScoreAdj is { } oomScoreAdj && (oomScoreAdj < -1000 || oomScoreAdj > 1000))
@@ -258,30 +259,6 @@ public static class SpecValidator
             if (entry.Contains('\0'))
             {
                 throw Fail($"{path}[{i}]", "contains a NUL byte");
-            }
-        }
-    }
-
-    private static void CheckCapabilities(LinuxCapabilities? capabilities)
-    {
-        if (capabilities is null)
-        {
-            return;
-        }
-        CheckCapabilitySet(capabilities.Bounding, "bounding");
-        CheckCapabilitySet(capabilities.Effective, "effective");
-        CheckCapabilitySet(capabilities.Inheritable, "inheritable");
-        CheckCapabilitySet(capabilities.Permitted, "permitted");
-        CheckCapabilitySet(capabilities.Ambient, "ambient");
-    }
-
-    private static void CheckCapabilitySet(List<string>? names, string setName)
-    {
-        for (var i = 0; i < (names?.Count ?? 0); i++)
-        {
-            if (!Capabilities.IsKnown(names![i]))
-            {
-                throw Fail($"process.capabilities.{setName}[{i}]", $"unknown capability {Quote(names[i])}");
             }
         }
     }

@@ -29,7 +29,7 @@ public static class CreateCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var options = Options(parse, startImmediately: false);
-            var created = new ContainerCreator(context.Store, context.Debug).Create(options);
+            var created = new ContainerCreator(context.Store, context.Debug, context.Warn).Create(options);
             created.Pidfd.Dispose();
             return 0;
         }));

@@ -75,7 +75,7 @@ public static class UpdateCommand
                 if (parse.GetValue(blkioWeight) is { } weight)
                     changes.BlockIo = new LinuxBlockIo { Weight = weight };
             }
-            ContainerUpdate.Apply(context.Store, parse.GetValue(id)!, changes);
+            ContainerUpdate.Apply(context.Store, parse.GetValue(id)!, changes, context.Warn);
             return 0;
         }));
         return command;

@@ -11,7 +11,7 @@ using Moat.Runtime.State;
 namespace Moat.Runtime.Create;
 
 /// <summary>The runtime's side of create: from a bundle to an init process waiting for start.</summary>
-public sealed class ContainerCreator(StateStore store, Action<string>? debug = null)
+public sealed class ContainerCreator(StateStore store, Action<string>? debug = null, Action<string>? warn = null)
 {
     /// <summary>The created container's init: its pid and a pidfd (the caller of run waits on it).</summary>
     /// <summary>Console is the pty master when the process has a terminal and no --console-socket took it.</summary>
@@ -30,6 +30,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         var spec = SpecLoader.Load(bundle);
         SpecValidator.Validate(spec, bundle);
         HostSupport.Check(spec);
+        var capabilities = HostSupport.GrantableCapabilities(spec.Process!.Capabilities, warn);
         var plan = NamespacePlan.From(spec.Linux);
         var rootfs = Bundle.ResolveRootfs(bundle, spec.Root!);
         if (!plan.HasMountNamespace)
@@ -40,7 +41,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 $"LISTEN_FDS={options.ListenFds}", "LISTEN_PID=1"];
 
         var cgroup = ContainerCgroup.For(cgroupHost, CgroupHost.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
-        var resources = new ResourceWriter(cgroup);
+        var resources = warn is null ? new ResourceWriter(cgroup) : new ResourceWriter(cgroup) { Warn = warn };
         resources.Validate(spec.Linux?.Resources);
         var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompCache.GetOrCompile(profile, SeccompCacheDirectory(store)) : null;
         debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, late 0x{plan.LateUnshareFlags:x}, " +
@@ -97,6 +98,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 CgroupPath = cgroup.Path,
                 IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
                 Seccomp = seccomp,
+                Capabilities = capabilities,
+                LastCapability = Libc.LastCapability(),
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
                 {

@@ -134,7 +134,7 @@ public static class ContainerInit
                 ProcessLaunch.WaitForStart(init.StateDirFd, AtStart);
             if (init.StateDirFd >= 0)
                 Libc.close(init.StateDirFd);
-            launch.Exec(warning => WriteStderr($"moat: warning: {warning}"));
+            launch.Exec();
             return 127;
         }
         catch (Exception e)

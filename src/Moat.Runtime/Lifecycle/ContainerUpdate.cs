@@ -8,7 +8,7 @@ namespace Moat.Runtime.Lifecycle;
 /// <summary>update: new linux.resources for a created, running or paused container, written to its cgroup and kept in its state.</summary>
 public static class ContainerUpdate
 {
-    public static void Apply(StateStore store, string id, LinuxResources changes)
+    public static void Apply(StateStore store, string id, LinuxResources changes, Action<string> warn)
     {
         using var dir = store.Open(id);
         var view = ContainerView.Load(id, dir.Path);
@@ -18,7 +18,7 @@ public static class ContainerUpdate
         var cgroup = ContainerCgroup.For(CgroupHost.Detect(), state.CgroupPath);
         // Update checks every field before it writes any. Validate is create's check: it would
         // refuse what only an update allows (a cpu quota without a period keeps the current one).
-        new ResourceWriter(cgroup).Update(changes);
+        new ResourceWriter(cgroup) { Warn = warn }.Update(changes);
         // Keep what the container now has, so that state and later updates start from it.
         if (state.Config is { } config)
         {
