@@ -559,10 +559,17 @@ public static class SpecValidator
             {
                 throw Fail($"{path}.minor", $"must not be negative, got {device.Minor}");
             }
-            // Only permission bits (with setuid/setgid/sticky) belong here; the type comes from "type".
-            if (device.FileMode is > 0x0FFF)
+            // Permission bits (with setuid/setgid/sticky), and possibly the file type too: podman
+            // passes the host node's whole st_mode (020666), which runc accepts. The type comes
+            // from "type" and only the permission bits are used; a type that contradicts it is refused.
+            if (device.FileMode is { } fileMode)
             {
-                throw Fail($"{path}.fileMode", $"0{Convert.ToString(device.FileMode.Value, 8)} has bits outside the permission mask 07777");
+                var fileType = fileMode & ~0x0FFFu;
+                var expected = device.Type switch { "c" or "u" => 0x2000u, "b" => 0x6000u, "p" => 0x1000u, _ => fileType };
+                if (fileType != 0 && fileType != expected)
+                {
+                    throw Fail($"{path}.fileMode", $"0{Convert.ToString(fileMode, 8)} has file type bits 0{Convert.ToString(fileType, 8)}, which are not those of device type {Quote(device.Type)} (0{Convert.ToString(expected, 8)})");
+                }
             }
         }
     }
@@ -704,9 +711,10 @@ public static class SpecValidator
                 {
                     throw Fail(path, "conflicts with the hostname field; set hostname instead");
                 }
-                if (!string.IsNullOrEmpty(spec.Domainname))
+                // The same value twice is harmless (runc and crun accept it); only a conflict is refused.
+                if (!string.IsNullOrEmpty(spec.Domainname) && sysctls![key] is var value && value != spec.Domainname)
                 {
-                    throw Fail(path, "conflicts with the domainname field");
+                    throw Fail(path, $"{Quote(value)} conflicts with the domainname field {Quote(spec.Domainname)}");
                 }
                 continue;
             }
