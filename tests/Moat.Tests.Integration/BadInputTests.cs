@@ -119,6 +119,35 @@ public sealed class BadInputTests
         Assert.Contains("invalid container id", result.Stderr);
     }
 
+    /// <summary>
+    /// An unknown flag was taken for the container id: `moat create --bogus` created a container
+    /// named "--bogus". Every verb that takes an id refuses it as runc does, and nothing is made.
+    /// </summary>
+    [Theory]
+    [InlineData("create", "--bundle", "BUNDLE")]
+    [InlineData("run", "--bundle", "BUNDLE")]
+    [InlineData("start")]
+    [InlineData("state")]
+    [InlineData("kill")]
+    [InlineData("delete")]
+    [InlineData("delete", "--force")]
+    [InlineData("pause")]
+    [InlineData("resume")]
+    [InlineData("exec")]
+    [InlineData("ps")]
+    [InlineData("update")]
+    [InlineData("events", "--stats")]
+    public void AnUnknownFlagIsAnErrorNotAContainerId(string verb, params string[] options)
+    {
+        using var bundle = new TestBundle();
+        bundle.Write();
+        string[] args = [verb, .. options.Select(o => o == "BUNDLE" ? bundle.Directory : o), "--bogus"];
+        var result = MoatCli.Run(args);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("flag provided but not defined: --bogus", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, "--bogus")), "a container named --bogus was created");
+    }
+
     [Theory]
     [InlineData("state")]
     [InlineData("start")]

@@ -25,7 +25,7 @@ public static class ExecCommand
     static readonly Option<string?> PidFile = new("--pid-file") { Description = "specify the file to write the process id to" };
     static readonly Option<int> PreserveFds = new("--preserve-fds") { Description = "pass N additional file descriptors to the process" };
     static readonly Option<bool> IgnorePaused = new("--ignore-paused") { Description = "allow exec in a paused container" };
-    static readonly Argument<string> Id = new("container-id") { Description = "the container to run the process in" };
+    static readonly Argument<string> Id = IdArgument.One("the container to run the process in");
     static readonly Argument<string[]> CommandArgs = new("command") { Description = "the command and its arguments", Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Options that take a value: needed to find where the container id (and the command after it) starts.</summary>
