@@ -117,7 +117,7 @@ public static class ExecCommand
         {
             try
             {
-                process = SpecJson.ReadProcess(File.ReadAllBytes(file));
+                process = SpecJson.ReadProcess(CommandContext.ReadFile(file, "--process"));
             }
             catch (SpecJsonException e)
             {

@@ -37,7 +37,7 @@ public static class UpdateCommand
             LinuxResources changes;
             if (parse.GetValue(resources) is { } file)
             {
-                var bytes = file == "-" ? ReadStdin() : File.ReadAllBytes(file);
+                var bytes = file == "-" ? ReadStdin() : CommandContext.ReadFile(file, "--resources");
                 try
                 {
                     changes = SpecJson.ReadLinuxResources(bytes);

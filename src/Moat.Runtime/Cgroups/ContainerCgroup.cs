@@ -193,7 +193,7 @@ public sealed class ContainerCgroup
             }
             catch (IOException e)
             {
-                throw new RuntimeException($"cannot create cgroup {current}: {e.Message}", e);
+                throw new RuntimeException($"cannot create cgroup {current}: {Oci.ErrorText.Reason(e)}", e);
             }
             if (!hierarchy.IsV2 && hierarchy.Has("cpuset"))
             {
