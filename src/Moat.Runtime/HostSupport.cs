@@ -40,12 +40,12 @@ public static class HostSupport
     /// The capability sets the process gets: process.capabilities reduced to what this runtime can
     /// grant (root here may lack some, as inside another container; runc and crun fail at capset
     /// there), each left-out capability warned about (<see cref="Init.CapabilitySets.From"/>).
+    /// <paramref name="last"/> is this kernel's last capability number.
     /// </summary>
-    public static Init.CapabilitySets GrantableCapabilities(LinuxCapabilities? capabilities, Action<string>? warn)
+    public static Init.CapabilitySets GrantableCapabilities(LinuxCapabilities? capabilities, int last, Action<string>? warn)
     {
         if (capabilities is null)
             return Init.CapabilitySets.None;
-        var last = Libc.LastCapability();
         return Init.CapabilitySets.From(capabilities, RuntimeBoundingSet() ?? (last >= 63 ? ulong.MaxValue : (1UL << (last + 1)) - 1), last, warn);
     }
 

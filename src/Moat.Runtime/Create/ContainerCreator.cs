@@ -30,7 +30,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         var spec = SpecLoader.Load(bundle);
         SpecValidator.Validate(spec, bundle);
         HostSupport.Check(spec);
-        var capabilities = HostSupport.GrantableCapabilities(spec.Process!.Capabilities, warn);
+        var lastCapability = Libc.LastCapability();
+        var capabilities = HostSupport.GrantableCapabilities(spec.Process!.Capabilities, lastCapability, warn);
         var plan = NamespacePlan.From(spec.Linux);
         var rootfs = Bundle.ResolveRootfs(bundle, spec.Root!);
         if (!plan.HasMountNamespace)
@@ -99,7 +100,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
                 Seccomp = seccomp,
                 Capabilities = capabilities,
-                LastCapability = Libc.LastCapability(),
+                LastCapability = lastCapability,
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
                 {

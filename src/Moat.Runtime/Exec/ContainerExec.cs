@@ -71,7 +71,8 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (process.Args is not { Count: > 0 })
             throw new RuntimeException("exec: no command given (args is empty)");
         Terminal.ConsoleSocket.Check(process.Terminal, options.ConsoleSocket, options.Foreground);
-        var capabilities = HostSupport.GrantableCapabilities(process.Capabilities, warn);
+        var lastCapability = Libc.LastCapability();
+        var capabilities = HostSupport.GrantableCapabilities(process.Capabilities, lastCapability, warn);
 
         // Every namespace of the init, by its /proc entry: the ones the container created and the
         // ones it joined alike.
@@ -101,7 +102,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
             CgroupPath = state.CgroupPath,
             Seccomp = seccomp,
             Capabilities = capabilities,
-            LastCapability = Libc.LastCapability(),
+            LastCapability = lastCapability,
         };
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
 

@@ -12,7 +12,7 @@ public class HostSupportTests
     {
         var warnings = new List<string>();
 
-        Assert.Equal(CapabilitySets.None, HostSupport.GrantableCapabilities(null, warnings.Add));
+        Assert.Equal(CapabilitySets.None, HostSupport.GrantableCapabilities(null, 40, warnings.Add));
         Assert.Empty(warnings);
     }
 
@@ -27,7 +27,7 @@ public class HostSupportTests
         var caps = new LinuxCapabilities { Bounding = ["CAP_CHOWN", "CAP_NOT_YET_INVENTED"] };
         var warnings = new List<string>();
 
-        var sets = HostSupport.GrantableCapabilities(caps, warnings.Add);
+        var sets = HostSupport.GrantableCapabilities(caps, 40, warnings.Add);
 
         Assert.Equal(["process.capabilities.bounding: unknown capability \"CAP_NOT_YET_INVENTED\"; dropped"],
             warnings.Where(w => !w.Contains("CAP_CHOWN")));
