@@ -50,6 +50,9 @@ public sealed partial class CliOutputTests
             var noConfig = Bundle("no-config", null);
             var directoryConfig = Bundle("directory-config", null);
             Directory.CreateDirectory(Path.Combine(directoryConfig, "config.json"));
+            // Mode 0200: not even root may read it.
+            var unreadableConfig = Bundle("unreadable-config", null);
+            File.CreateSymbolicLink(Path.Combine(unreadableConfig, "config.json"), "/proc/sys/vm/drop_caches");
             var noRootfs = Path.Combine(scratch, "no-rootfs");
             Directory.CreateDirectory(noRootfs);
             File.WriteAllText(Path.Combine(noRootfs, "config.json"), good);
@@ -67,6 +70,8 @@ public sealed partial class CliOutputTests
                 ("create from a missing bundle directory", ["create", "--bundle", "/no/such/dir", id]),
                 ("create from a bundle without config.json", ["create", "--bundle", noConfig, id]),
                 ("create from a config.json that is a directory", ["create", "--bundle", directoryConfig, id]),
+                ("create from an unreadable config.json", ["create", "--bundle", unreadableConfig, id]),
+                ("exec with an unreadable process file", ["exec", "--process", "/proc/sys/vm/drop_caches", "no-such-container"]),
                 ("create from a truncated config.json", ["create", "--bundle", Bundle("truncated", "{\"ociVersion\": \"1.2.0\", "), id]),
                 ("create from a config.json with a bad token", ["create", "--bundle", Bundle("bad-token", "{\"ociVersion\": \"1.2.0\", \"process\": {\"args\": [\"a\", }}"), id]),
                 ("create from a config.json with a trailing comma", ["create", "--bundle", Bundle("trailing-comma", "{\"ociVersion\": \"1.2.0\",}"), id]),
@@ -112,6 +117,8 @@ public sealed partial class CliOutputTests
         Assert.Contains("/no/such/dir", spec.Stderr);
         var process = MoatCli.Run("exec", "--process", "/no/such/process.json", "no-such-container");
         Assert.Equal("moat: --process /no/such/process.json: no such file or directory\n", process.Stderr);
+        var unreadable = MoatCli.Run("exec", "--process", "/proc/sys/vm/drop_caches", "no-such-container");
+        Assert.Equal("moat: --process /proc/sys/vm/drop_caches: permission denied\n", unreadable.Stderr);
         using var bundle = new TestBundle();
         var id = bundle.NewId();
         var result = bundle.Create(id, "--pid-file", "/no/such/dir/pid");
