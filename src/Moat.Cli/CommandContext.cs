@@ -22,6 +22,36 @@ public sealed class CommandContext(ParseResult parse)
         Libc.WriteAll(1, bytes, "stdout");
     }
 
+    /// <summary>
+    /// One line on stderr with a plain write(2). Not System.Console: its first use on a terminal
+    /// initialises it, which sends the terminfo keypad string (smkx) and leaves the terminal in
+    /// application keypad mode after we exit.
+    /// </summary>
+    public static void Err(string line)
+    {
+        try
+        {
+            Libc.WriteAll(2, Encoding.UTF8.GetBytes(line + "\n"), "stderr");
+        }
+        catch (SyscallException)
+        {
+            // stderr is closed or broken: there is nowhere else to say it.
+        }
+    }
+
+    /// <summary>A file named by an option, its failure said with the option and the path.</summary>
+    public static byte[] ReadFile(string path, string option)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RuntimeException($"{option} {path}: {ErrorText.Reason(e)}", e);
+        }
+    }
+
     public void Warn(string message) => Log("warning", message);
 
     public void Debug(string message)
@@ -30,24 +60,35 @@ public sealed class CommandContext(ParseResult parse)
             Log("debug", message);
     }
 
-    /// <summary>Errors go to stderr always, and to --log in runc's text or JSON form (containerd's shims read the JSON).</summary>
+    /// <summary>
+    /// As runc: without --log, everything goes to stderr; with --log, to the log file in runc's text
+    /// or JSON form (containerd's shims read the JSON), and an error also as a plain line on stderr.
+    /// A log that cannot be written is replaced by stderr.
+    /// </summary>
     void Log(string level, string message)
     {
-        Console.Error.WriteLine(level == "error" ? $"moat: {message}" : $"moat: {level}: {message}");
+        var line = level == "error" ? $"moat: {message}" : $"moat: {level}: {message}";
         if (LogFile is not { } file)
+        {
+            Err(line);
             return;
+        }
         var time = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ");
-        var line = JsonLog
+        var entry = JsonLog
             ? $"{{\"level\":\"{level}\",\"msg\":{JsonEncode(message)},\"time\":\"{time}\"}}\n"
             : $"time=\"{time}\" level={level} msg={JsonEncode(message)}\n";
+        var written = false;
         try
         {
-            File.AppendAllText(file, line);
+            using var fd = Libc.Open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, Convert.ToUInt32("644", 8));
+            Libc.WriteAll(fd.Fd, Encoding.UTF8.GetBytes(entry), file);
+            written = true;
         }
-        catch (IOException)
+        catch (SyscallException)
         {
-            // The log is best effort; the message is on stderr already.
         }
+        if (level == "error" || !written)
+            Err(line);
     }
 
     static string JsonEncode(string s) =>
@@ -63,9 +104,15 @@ public sealed class CommandContext(ParseResult parse)
                 throw new RuntimeException("--systemd-cgroup: the systemd cgroup driver is not available in this version of moat; use cgroupfs paths");
             return body(context);
         }
-        catch (Exception e) when (e is RuntimeException or SpecException or SyscallException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is RuntimeException or SpecException or SyscallException)
         {
             context.Log("error", e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or FormatException or OverflowException)
+        {
+            // The framework's own messages are resource keys in this build: say it in words.
+            context.Log("error", ErrorText.Of(e));
             return 1;
         }
     }

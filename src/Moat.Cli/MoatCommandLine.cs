@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using Moat.Interop;
 using Moat.Cli.Commands;
 
 namespace Moat.Cli;
@@ -20,10 +22,32 @@ public static class MoatCommandLine
         var mayAskForHelp = args is null || args.Count == 0
             || args.Any(a => a is "-h" or "--help" or "-?" or "/?" or "/h" or "--version" or "help");
         var root = mayAskForHelp ? new RootCommand(Description) : new Command("moat", Description);
+        // Help's default width comes from Console.WindowWidth, whose first use sets a terminal
+        // to keypad mode (see CommandContext.Err): ask the terminal directly.
+        if (root is RootCommand)
+            foreach (var option in root.Options)
+                if (option is HelpOption { Action: HelpAction help })
+                    help.MaxWidth = Libc.GetWindowSize(1) is { Columns: > 0 } size ? size.Columns : int.MaxValue;
         GlobalOptions.AddTo(root);
         foreach (var command in Commands(mayAskForHelp ? null : VerbOf(args!)))
             root.Subcommands.Add(command);
         return root;
+    }
+
+    /// <summary>
+    /// A command line the parser refused: each error on stderr, then the command's help on stdout
+    /// (runc prints its usage there), exit status 1. Written here rather than by the parser's own
+    /// error action, which colours its output through System.Console.
+    /// </summary>
+    public static int UsageError(IReadOnlyList<string> args, IReadOnlyList<System.CommandLine.Parsing.ParseError> errors, InvocationConfiguration invocation)
+    {
+        foreach (var error in errors)
+            invocation.Error.WriteLine($"moat: {error.Message}");
+        invocation.Error.Flush();
+        var verb = VerbOf(args);
+        string[] help = verb is not null && Verbs.Any(v => v.Names.Contains(verb)) ? [verb, "--help"] : ["--help"];
+        Build(help).Parse(help).Invoke(invocation);
+        return 1;
     }
 
     /// <summary>The first argument that is neither a global option nor its value: the command's name.</summary>

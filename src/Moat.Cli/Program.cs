@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Moat.Cli;
 using Moat.Cli.Commands;
 using Moat.Runtime.Init;
@@ -9,7 +10,10 @@ if (args.Length == 1 && args[0] == "init")
 
 var arguments = ExecCommand.SeparateCommand(args);
 var parse = MoatCommandLine.Build(arguments).Parse(arguments);
-// A usage error is reported with the command's help, which needs the full tree (--help wired in).
+using var output = new DescriptorWriter(1);
+using var error = new DescriptorWriter(2);
+// Help and usage go through write(2): System.Console would put a terminal in keypad mode.
+var invocation = new InvocationConfiguration { Output = output, Error = error };
 if (parse.Errors.Count > 0)
-    parse = MoatCommandLine.Build().Parse(arguments);
-return parse.Invoke();
+    return MoatCommandLine.UsageError(arguments, parse.Errors, invocation);
+return parse.Invoke(invocation);

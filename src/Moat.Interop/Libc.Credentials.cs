@@ -49,17 +49,8 @@ public static unsafe partial class Libc
     }
 
     /// <summary>The highest capability number this kernel knows (from /proc/sys/kernel/cap_last_cap).</summary>
-    public static int LastCapability()
-    {
-        try
-        {
-            return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim());
-        }
-        catch (IOException)
-        {
-            return 40;
-        }
-    }
+    public static int LastCapability() =>
+        TryReadText("/proc/sys/kernel/cap_last_cap") is { } text && int.TryParse(text.AsSpan().Trim(), out var last) ? last : 40;
 }
 
 public static partial class Libc

@@ -27,7 +27,7 @@ public static class SpecLoader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new SpecException($"bundle {bundleDirectory}: cannot read {Bundle.ConfigFileName}: {ex.Message}", ex);
+            throw new SpecException($"bundle {bundleDirectory}: cannot read {Bundle.ConfigFileName}: {ErrorText.Reason(ex)}", ex);
         }
 
         return Parse(json);
@@ -82,12 +82,7 @@ public static class SpecLoader
     }
 
     // Only the first token is read here, so the reader's own wording is all there is to clean up.
-    private static string Explain(JsonException ex)
-    {
-        var message = ex.Message;
-        var cut = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
-        return (cut >= 0 ? message[..cut] : message).Trim();
-    }
+    private static string Explain(JsonException ex) => ErrorText.JsonSyntax(ex);
 
     private static string DescribeToken(JsonTokenType token) => token switch
     {

@@ -212,7 +212,8 @@ public static class SpecValidator
         }
 
         CheckEnvironment(process.Env, "process.env");
-        CheckCapabilities(process.Capabilities);
+        // No rule for process.capabilities: an unknown name is warned about and dropped by the
+        // runtime, like every capability it cannot grant (runtime-spec 1.1+, runc, crun).
         CheckRlimits(process.Rlimits);
 
         if (process.OomScoreAdj is { } oomScoreAdj && (oomScoreAdj < -1000 || oomScoreAdj > 1000))
@@ -258,30 +259,6 @@ public static class SpecValidator
             if (entry.Contains('\0'))
             {
                 throw Fail($"{path}[{i}]", "contains a NUL byte");
-            }
-        }
-    }
-
-    private static void CheckCapabilities(LinuxCapabilities? capabilities)
-    {
-        if (capabilities is null)
-        {
-            return;
-        }
-        CheckCapabilitySet(capabilities.Bounding, "bounding");
-        CheckCapabilitySet(capabilities.Effective, "effective");
-        CheckCapabilitySet(capabilities.Inheritable, "inheritable");
-        CheckCapabilitySet(capabilities.Permitted, "permitted");
-        CheckCapabilitySet(capabilities.Ambient, "ambient");
-    }
-
-    private static void CheckCapabilitySet(List<string>? names, string setName)
-    {
-        for (var i = 0; i < (names?.Count ?? 0); i++)
-        {
-            if (!Capabilities.IsKnown(names![i]))
-            {
-                throw Fail($"process.capabilities.{setName}[{i}]", $"unknown capability {Quote(names[i])}");
             }
         }
     }
@@ -582,10 +559,17 @@ public static class SpecValidator
             {
                 throw Fail($"{path}.minor", $"must not be negative, got {device.Minor}");
             }
-            // Only permission bits (with setuid/setgid/sticky) belong here; the type comes from "type".
-            if (device.FileMode is > 0x0FFF)
+            // Permission bits (with setuid/setgid/sticky), and possibly the file type too: podman
+            // passes the host node's whole st_mode (020666), which runc accepts. The type comes
+            // from "type" and only the permission bits are used; a type that contradicts it is refused.
+            if (device.FileMode is { } fileMode)
             {
-                throw Fail($"{path}.fileMode", $"0{Convert.ToString(device.FileMode.Value, 8)} has bits outside the permission mask 07777");
+                var fileType = fileMode & ~0x0FFFu;
+                var expected = device.Type switch { "c" or "u" => 0x2000u, "b" => 0x6000u, "p" => 0x1000u, _ => fileType };
+                if (fileType != 0 && fileType != expected)
+                {
+                    throw Fail($"{path}.fileMode", $"0{Convert.ToString(fileMode, 8)} has file type bits 0{Convert.ToString(fileType, 8)}, which are not those of device type {Quote(device.Type)} (0{Convert.ToString(expected, 8)})");
+                }
             }
         }
     }
@@ -727,9 +711,10 @@ public static class SpecValidator
                 {
                     throw Fail(path, "conflicts with the hostname field; set hostname instead");
                 }
-                if (!string.IsNullOrEmpty(spec.Domainname))
+                // The same value twice is harmless (runc and crun accept it); only a conflict is refused.
+                if (!string.IsNullOrEmpty(spec.Domainname) && sysctls![key] is var value && value != spec.Domainname)
                 {
-                    throw Fail(path, "conflicts with the domainname field");
+                    throw Fail(path, $"{Quote(value)} conflicts with the domainname field {Quote(spec.Domainname)}");
                 }
                 continue;
             }

@@ -1,3 +1,4 @@
+using Moat.Interop;
 using Moat.Oci;
 
 namespace Moat.Runtime;
@@ -33,40 +34,30 @@ public static class HostSupport
             throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
         if (spec.Linux?.NetDevices is { Count: > 0 })
             throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
-        if (process?.Capabilities is { } capabilities && RuntimeBoundingSet() is { } bounding)
-            CheckCapabilities(capabilities, bounding);
     }
 
     /// <summary>
-    /// A capability this runtime does not hold itself (root here may lack some, as inside another
-    /// container) cannot be given to the process: capset would fail with a bare EPERM at start.
-    /// Say which one, at create. Bounding is a ceiling, not a grant: it may name more.
+    /// The capability sets the process gets: process.capabilities reduced to what this runtime can
+    /// grant (root here may lack some, as inside another container; runc and crun fail at capset
+    /// there), each left-out capability warned about (<see cref="Init.CapabilitySets.From"/>).
+    /// <paramref name="last"/> is this kernel's last capability number.
     /// </summary>
-    public static void CheckCapabilities(LinuxCapabilities capabilities, ulong runtimeBounding)
+    public static Init.CapabilitySets GrantableCapabilities(LinuxCapabilities? capabilities, int last, Action<string>? warn)
     {
-        foreach (var (set, names) in new[] { ("effective", capabilities.Effective), ("permitted", capabilities.Permitted),
-                                             ("inheritable", capabilities.Inheritable), ("ambient", capabilities.Ambient) })
-        {
-            foreach (var name in names ?? [])
-            {
-                if (Capabilities.TryGetNumber(name, out var number) && number < 64 && (runtimeBounding & (1UL << number)) == 0)
-                    throw new RuntimeException($"process.capabilities.{set}: {name} is not in this runtime's own capability bounding set, so it cannot be granted on this host");
-            }
-        }
+        if (capabilities is null)
+            return Init.CapabilitySets.None;
+        return Init.CapabilitySets.From(capabilities, RuntimeBoundingSet() ?? (last >= 63 ? ulong.MaxValue : (1UL << (last + 1)) - 1), last, warn);
     }
 
     /// <summary>CapBnd of this process, from /proc/self/status (null when it cannot be read).</summary>
     static ulong? RuntimeBoundingSet()
     {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
-                    return Convert.ToUInt64(line["CapBnd:".Length..].Trim(), 16);
-        }
-        catch (IOException)
-        {
-        }
-        return null;
+        var status = Libc.TryReadText("/proc/self/status");
+        var at = status is null ? -1 : status.IndexOf("\nCapBnd:", StringComparison.Ordinal);
+        if (status is null || at < 0)
+            return null;
+        var value = status.AsSpan(at + "\nCapBnd:".Length);
+        var end = value.IndexOf('\n');
+        return ulong.TryParse(end < 0 ? value.Trim() : value[..end].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask) ? mask : null;
     }
 }

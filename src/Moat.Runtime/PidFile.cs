@@ -9,8 +9,19 @@ public static class PidFile
     {
         var full = Path.GetFullPath(path);
         var temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        using (var fd = Libc.Open(temp, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("644", 8)))
-            Libc.WriteAll(fd.Fd, System.Text.Encoding.ASCII.GetBytes(pid.ToString()), temp);
-        File.Move(temp, full, overwrite: true);
+        try
+        {
+            using (var fd = Libc.Open(temp, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("644", 8)))
+                Libc.WriteAll(fd.Fd, System.Text.Encoding.ASCII.GetBytes(pid.ToString()), temp);
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"--pid-file {full}: cannot write it: {Errors.Describe(e.Errno)}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RuntimeException($"--pid-file {full}: cannot write it: {Oci.ErrorText.Reason(e)}", e);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Moat.Oci;
 using Moat.Tests.Integration.Infrastructure;
 
@@ -76,17 +77,56 @@ public sealed class DifferentialTests
         compare.AssertSame();
     }
 
+    /// <summary>
+    /// The bundle exactly as `runc spec` (runc 1.1.2 and later) writes it, but for the probe and no
+    /// terminal: its ambient set equals the others and it has no inheritable set, so the kernel
+    /// raises none of them. runc runs it with CapAmb 0; moat failed with "prctl raise ambient
+    /// capability: Operation not permitted" (exit 127). Now moat drops them with a warning each and
+    /// the container sees what it sees under runc.
+    /// </summary>
+    [Fact]
+    public void BundleMadeByRuncSpecLooksTheSameFromInside()
+    {
+        using var bundle = new TestBundle();
+        MoatCli.Exec(RuncCli.Binary, ["spec", "--bundle", bundle.Directory]).Ok();
+        var configPath = Path.Combine(bundle.Directory, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["process"]!["terminal"] = false;
+        config["process"]!["args"] = new JsonArray("sh", "-c", Probe);
+        File.WriteAllText(configPath, config.ToJsonString());
+        Assert.Null(config["process"]!["capabilities"]!["inheritable"]);
+        Assert.NotNull(config["process"]!["capabilities"]!["ambient"]);
+
+        var (runc, moat, moatStderr) = RunBothAsWritten(bundle);
+
+        var compare = new Comparison(runc, moat);
+        compare.Section("status", "capability sets, NoNewPrivs and Seccomp in /proc/self/status", Verbatim);
+        compare.Section("id", "`id`", Verbatim);
+        compare.Section("ns", "namespaces shared with the host", NamespaceSharing);
+        compare.Section("cwd", "umask and working directory", Verbatim);
+        compare.AssertSame();
+        foreach (var name in config["process"]!["capabilities"]!["ambient"]!.AsArray())
+            Assert.Contains($"moat: warning: process.capabilities.ambient: {name} is not both inheritable and permitted, so it cannot be ambient; dropped", moatStderr);
+    }
+
     /// <summary>Runs the probe once under each runtime, with the same config.json and rootfs.</summary>
     static (Observation Runc, Observation Moat) RunBoth(TestBundle bundle)
     {
         bundle.Args("sh", "-c", Probe);
         bundle.Write();
+        var (runc, moat, _) = RunBothAsWritten(bundle);
+        return (runc, moat);
+    }
+
+    /// <summary>Runs the bundle's config.json as it is on disk under each runtime.</summary>
+    static (Observation Runc, Observation Moat, string MoatStderr) RunBothAsWritten(TestBundle bundle)
+    {
         using var runc = new RuncCli();
         var byRunc = runc.Run(bundle.Directory);
         var byMoat = MoatCli.Run("run", "--bundle", bundle.Directory, bundle.NewId("diff"));
         if (byRunc.ExitCode != 0 || byMoat.ExitCode != 0)
             throw new Xunit.Sdk.XunitException($"the probe must succeed under both runtimes\n--- runc: {byRunc}\n--- moat: {byMoat}");
-        return (Observation.Parse(byRunc.Stdout), Observation.Parse(byMoat.Stdout));
+        return (Observation.Parse(byRunc.Stdout), Observation.Parse(byMoat.Stdout), byMoat.Stderr);
     }
 
     static string Verbatim(string section) => section;

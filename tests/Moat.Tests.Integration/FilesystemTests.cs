@@ -68,6 +68,22 @@ public sealed class FilesystemTests
         Assert.Contains(" 8 ", line);
     }
 
+    /// <summary>
+    /// podman puts the host node's whole st_mode in fileMode (`--device /dev/zero:/dev/xzero` gives
+    /// 020666), which was refused as "bits outside the permission mask". The type comes from "type";
+    /// the node gets the permission bits.
+    /// </summary>
+    [Fact]
+    public void DeviceFileModeWithTheFileTypeBitsIsAccepted()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Linux!.Devices = [new LinuxDevice { Type = "c", Path = "/dev/xzero", Major = 1, Minor = 5, FileMode = Convert.ToUInt32("020666", 8), Uid = 0, Gid = 0 }];
+        bundle.Spec.Linux.Resources!.Devices!.Add(new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 5, Access = "rwm" });
+        var output = bundle.Sh("ls -ln /dev/xzero; stat -c %a /dev/xzero; head -c 3 /dev/xzero | wc -c");
+        Assert.StartsWith("crw-rw-rw-", output);
+        Assert.Contains("\n666\n3\n", output);
+    }
+
     [Fact]
     public void BindMountsHonourReadonlyAndTheirSourceStaysIntact()
     {

@@ -26,6 +26,21 @@ public sealed class IsolationTests
         Assert.NotEqual("moat-box", Environment.MachineName);
     }
 
+    /// <summary>The same domain name in linux.sysctl and the domainname field was refused; runc and crun accept it.</summary>
+    [Fact]
+    public void KernelDomainnameSysctlMayRepeatTheDomainname()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Domainname = "example.test";
+        bundle.Spec.Linux!.Sysctl = new() { ["kernel.domainname"] = "example.test" };
+        Assert.Equal("example.test\n", bundle.Sh("cat /proc/sys/kernel/domainname"));
+
+        bundle.Spec.Linux.Sysctl["kernel.domainname"] = "other.test";
+        var result = bundle.Run();
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("\"other.test\" conflicts with the domainname field \"example.test\"", result.Stderr);
+    }
+
     [Fact]
     public void NetworkNamespaceHasOnlyLoopback()
     {

@@ -18,7 +18,7 @@ public static class CreateCommand
     public static readonly Option<bool> NoPivot = new("--no-pivot") { Description = "do not use pivot root to jail process inside rootfs (chroot instead)" };
     public static readonly Option<bool> NoNewKeyring = new("--no-new-keyring") { Description = "do not create a new session keyring for the container" };
     public static readonly Option<int> PreserveFds = new("--preserve-fds") { Description = "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)" };
-    public static readonly Argument<string> Id = new("container-id") { Description = "the container's unique name on this host" };
+    public static readonly Argument<string> Id = IdArgument.One("the container's unique name on this host");
 
     public static Command Create()
     {
@@ -29,7 +29,7 @@ public static class CreateCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var options = Options(parse, startImmediately: false);
-            var created = new ContainerCreator(context.Store, context.Debug).Create(options);
+            var created = new ContainerCreator(context.Store, context.Debug, context.Warn).Create(options);
             created.Pidfd.Dispose();
             return 0;
         }));

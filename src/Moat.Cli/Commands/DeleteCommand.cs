@@ -7,7 +7,7 @@ public static class DeleteCommand
 {
     public static Command Create()
     {
-        var ids = new Argument<string[]>("container-id") { Description = "the containers to delete", Arity = ArgumentArity.OneOrMore };
+        var ids = IdArgument.Many("the containers to delete");
         var force = new Option<bool>("--force", "-f") { Description = "forcibly delete the container if it is still running (uses SIGKILL)" };
         var command = new Command("delete", "delete a container and everything it holds (processes, cgroups, state)");
         command.Arguments.Add(ids);

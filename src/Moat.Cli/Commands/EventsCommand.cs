@@ -13,7 +13,7 @@ public static class EventsCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("container-id") { Description = "the container to watch" };
+        var id = IdArgument.One("the container to watch");
         var stats = new Option<bool>("--stats") { Description = "display the container's stats then exit" };
         var interval = new Option<string>("--interval") { Description = "set the stats collection interval (e.g. 5s, 500ms)", DefaultValueFactory = _ => "5s" };
         var command = new Command("events", "display container events such as OOM notifications and cpu, memory and IO usage statistics");

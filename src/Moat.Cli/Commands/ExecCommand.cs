@@ -16,7 +16,7 @@ public static class ExecCommand
     static readonly Option<string[]> Env = new("--env", "-e") { Description = "set environment variables (NAME=value)" };
     static readonly Option<string?> User = new("--user", "-u") { Description = "UID (format: <uid>[:<gid>])" };
     static readonly Option<string[]> AdditionalGids = new("--additional-gids", "-g") { Description = "additional gids" };
-    static readonly Option<string[]> Caps = new("--cap", "-c") { Description = "add a capability to the bounding, effective and permitted sets (and ambient, where the process has inheritable capabilities)" };
+    static readonly Option<string[]> Caps = new("--cap", "-c") { Description = "add a capability to the bounding, effective and permitted sets (and ambient, where the inheritable set names it)" };
     static readonly Option<bool> NoNewPrivs = new("--no-new-privs") { Description = "set the no new privileges value for the process" };
     static readonly Option<string?> Apparmor = new("--apparmor") { Description = "set the apparmor profile for the process" };
     static readonly Option<string?> ProcessLabel = new("--process-label") { Description = "set the SELinux label for the process" };
@@ -25,7 +25,7 @@ public static class ExecCommand
     static readonly Option<string?> PidFile = new("--pid-file") { Description = "specify the file to write the process id to" };
     static readonly Option<int> PreserveFds = new("--preserve-fds") { Description = "pass N additional file descriptors to the process" };
     static readonly Option<bool> IgnorePaused = new("--ignore-paused") { Description = "allow exec in a paused container" };
-    static readonly Argument<string> Id = new("container-id") { Description = "the container to run the process in" };
+    static readonly Argument<string> Id = IdArgument.One("the container to run the process in");
     static readonly Argument<string[]> CommandArgs = new("command") { Description = "the command and its arguments", Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Options that take a value: needed to find where the container id (and the command after it) starts.</summary>
@@ -89,8 +89,8 @@ public static class ExecCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var id = parse.GetValue(Id)!;
-            var exec = new ContainerExec(context.Store, context.Debug);
-            var process = BuildProcess(parse, exec, id);
+            var exec = new ContainerExec(context.Store, context.Debug, context.Warn);
+            var process = BuildProcess(parse, exec, id, context.Warn);
             var preserve = parse.GetValue(PreserveFds);
             if (preserve < 0)
                 throw new RuntimeException("--preserve-fds must not be negative");
@@ -110,14 +110,14 @@ public static class ExecCommand
         return command;
     }
 
-    static Process BuildProcess(ParseResult parse, ContainerExec exec, string id)
+    static Process BuildProcess(ParseResult parse, ContainerExec exec, string id, Action<string> warn)
     {
         Process process;
         if (parse.GetValue(ProcessFile) is { } file)
         {
             try
             {
-                process = SpecJson.ReadProcess(File.ReadAllBytes(file));
+                process = SpecJson.ReadProcess(CommandContext.ReadFile(file, "--process"));
             }
             catch (SpecJsonException e)
             {
@@ -154,15 +154,21 @@ public static class ExecCommand
         foreach (var cap in parse.GetValue(Caps) ?? [])
         {
             var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
+            // A capability that cannot be granted is a warning, not a failure (runtime-spec, runc):
+            // the unknown name here, the rest where the runtime reduces the sets before the spawn.
             if (!Capabilities.IsKnown(name))
-                throw new RuntimeException($"--cap \"{cap}\": unknown capability");
+            {
+                warn($"--cap \"{cap}\": unknown capability; dropped");
+                continue;
+            }
             process.Capabilities ??= new LinuxCapabilities();
             process.Capabilities.Bounding = [.. process.Capabilities.Bounding ?? [], name];
             process.Capabilities.Effective = [.. process.Capabilities.Effective ?? [], name];
             process.Capabilities.Permitted = [.. process.Capabilities.Permitted ?? [], name];
-            // Ambient needs the capability inheritable too: raise it only where the process has
-            // inheritable capabilities already (runc's rule).
-            if (process.Capabilities.Inheritable is not null)
+            // Ambient needs the capability inheritable too: raise it only where the process's
+            // inheritable set names it (runc adds it whenever there is an inheritable set, and
+            // ignores the failing raise).
+            if (process.Capabilities.Inheritable?.Contains(name) == true)
                 process.Capabilities.Ambient = [.. process.Capabilities.Ambient ?? [], name];
         }
         if (parse.GetValue(NoNewPrivs))

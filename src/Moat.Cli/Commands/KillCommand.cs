@@ -7,7 +7,7 @@ public static class KillCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("container-id") { Description = "the container to signal" };
+        var id = IdArgument.One("the container to signal");
         var signal = new Argument<string>("signal")
         {
             Description = "signal name (TERM, SIGKILL, RTMIN+1) or number; default SIGTERM",

@@ -8,7 +8,7 @@ public static class PauseCommand
 {
     public static IEnumerable<Command> Create()
     {
-        var pauseId = new Argument<string>("container-id") { Description = "the container to pause" };
+        var pauseId = IdArgument.One("the container to pause");
         var pause = new Command("pause", "suspend all processes inside the container (cgroup freezer)");
         pause.Arguments.Add(pauseId);
         pause.SetAction(parse => CommandContext.Run(parse, context =>
@@ -18,7 +18,7 @@ public static class PauseCommand
         }));
         yield return pause;
 
-        var resumeId = new Argument<string>("container-id") { Description = "the container to resume" };
+        var resumeId = IdArgument.One("the container to resume");
         var resume = new Command("resume", "resume all processes that have been previously paused");
         resume.Arguments.Add(resumeId);
         resume.SetAction(parse => CommandContext.Run(parse, context =>

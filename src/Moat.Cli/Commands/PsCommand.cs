@@ -11,7 +11,7 @@ public static class PsCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("container-id") { Description = "the container whose processes to list" };
+        var id = IdArgument.One("the container whose processes to list");
         var psArgs = new Argument<string[]>("ps-options") { Description = "options for ps(1) (default -ef)", Arity = ArgumentArity.ZeroOrMore };
         var format = new Option<string>("--format", "-f") { Description = "select one of: table or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");

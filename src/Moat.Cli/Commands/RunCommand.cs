@@ -20,7 +20,7 @@ public static class RunCommand
             var options = CreateCommand.Options(parse, startImmediately: true, foreground: !parse.GetValue(detach));
             if (parse.GetValue(detach))
             {
-                var detached = new ContainerCreator(context.Store, context.Debug).Create(options);
+                var detached = new ContainerCreator(context.Store, context.Debug, context.Warn).Create(options);
                 detached.Pidfd.Dispose();
                 new ContainerLifecycle(context.Store, context.Warn).RunPoststart(detached.State);
                 return 0;
@@ -28,7 +28,7 @@ public static class RunCommand
             // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
             Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
             using var signals = ForegroundProcess.CatchSignals();
-            var created = new ContainerCreator(context.Store, context.Debug).Create(options);
+            var created = new ContainerCreator(context.Store, context.Debug, context.Warn).Create(options);
             using var pidfd = created.Pidfd;
             var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
             var relay = created.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;

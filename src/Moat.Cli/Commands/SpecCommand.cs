@@ -16,7 +16,10 @@ public static class SpecCommand
         command.Options.Add(rootless);
         command.SetAction(parse => CommandContext.Run(parse, _ =>
         {
-            var path = Path.Combine(parse.GetValue(bundle)!, "config.json");
+            var directory = parse.GetValue(bundle)!;
+            if (!Directory.Exists(directory))
+                throw new Runtime.RuntimeException($"bundle {directory}: no such directory");
+            var path = Path.Combine(directory, "config.json");
             if (File.Exists(path))
                 throw new Runtime.RuntimeException($"{path} exists: remove it first");
             var spec = parse.GetValue(rootless)

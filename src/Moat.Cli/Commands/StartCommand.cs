@@ -7,7 +7,7 @@ public static class StartCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("container-id") { Description = "the container to start" };
+        var id = IdArgument.One("the container to start");
         var command = new Command("start", "execute the user process of a created container");
         command.Arguments.Add(id);
         command.SetAction(parse => CommandContext.Run(parse, context =>

@@ -8,7 +8,7 @@ public static class StateCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("container-id") { Description = "the container to report on" };
+        var id = IdArgument.One("the container to report on");
         var command = new Command("state", "output the state of a container (runtime-spec state JSON)");
         command.Arguments.Add(id);
         command.SetAction(parse => CommandContext.Run(parse, context =>

@@ -13,7 +13,7 @@ public static class UpdateCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("container-id") { Description = "the container to update" };
+        var id = IdArgument.One("the container to update");
         var resources = new Option<string?>("--resources", "-r") { Description = "path to a file with linux.resources as JSON ('-' for stdin)" };
         var blkioWeight = new Option<ushort?>("--blkio-weight") { Description = "block IO weight (10..1000)" };
         var cpuPeriod = new Option<ulong?>("--cpu-period") { Description = "CPU CFS period in microseconds" };
@@ -37,7 +37,7 @@ public static class UpdateCommand
             LinuxResources changes;
             if (parse.GetValue(resources) is { } file)
             {
-                var bytes = file == "-" ? ReadStdin() : File.ReadAllBytes(file);
+                var bytes = file == "-" ? ReadStdin() : CommandContext.ReadFile(file, "--resources");
                 try
                 {
                     changes = SpecJson.ReadLinuxResources(bytes);
@@ -75,7 +75,7 @@ public static class UpdateCommand
                 if (parse.GetValue(blkioWeight) is { } weight)
                     changes.BlockIo = new LinuxBlockIo { Weight = weight };
             }
-            ContainerUpdate.Apply(context.Store, parse.GetValue(id)!, changes);
+            ContainerUpdate.Apply(context.Store, parse.GetValue(id)!, changes, context.Warn);
             return 0;
         }));
         return command;

@@ -105,16 +105,14 @@ public static class SpecJson
 
     private static string DescribeSyntaxError(JsonException ex)
     {
-        var message = ex.Message;
-        // The reader appends "LineNumber: n | BytePositionInLine: m." which callers report themselves.
-        var cut = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
-        message = (cut >= 0 ? message[..cut] : message).Trim();
+        // Without "LineNumber: n | BytePositionInLine: m.", which callers report themselves.
+        var message = ErrorText.JsonSyntax(ex);
         // The reader's wording for these talks about reader options; say what is wrong instead.
         if (message.Contains("trailing comma", StringComparison.Ordinal))
         {
             return "trailing commas are not allowed";
         }
-        if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
+        if (message.StartsWith("Expected depth to be zero", StringComparison.Ordinal) || message.StartsWith("zero depth at end", StringComparison.Ordinal))
         {
             return "unexpected end of data: an object or array is not closed";
         }

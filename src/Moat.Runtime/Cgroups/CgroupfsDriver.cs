@@ -3,7 +3,7 @@ using Moat.Oci;
 namespace Moat.Runtime.Cgroups;
 
 /// <summary>The driver that writes cgroupfs itself: v1 hierarchies, the v2 unified one, or both.</summary>
-public sealed class CgroupfsDriver(CgroupHost host) : ICgroupDriver
+public sealed class CgroupfsDriver(CgroupHost host, Action<string>? warn = null) : ICgroupDriver
 {
     public string Name => "cgroupfs";
 
@@ -11,7 +11,7 @@ public sealed class CgroupfsDriver(CgroupHost host) : ICgroupDriver
 
     public string ResolvePath(string? cgroupsPath, string containerId) => CgroupHost.ResolvePath(cgroupsPath, containerId);
 
-    public ContainerCgroup Open(string path) => ContainerCgroup.For(Host, path);
+    public ContainerCgroup Open(string path) => ContainerCgroup.For(Host, path, warn);
 
     public void Validate(ContainerCgroup cgroup, LinuxResources? resources) => cgroup.Resources.Validate(resources);
 

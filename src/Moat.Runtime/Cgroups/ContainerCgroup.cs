@@ -22,12 +22,14 @@ public sealed class ContainerCgroup
     public IReadOnlyList<(CgroupHierarchy Hierarchy, string Directory)> Directories { get; }
 
     ResourceWriter? resources;
+    Action<string>? warn;
 
     /// <summary>The writer of this cgroup's limits; one per cgroup, so that what Validate warned about is not warned again by Apply.</summary>
-    public ResourceWriter Resources => resources ??= new ResourceWriter(this);
+    public ResourceWriter Resources => resources ??= warn is null ? new ResourceWriter(this) : new ResourceWriter(this) { Warn = warn };
 
-    public static ContainerCgroup For(CgroupHost host, string path) =>
-        new(host, path, host.Hierarchies.Select(h => (h, h.DirectoryFor(path))).ToList());
+    /// <param name="warn">Where the limits' warnings go (stderr when null).</param>
+    public static ContainerCgroup For(CgroupHost host, string path, Action<string>? warn = null) =>
+        new(host, path, host.Hierarchies.Select(h => (h, h.DirectoryFor(path))).ToList()) { warn = warn };
 
     /// <summary>Directory of the unified (v2) hierarchy, if the host has one.</summary>
     public string? UnifiedDirectory => Directories.FirstOrDefault(d => d.Hierarchy.IsV2).Directory;
@@ -198,7 +200,7 @@ public sealed class ContainerCgroup
             }
             catch (IOException e)
             {
-                throw new RuntimeException($"cannot create cgroup {current}: {e.Message}", e);
+                throw new RuntimeException($"cannot create cgroup {current}: {Oci.ErrorText.Reason(e)}", e);
             }
             if (!hierarchy.IsV2 && hierarchy.Has("cpuset"))
             {

@@ -44,8 +44,9 @@ public interface ICgroupDriver
 /// <summary>Picks the driver for this host and the caller's wish.</summary>
 public static class CgroupDrivers
 {
-    public static ICgroupDriver For(HostContext host, bool systemd = false) =>
+    /// <param name="warn">Where warnings about accepted-but-ignored fields go (stderr when null).</param>
+    public static ICgroupDriver For(HostContext host, Action<string>? warn = null, bool systemd = false) =>
         systemd
             ? throw new RuntimeException("--systemd-cgroup: the systemd cgroup driver is not available in this version of moat; use cgroupfs paths")
-            : new CgroupfsDriver(host.Cgroups);
+            : new CgroupfsDriver(host.Cgroups, warn);
 }

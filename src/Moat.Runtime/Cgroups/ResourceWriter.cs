@@ -38,8 +38,17 @@ public sealed partial class ResourceWriter(ContainerCgroup cgroup)
     /// <summary>Told every successful write: the file's path and the value (also cgroup.subtree_control requests).</summary>
     public Action<string, string>? OnWrite { get; init; }
 
-    /// <summary>Where warnings go (fields that are accepted and ignored); stderr by default.</summary>
-    public Action<string> Warn { get; init; } = warning => Console.Error.WriteLine($"moat: warning: {warning}");
+    /// <summary>Where warnings go (fields that are accepted and ignored); stderr by default (write(2), not Console: see CommandContext.Err).</summary>
+    public Action<string> Warn { get; init; } = warning =>
+    {
+        try
+        {
+            Libc.WriteAll(2, System.Text.Encoding.UTF8.GetBytes($"moat: warning: {warning}\n"), "stderr");
+        }
+        catch (SyscallException)
+        {
+        }
+    };
 
     /// <summary>Attaches a compiled device program to a cgroup v2 directory; tests replace the kernel here.</summary>
     internal Action<string, byte[]>? DeviceProgramAttacher { get; init; }

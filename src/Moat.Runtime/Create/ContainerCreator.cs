@@ -11,7 +11,7 @@ using Moat.Runtime.State;
 namespace Moat.Runtime.Create;
 
 /// <summary>The runtime's side of create: from a bundle to an init process waiting for start.</summary>
-public sealed class ContainerCreator(StateStore store, Action<string>? debug = null)
+public sealed class ContainerCreator(StateStore store, Action<string>? debug = null, Action<string>? warn = null)
 {
     /// <summary>The created container's init: its pid and a pidfd (the caller of run waits on it).</summary>
     /// <summary>Console is the pty master when the process has a terminal and no --console-socket took it.</summary>
@@ -40,10 +40,12 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     {
         var host = Host.HostContext.Current;
         var cgroupHost = host.Cgroups;
-        var cgroups = CgroupDrivers.For(host);
+        var cgroups = CgroupDrivers.For(host, warn);
         var cgroupsAfterClone = !cgroupHost.IsPureV2;
         SpecValidator.Validate(spec, bundle);
         HostSupport.Check(spec);
+        var lastCapability = Libc.LastCapability();
+        var capabilities = HostSupport.GrantableCapabilities(spec.Process!.Capabilities, lastCapability, warn);
         var plan = NamespacePlan.From(spec.Linux);
         var rootfs = Bundle.ResolveRootfs(bundle, spec.Root!);
         if (!plan.HasMountNamespace)
@@ -111,6 +113,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 CgroupPath = cgroup.Path,
                 IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
                 Seccomp = seccomp,
+                Capabilities = capabilities,
+                LastCapability = lastCapability,
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
                 CgroupHierarchies = cgroup.Directories.Select(d => new CgroupMountSource
                 {

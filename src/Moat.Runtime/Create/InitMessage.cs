@@ -27,6 +27,10 @@ public sealed class InitMessage
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>
     [JsonPropertyName("idmapFds")] public Dictionary<int, int>? IdmapFds { get; set; }
+    /// <summary>process.capabilities as the runtime reduced them to what can be granted (<see cref="Init.CapabilitySets.From"/>).</summary>
+    [JsonPropertyName("capabilities")] public Init.CapabilitySets Capabilities { get; set; } = Init.CapabilitySets.None;
+    /// <summary>The kernel's last capability number, read once by the runtime.</summary>
+    [JsonPropertyName("lastCapability")] public int LastCapability { get; set; } = Oci.Capabilities.Last;
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
 }
 

@@ -13,7 +13,7 @@ namespace Moat.Runtime.Exec;
 /// init (through /proc/PID/ns), is born into the container's cgroup, and gets its own process
 /// settings (user, capabilities, no_new_privs, labels) from the init stage in exec mode.
 /// </summary>
-public sealed class ContainerExec(StateStore store, Action<string>? debug = null)
+public sealed class ContainerExec(StateStore store, Action<string>? debug = null, Action<string>? warn = null)
 {
     public sealed record Started(int Pid, FileDescriptor Pidfd, FileDescriptor? Console = null);
 
@@ -71,6 +71,8 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (process.Args is not { Count: > 0 })
             throw new RuntimeException("exec: no command given (args is empty)");
         Terminal.ConsoleSocket.Check(process.Terminal, options.ConsoleSocket, options.Foreground);
+        var lastCapability = Libc.LastCapability();
+        var capabilities = HostSupport.GrantableCapabilities(process.Capabilities, lastCapability, warn);
 
         // Every namespace of the init, by its /proc entry: the ones the container created and the
         // ones it joined alike.
@@ -99,6 +101,8 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
             StateDirFd = -1,
             CgroupPath = state.CgroupPath,
             Seccomp = seccomp,
+            Capabilities = capabilities,
+            LastCapability = lastCapability,
         };
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
 

@@ -51,7 +51,7 @@ public static class HookRunner
             }
             catch (Exception e) when (e is RuntimeException or SyscallException or IOException)
             {
-                throw new RuntimeException($"{kind} hook #{i} ({list[i].Path}): {e.Message}", e);
+                throw new RuntimeException($"{kind} hook #{i} ({list[i].Path}): {(e is IOException ? ErrorText.Of(e) : e.Message)}", e);
             }
         }
     }
@@ -68,7 +68,7 @@ public static class HookRunner
             }
             catch (Exception e) when (e is RuntimeException or SyscallException or IOException)
             {
-                warn($"{kind} hook #{i} ({list[i].Path}) failed: {e.Message}");
+                warn($"{kind} hook #{i} ({list[i].Path}) failed: {(e is IOException ? ErrorText.Of(e) : e.Message)}");
             }
         }
     }

@@ -21,7 +21,7 @@ public static class ContainerInit
         var fdText = Environment.GetEnvironmentVariable(InitEnvironment.SyncFdVariable);
         if (!int.TryParse(fdText, out var syncFd))
         {
-            Console.Error.WriteLine("moat init: runs only as part of create; use `moat create` or `moat run`");
+            WriteStderr("moat init: runs only as part of create; use `moat create` or `moat run`");
             return 2;
         }
         var channel = new SyncChannel(new FileDescriptor(syncFd));
@@ -104,7 +104,7 @@ public static class ContainerInit
         {
             try
             {
-                channel.Send(SyncChannel.Error, Encoding.UTF8.GetBytes(e is RuntimeException or SyscallException ? e.Message : e.ToString()));
+                channel.Send(SyncChannel.Error, Encoding.UTF8.GetBytes(Describe(e)));
             }
             catch (SyscallException)
             {
@@ -134,15 +134,23 @@ public static class ContainerInit
                 ProcessLaunch.WaitForStart(init.StateDirFd, AtStart);
             if (init.StateDirFd >= 0)
                 Libc.close(init.StateDirFd);
-            launch.Exec(warning => WriteStderr($"moat: warning: {warning}"));
+            launch.Exec();
             return 127;
         }
         catch (Exception e)
         {
-            WriteStderr($"moat: {(e is RuntimeException or SyscallException ? e.Message : e.ToString())}");
+            WriteStderr($"moat: {Describe(e)}");
             return 127;
         }
     }
+
+    /// <summary>Our own errors by their message, the framework's in words (its texts are resource keys here), anything else in full.</summary>
+    static string Describe(Exception e) => e switch
+    {
+        RuntimeException or SyscallException => e.Message,
+        IOException or UnauthorizedAccessException => Oci.ErrorText.Of(e),
+        _ => e.ToString(),
+    };
 
     /// <summary>
     /// One write(2) to stderr. The container's seccomp filter may be loaded by now, and Console's

@@ -115,7 +115,7 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     }
 
     /// <summary>Credentials, capabilities, no_new_privs and execve, all from this thread. Returns only on failure.</summary>
-    public void Exec(Action<string> warn)
+    public void Exec()
     {
         if (Terminal is { } terminal)
         {
@@ -125,8 +125,9 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         if (!init.NoNewKeyring)
             JoinSessionKeyring(init.Id);
 
-        var last = LastCapability();
-        var caps = CapabilitySets.From(process.Capabilities, last, warn);
+        // Reduced by the runtime to what can be granted (it warned about the rest): the calls below succeed.
+        var last = init.LastCapability;
+        var caps = init.Capabilities;
         for (var cap = 0; cap <= last; cap++)
             if ((caps.Bounding & (1UL << cap)) == 0)
                 Prctl(PR_CAPBSET_DROP, (ulong)cap, "drop capability from bounding set");

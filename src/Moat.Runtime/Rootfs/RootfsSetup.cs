@@ -34,7 +34,7 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
             }
             catch (Exception e) when (e is SyscallException or IOException)
             {
-                throw new RuntimeException($"mounts[{i}] ({mounts[i].Destination}): {e.Message}", e);
+                throw new RuntimeException($"mounts[{i}] ({mounts[i].Destination}): {(e is SyscallException ? e.Message : Oci.ErrorText.Of(e))}", e);
             }
         }
 

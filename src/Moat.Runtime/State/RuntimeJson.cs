@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Moat.Oci;
 using Moat.Oci.Json;
+using Moat.Runtime.Init;
 using Moat.Runtime.Seccomp;
 using static Moat.Oci.Json.JsonRead;
 
@@ -92,6 +93,8 @@ public static class RuntimeJson
             else if (c.Is(ref r, "cgroupPath"u8, "cgroupPath")) message.CgroupPath = String(ref r, c);
             else if (c.Is(ref r, "idmapFds"u8, "idmapFds")) message.IdmapFds = IntKeys(NullableDictionary(ref r, c, Int32), c);
             else if (c.Is(ref r, "cgroupHierarchies"u8, "cgroupHierarchies")) message.CgroupHierarchies = List(ref r, c, ReadMountSource);
+            else if (c.Is(ref r, "capabilities"u8, "capabilities")) message.Capabilities = Object(ref r, c, ReadCapabilities);
+            else if (c.Is(ref r, "lastCapability"u8, "lastCapability")) message.LastCapability = Int32(ref r, c);
             else c.SkipUnknown(ref r);
         }
         return message;
@@ -174,6 +177,14 @@ public static class RuntimeJson
                 w.WriteNumber(index.ToString(System.Globalization.CultureInfo.InvariantCulture), fd);
             w.WriteEndObject();
         }
+        w.WriteStartObject("capabilities"u8);
+        w.WriteNumber("bounding"u8, m.Capabilities.Bounding);
+        w.WriteNumber("effective"u8, m.Capabilities.Effective);
+        w.WriteNumber("permitted"u8, m.Capabilities.Permitted);
+        w.WriteNumber("inheritable"u8, m.Capabilities.Inheritable);
+        w.WriteNumber("ambient"u8, m.Capabilities.Ambient);
+        w.WriteEndObject();
+        w.WriteNumber("lastCapability"u8, m.LastCapability);
         JsonWrite.List(w, "cgroupHierarchies"u8, m.CgroupHierarchies, (w, h) =>
         {
             w.WriteStartObject();
@@ -184,6 +195,22 @@ public static class RuntimeJson
             w.WriteEndObject();
         });
         w.WriteEndObject();
+    }
+
+    static CapabilitySets ReadCapabilities(ref Utf8JsonReader r, JsonReadContext c)
+    {
+        c.StartObject(ref r);
+        ulong bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
+        while (c.NextProperty(ref r))
+        {
+            if (c.Is(ref r, "bounding"u8, "bounding")) bounding = UInt64(ref r, c);
+            else if (c.Is(ref r, "effective"u8, "effective")) effective = UInt64(ref r, c);
+            else if (c.Is(ref r, "permitted"u8, "permitted")) permitted = UInt64(ref r, c);
+            else if (c.Is(ref r, "inheritable"u8, "inheritable")) inheritable = UInt64(ref r, c);
+            else if (c.Is(ref r, "ambient"u8, "ambient")) ambient = UInt64(ref r, c);
+            else c.SkipUnknown(ref r);
+        }
+        return new CapabilitySets(bounding, effective, permitted, inheritable, ambient);
     }
 
     static void WriteFilter(Utf8JsonWriter w, CompiledSeccompFilter f)

@@ -17,7 +17,14 @@ public sealed class StateStore(string root)
     public ContainerDirectory Create(string id)
     {
         ContainerId.Validate(id);
-        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RuntimeException($"--root {Root}: cannot create the state directory: {(File.Exists(Root) ? "a file of that name exists" : Oci.ErrorText.Reason(e))}", e);
+        }
         var path = DirectoryOf(id);
         if (Libc.mkdirat(Libc.AT_FDCWD, path, Convert.ToUInt32("711", 8)) < 0)
         {

@@ -17,7 +17,7 @@ public sealed class ContainerTier(StateStore store, HostContext host, Action<str
     public Isolation Isolation => Isolation.Container;
 
     public ContainerCreator.Created Create(CreateOptions options, string bundle, Spec spec) =>
-        new ContainerCreator(store, debug).Create(options, bundle, spec);
+        new ContainerCreator(store, debug, warn).Create(options, bundle, spec);
 
     public void Start(LocatedContainer container) => lifecycle.Start(container.Directory, container.View);
 
@@ -26,14 +26,14 @@ public sealed class ContainerTier(StateStore store, HostContext host, Action<str
     public void Delete(LocatedContainer container, bool force) => lifecycle.Delete(container.Directory, container.View, force);
 
     public ContainerExec.Started Exec(ContainerView container, ExecOptions options) =>
-        new ContainerExec(store, debug).Start(options);
+        new ContainerExec(store, debug, warn).Start(options);
 
     public void Pause(LocatedContainer container) => ContainerLifecycle.Pause(container.View);
 
     public void Resume(LocatedContainer container) => ContainerLifecycle.Resume(container.View);
 
     public void Update(LocatedContainer container, LinuxResources changes) =>
-        ContainerUpdate.Apply(container.Directory, container.View, changes);
+        ContainerUpdate.Apply(container.Directory, container.View, changes, warn);
 
     public IReadOnlyList<int> Processes(ContainerView container) =>
         container.State is { } state ? CgroupDrivers.For(host).Pids(state.CgroupDirectories) : [];

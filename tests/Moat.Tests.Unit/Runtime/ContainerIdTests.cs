@@ -42,9 +42,20 @@ public class ContainerIdTests
     [InlineData("a\0b")]
     [InlineData("a\nb")]
     [InlineData("é")]
+    [InlineData("--bogus")]
+    [InlineData("-x")]
     public void RejectsInvalidIds(string id)
     {
         Assert.Throws<RuntimeException>(() => ContainerId.Validate(id));
+    }
+
+    [Fact]
+    public void AnIdThatLooksLikeAFlagIsRefusedWithTheReason()
+    {
+        // `moat create --bogus` once created a container named "--bogus".
+        var e = Assert.Throws<RuntimeException>(() => ContainerId.Validate("--bogus"));
+
+        Assert.Equal("invalid container id \"--bogus\": it must not start with '-'", e.Message);
     }
 
     [Fact]

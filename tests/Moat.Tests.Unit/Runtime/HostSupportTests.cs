@@ -1,43 +1,38 @@
 using Moat.Oci;
 using Moat.Runtime;
+using Moat.Runtime.Init;
 using Xunit;
 
 namespace Moat.Tests.Unit.Runtime;
 
 public class HostSupportTests
 {
-    // Every capability up to 40 except CAP_SYS_RESOURCE (24), as root's bounding set on our hosts.
-    const ulong WithoutSysResource = ((1UL << 41) - 1) & ~(1UL << 24);
-
-    [Theory]
-    [InlineData("effective")]
-    [InlineData("permitted")]
-    [InlineData("inheritable")]
-    [InlineData("ambient")]
-    public void GrantingACapabilityTheRuntimeLacksIsRefusedByName(string set)
+    [Fact]
+    public void WithoutCapabilitiesTheProcessGetsNone()
     {
-        var caps = new LinuxCapabilities();
-        List<string> names = ["CAP_CHOWN", "CAP_SYS_RESOURCE"];
-        switch (set)
-        {
-            case "effective": caps.Effective = names; break;
-            case "permitted": caps.Permitted = names; break;
-            case "inheritable": caps.Inheritable = names; break;
-            default: caps.Ambient = names; break;
-        }
-        var e = Assert.Throws<RuntimeException>(() => HostSupport.CheckCapabilities(caps, WithoutSysResource));
-        Assert.Equal($"process.capabilities.{set}: CAP_SYS_RESOURCE is not in this runtime's own capability bounding set, so it cannot be granted on this host", e.Message);
+        var warnings = new List<string>();
+
+        Assert.Equal(CapabilitySets.None, HostSupport.GrantableCapabilities(null, 40, warnings.Add));
+        Assert.Empty(warnings);
     }
 
+    /// <summary>
+    /// A capability beyond every kernel's last is never granted, whatever this process holds: the
+    /// runtime's own bounding set and last capability are read and applied (the rules are in
+    /// CapabilitySetsTests).
+    /// </summary>
     [Fact]
-    public void BoundingMayNameMoreThanTheRuntimeHolds()
+    public void TheRuntimesOwnLimitsAreApplied()
     {
-        var caps = new LinuxCapabilities
-        {
-            Bounding = ["CAP_CHOWN", "CAP_SYS_RESOURCE"],
-            Effective = ["CAP_CHOWN"],
-            Permitted = ["CAP_CHOWN"],
-        };
-        HostSupport.CheckCapabilities(caps, WithoutSysResource);
+        var caps = new LinuxCapabilities { Bounding = ["CAP_CHOWN", "CAP_NOT_YET_INVENTED"] };
+        var warnings = new List<string>();
+
+        var sets = HostSupport.GrantableCapabilities(caps, 40, warnings.Add);
+
+        Assert.Equal(["process.capabilities.bounding: unknown capability \"CAP_NOT_YET_INVENTED\"; dropped"],
+            warnings.Where(w => !w.Contains("CAP_CHOWN")));
+        var status = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("CapBnd:"));
+        var ownBounding = Convert.ToUInt64(status["CapBnd:".Length..].Trim(), 16);
+        Assert.Equal(ownBounding & 1, sets.Bounding);
     }
 }

@@ -5,6 +5,7 @@ using Moat.Oci.Json;
 using Moat.Runtime;
 using Moat.Runtime.Seccomp;
 using Moat.Runtime.State;
+using Moat.Runtime.Init;
 using Xunit;
 
 namespace Moat.Tests.Unit.Runtime;
@@ -74,6 +75,8 @@ public sealed class RuntimeJsonTests
             IdmapFds = new() { [0] = 9, [3] = 10 },
             CgroupHierarchies = [new CgroupMountSource { Name = "pids", Directory = "/sys/fs/cgroup/pids/moat/c1", Controllers = ["pids"] },
                                  new CgroupMountSource { Name = "unified", Directory = "/sys/fs/cgroup/unified/moat/c1", IsV2 = true }],
+            Capabilities = new CapabilitySets(1UL << 40 | 1, 2, 4, 8, 1UL << 63),
+            LastCapability = 39,
         };
 
         var back = RuntimeJson.ReadInit(RuntimeJson.Write(message));
@@ -84,6 +87,8 @@ public sealed class RuntimeJsonTests
         Assert.Equal("meta", back.Seccomp.ListenerMetadata);
         Assert.True(back.CgroupHierarchies[1].IsV2);
         Assert.Equal(["pids"], back.CgroupHierarchies[0].Controllers);
+        Assert.Equal(message.Capabilities, back.Capabilities);
+        Assert.Equal(39, back.LastCapability);
     }
 
     [Fact]

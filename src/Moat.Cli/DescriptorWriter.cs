@@ -1,0 +1,53 @@
+using System.Text;
+using Moat.Interop;
+
+namespace Moat.Cli;
+
+/// <summary>
+/// A TextWriter on stdout or stderr through write(2), for what System.CommandLine prints (help,
+/// usage errors). Not System.Console: see <see cref="CommandContext.Err"/>. Lines are written whole.
+/// </summary>
+public sealed class DescriptorWriter(int fd) : TextWriter
+{
+    readonly StringBuilder pending = new();
+
+    public override Encoding Encoding => Encoding.UTF8;
+
+    public override void Write(char value)
+    {
+        pending.Append(value);
+        if (value == '\n')
+            Flush();
+    }
+
+    public override void Write(string? value)
+    {
+        pending.Append(value);
+        if (value?.Contains('\n') == true)
+            Flush();
+    }
+
+    public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
+
+    public override void Flush()
+    {
+        if (pending.Length == 0)
+            return;
+        var bytes = Encoding.UTF8.GetBytes(pending.ToString());
+        pending.Clear();
+        try
+        {
+            Libc.WriteAll(fd, bytes, fd == 1 ? "stdout" : "stderr");
+        }
+        catch (SyscallException)
+        {
+            // A closed pipe: nothing more can be said there.
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        Flush();
+        base.Dispose(disposing);
+    }
+}
