@@ -4,11 +4,14 @@
 // into user or mount namespaces, and a forked copy of it may not run managed code. This file does
 // the part that must happen in a single-threaded child: clone3 with the namespace flags (and
 // CLONE_INTO_CGROUP), joining namespaces by descriptor, waiting for the parent to write the id maps,
-// a second fork when a pid namespace was joined or unshared, the time namespace offsets, and finally
-// execveat() of the protected view of the moat binary, which then continues as the C# init stage
-// inside the new namespaces. The v1 cgroup placement and the cgroup namespace come later, in the
-// runtime and the init stage, so that the kernel's wait for the former overlaps the init's start-up. Nothing here allocates or takes locks
-// after the clone: only raw system calls, so it is safe in the child of a multi-threaded parent.
+// the time namespace offsets, and finally execveat() of the protected view of the moat binary, which
+// then continues as the C# init stage inside the new namespaces. The second fork that a joined or
+// unshared pid namespace needs comes after that exec (moat_enter_container below): until its exec,
+// a process cloned from the runtime runs the moat binary as the host has it, and a container must
+// never see such a process (CVE-2019-5736). The v1 cgroup placement and the cgroup namespace come
+// later, in the runtime and the init stage, so that the kernel's wait for the former overlaps the
+// init's start-up. Nothing here allocates or takes locks after the clone: only raw system calls, so
+// it is safe in the child of a multi-threaded parent.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -194,21 +197,6 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
             write_timens_offsets(req);
     }
 
-    if (req->fork_after) {
-        // setns/unshare of a pid namespace applies to children only: fork once more so that the
-        // init stage is inside it (as pid 1 when the namespace is new).
-        pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-        if (pid < 0)
-            fail(sync_fd, "fork into pid namespace");
-        if (pid > 0) {
-            int32_t p = pid;
-            send_frame(sync_fd, MOAT_FRAME_PID, &p, sizeof p);
-            _exit(0);
-        }
-        // No parent-death signal here: our parent exits at once. If the runtime dies, the init
-        // sees end-of-file on the sync socket and exits.
-    }
-
     syscall(SYS_execveat, req->exec_fd, "", req->argv, req->envp, AT_EMPTY_PATH);
     fail(sync_fd, "exec moat init");
 }
@@ -257,31 +245,60 @@ int moat_spawn_userns_holder(int *pidfd_out)
     return (int)pid;
 }
 
+static int parse_fd(const char *text)
+{
+    if (!text || !*text)
+        return -1;
+    int fd = 0;
+    for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+        fd = fd * 10 + (*p - '0');
+    return fd;
+}
+
+// Runs in the re-executed binary, before the .NET runtime starts any thread, and finishes what the
+// spawn helper left to it.
+//
 // Joining a container's mount namespace must wait until the moat binary is loaded: the binary is
 // dynamically linked, and the container's root has no dynamic loader for it. So the spawn helper
-// passes the namespace descriptor through the environment and this constructor, which runs in the
-// re-executed binary before the .NET runtime starts its threads, joins it (setns into a mount
-// namespace needs a single-threaded caller). setns also moves root and cwd to the namespace's root.
-__attribute__((constructor)) static void moat_join_mount_namespace(void)
+// passes the namespace descriptor through the environment and this constructor joins it (setns into
+// a mount namespace needs a single-threaded caller). setns also moves root and cwd to the
+// namespace's root.
+//
+// The fork into a joined or unshared pid namespace happens here too, not in the helper: this
+// process already runs the protected view of the binary, so its child, the first process of ours
+// the container can see, is one as well.
+__attribute__((constructor)) static void moat_enter_container(void)
 {
-    const char *fd_text = getenv(MOAT_MNTNS_FD_VARIABLE);
-    if (!fd_text)
+    const char *mntns_text = getenv(MOAT_MNTNS_FD_VARIABLE);
+    const char *fork_text = getenv(MOAT_FORK_VARIABLE);
+    if (!mntns_text && !fork_text)
         return;
-    int fd = 0;
-    for (const char *p = fd_text; *p >= '0' && *p <= '9'; p++)
-        fd = fd * 10 + (*p - '0');
-    const char *sync_text = getenv("_MOAT_SYNC_FD");
-    int sync_fd = -1;
-    if (sync_text) {
-        sync_fd = 0;
-        for (const char *p = sync_text; *p >= '0' && *p <= '9'; p++)
-            sync_fd = sync_fd * 10 + (*p - '0');
+    int sync_fd = parse_fd(getenv("_MOAT_SYNC_FD"));
+    if (mntns_text) {
+        int fd = parse_fd(mntns_text);
+        if (setns(fd, CLONE_NEWNS) < 0) {
+            if (sync_fd >= 0)
+                fail(sync_fd, "setns mount namespace");
+            _exit(MOAT_SPAWN_EXIT_FAILED);
+        }
+        close(fd);
+        unsetenv(MOAT_MNTNS_FD_VARIABLE);
     }
-    if (setns(fd, CLONE_NEWNS) < 0) {
-        if (sync_fd >= 0)
-            fail(sync_fd, "setns mount namespace");
-        _exit(MOAT_SPAWN_EXIT_FAILED);
+    if (fork_text) {
+        unsetenv(MOAT_FORK_VARIABLE);
+        if (sync_fd < 0)
+            _exit(MOAT_SPAWN_EXIT_FAILED);
+        // glibc's fork, not a raw clone: the child goes on to run the .NET runtime, which needs
+        // glibc's idea of its thread id to be the child's own.
+        pid_t pid = fork();
+        if (pid < 0)
+            fail(sync_fd, "fork into pid namespace");
+        if (pid > 0) {
+            int32_t p = pid;
+            send_frame(sync_fd, MOAT_FRAME_PID, &p, sizeof p);
+            _exit(0);
+        }
+        // No parent-death signal here: our parent exits at once. If the runtime dies, the init
+        // sees end-of-file on the sync socket and exits.
     }
-    close(fd);
-    unsetenv(MOAT_MNTNS_FD_VARIABLE);
 }

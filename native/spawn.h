@@ -16,8 +16,14 @@
 #define MOAT_SPAWN_EXIT_FAILED 121
 
 // Environment variable naming a mount namespace descriptor that the re-executed binary joins in a
-// constructor, before the .NET runtime starts (see moat_join_mount_namespace in spawn.c).
+// constructor, before the .NET runtime starts (see moat_enter_container in spawn.c).
 #define MOAT_MNTNS_FD_VARIABLE "_MOAT_MNTNS_FD"
+
+// Environment variable telling that constructor to fork once more, into the pid namespace the
+// helper joined or unshared (setns/unshare of a pid namespace applies to children only). The fork
+// comes after the exec so that no process in the container's pid namespace ever runs the moat
+// binary as the host has it (CVE-2019-5736): the child is a copy of the protected view.
+#define MOAT_FORK_VARIABLE "_MOAT_FORK_INTO_PID_NS"
 
 struct moat_spawn_request {
     uint64_t clone_flags;   // namespaces created by clone3 itself (no namespace is joined)
@@ -33,7 +39,6 @@ struct moat_spawn_request {
     int32_t cgroup_fd;   // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
     int32_t become_root; // setresuid/gid(0) after the maps are written
     int32_t new_time;    // unshare a time namespace before exec
-    int32_t fork_after;  // fork once more after setns/unshare of a pid namespace
     int32_t keep_count;
     const int32_t *keep_fds; // descriptors that must survive the exec
     const char *timens_offsets; // "monotonic S N\nboottime S N\n", or NULL

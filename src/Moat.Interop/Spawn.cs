@@ -20,7 +20,6 @@ public unsafe struct SpawnRequest
     public int CgroupFd;
     public int BecomeRoot;
     public int NewTime;
-    public int ForkAfter;
     public int KeepCount;
     public int* KeepFds;
     public byte* TimensOffsets;
@@ -32,6 +31,9 @@ public static unsafe partial class NativeSpawn
 {
     /// <summary>Tags of the frames the native helper exchanges on the sync socket (spawn.h).</summary>
     public const byte FrameReadyForSetup = (byte)'R', FrameGo = (byte)'G', FramePid = (byte)'P', FrameError = (byte)'E';
+
+    /// <summary>The variable that makes the re-executed binary fork into its pid namespace (spawn.h MOAT_FORK_VARIABLE).</summary>
+    public const string ForkVariable = "_MOAT_FORK_INTO_PID_NS";
 
     [LibraryImport("moatspawn", EntryPoint = "moat_spawn")]
     public static partial int Spawn(SpawnRequest* request, int* pidfd);

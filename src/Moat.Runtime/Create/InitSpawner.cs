@@ -69,6 +69,11 @@ public static class InitSpawner
             List<string> environment = [$"{InitEnvironment.SyncFdVariable}={childEnd.Fd}"];
             if (mountNamespace is not null)
                 environment.Add($"{InitEnvironment.MountNamespaceFdVariable}={mountNamespace.Fd}");
+            // The fork into a joined or unshared pid namespace comes after the exec of the protected
+            // binary (native/spawn.c's constructor): the container never sees a process that runs the
+            // moat binary as the host has it (CVE-2019-5736).
+            if (plan.ForkAfter)
+                environment.Add($"{NativeSpawn.ForkVariable}=1");
 
             var request = new SpawnRequest
             {
@@ -82,7 +87,6 @@ public static class InitSpawner
                 CgroupFd = unified?.Fd ?? -1,
                 BecomeRoot = plan.BecomeRoot ? 1 : 0,
                 NewTime = plan.NewTime ? 1 : 0,
-                ForkAfter = plan.ForkAfter ? 1 : 0,
                 KeepCount = keepCount,
                 KeepFds = keep,
                 TimensOffsets = NamespacePlan.FormatTimeOffsets(spec.Linux?.TimeOffsets) is { } t ? (byte*)Utf8(t) : null,
