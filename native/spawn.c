@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -36,6 +37,11 @@
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#define MOAT_OPEN_TREE_CLONE 1
+#define MOAT_AT_RECURSIVE 0x8000
 
 // Frames on the sync socket: one tag byte, a 32-bit little-endian length, the payload.
 // The C# side (Moat.Runtime SyncChannel) reads and writes the same frames.
@@ -144,6 +150,37 @@ static void write_timens_offsets(const struct moat_spawn_request *req)
     close(fd);
 }
 
+// Sends the 'N' frame, then one byte that carries the descriptor of our mount namespace.
+static int send_mount_namespace(int sync_fd)
+{
+    int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return -1;
+    int rc = -1;
+    if (send_frame(sync_fd, MOAT_FRAME_MOUNT_NAMESPACE, NULL, 0) == 0) {
+        char byte = MOAT_FRAME_MOUNT_NAMESPACE;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+            struct cmsghdr header;
+            char buffer[CMSG_SPACE(sizeof(int))];
+        } control;
+        memset(&control, 0, sizeof control);
+        struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &ns, sizeof ns);
+        ssize_t n;
+        do
+            n = sendmsg(sync_fd, &message, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        rc = n == 1 ? 0 : -1;
+    }
+    close(ns);
+    return rc;
+}
+
 __attribute__((noreturn)) static void child_main(const struct moat_spawn_request *req)
 {
     int sync_fd = req->sync_fd;
@@ -188,6 +225,10 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
     // Now that we are root of our user namespace: namespaces owned by the mapped root.
     if (req->late_unshare_flags && unshare((int)req->late_unshare_flags) < 0)
         fail(sync_fd, "unshare namespaces after setup");
+
+    // The runtime opens bind mount sources in our mount namespace with its own credentials.
+    if (req->send_mount_namespace && send_mount_namespace(sync_fd) < 0)
+        fail(sync_fd, "send mount namespace to runtime");
 
     if (req->new_time) {
         // Offsets can be written only before any process lives in the namespace; execve moves us in.
@@ -243,6 +284,59 @@ int moat_spawn_userns_holder(int *pidfd_out)
     }
     *pidfd_out = pidfd;
     return (int)pid;
+}
+
+struct open_sources_args {
+    int mntns_fd;
+    struct moat_mount_source *sources;
+    int32_t count;
+    int error;
+};
+
+static int open_sources_child(void *arg)
+{
+    struct open_sources_args *a = arg;
+    // Our own root and cwd (no CLONE_FS), so joining moves only us; then paths resolve in the
+    // container's view, with the runtime's credentials.
+    if (setns(a->mntns_fd, CLONE_NEWNS) < 0) {
+        a->error = errno;
+        return 1;
+    }
+    for (int32_t i = 0; i < a->count; i++) {
+        struct moat_mount_source *s = &a->sources[i];
+        long fd = s->clone_tree
+            ? syscall(SYS_open_tree, AT_FDCWD, s->path, MOAT_OPEN_TREE_CLONE | O_CLOEXEC | (s->recursive ? MOAT_AT_RECURSIVE : 0))
+            : open(s->path, O_PATH | O_CLOEXEC);
+        s->fd = fd < 0 ? -1 : (int32_t)fd;
+        s->error = fd < 0 ? errno : 0;
+    }
+    return 0;
+}
+
+int moat_open_mount_sources(int mntns_fd, struct moat_mount_source *sources, int32_t count)
+{
+    // The runtime is multi-threaded and shares its root with its threads, so it cannot join a mount
+    // namespace itself. A vfork-style child (the way posix_spawn starts) can: it shares our memory,
+    // so the results land in sources, and our descriptor table, so the descriptors land in ours.
+    // Every signal stays blocked in it: the runtime's handlers must not run on its small stack.
+    struct open_sources_args args = { mntns_fd, sources, count, 0 };
+    const size_t stack_size = 64 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pid = clone(open_sources_child, (char *)stack + stack_size, CLONE_VM | CLONE_FILES | CLONE_VFORK | SIGCHLD, &args);
+    int err = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid > 0)
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    munmap(stack, stack_size);
+    if (err)
+        return -err;
+    return args.error ? -args.error : 0;
 }
 
 static int parse_fd(const char *text)

@@ -27,6 +27,13 @@ public sealed class InitMessage
     [JsonPropertyName("cgroupPath")] public string CgroupPath { get; set; } = "";
     /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>
     [JsonPropertyName("idmapFds")] public Dictionary<int, int>? IdmapFds { get; set; }
+    /// <summary>
+    /// Mounts (by index in spec.mounts) whose source the runtime opened: one descriptor each, in this
+    /// order, follows the config frame on the sync socket (see Create/BindSources).
+    /// </summary>
+    [JsonPropertyName("bindSourceMounts")] public List<int>? BindSourceMounts { get; set; }
+    /// <summary>The init's side of BindSourceMounts: the received descriptors by mount index. Not sent.</summary>
+    [JsonIgnore] public Dictionary<int, Moat.Interop.FileDescriptor>? BindSourceFds { get; set; }
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
 }
 
