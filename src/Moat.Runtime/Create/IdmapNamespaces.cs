@@ -15,8 +15,6 @@ public sealed class IdmapNamespaces : IDisposable
     /// <summary>Descriptor numbers by mount index, for the init.</summary>
     public Dictionary<int, int> FdsByMount { get; } = [];
 
-    public IEnumerable<int> Fds => byMapping.Values.Select(f => f.Fd);
-
     public static bool IsIdmapped(Mount mount) =>
         (mount.UidMappings?.Count ?? 0) > 0 || (mount.GidMappings?.Count ?? 0) > 0 ||
         (mount.Options ?? []).Any(o => o is "idmap" or "ridmap");

@@ -31,6 +31,13 @@ public sealed class InitMessage
     [JsonPropertyName("capabilities")] public Init.CapabilitySets Capabilities { get; set; } = Init.CapabilitySets.None;
     /// <summary>The kernel's last capability number, read once by the runtime.</summary>
     [JsonPropertyName("lastCapability")] public int LastCapability { get; set; } = Oci.Capabilities.Last;
+    /// <summary>
+    /// Mounts (by index in spec.mounts) whose source the runtime opened: one descriptor each, in this
+    /// order, follows the config frame on the sync socket (see Create/BindSources).
+    /// </summary>
+    [JsonPropertyName("bindSourceMounts")] public List<int>? BindSourceMounts { get; set; }
+    /// <summary>The init's side of BindSourceMounts: the received descriptors by mount index. Not sent.</summary>
+    [JsonIgnore] public Dictionary<int, Moat.Interop.FileDescriptor>? BindSourceFds { get; set; }
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
 }
 

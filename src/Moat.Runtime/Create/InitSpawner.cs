@@ -16,13 +16,17 @@ namespace Moat.Runtime.Create;
 public static class InitSpawner
 {
     /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
+    /// <param name="bindSources">
+    /// Bind mount sources the runtime opens in the container's mount namespace once the helper made
+    /// it (frame 'N'), and sends after the config (a container with a user namespace, see BindSources).
+    /// </param>
     /// <param name="setUpCgroupsAfterClone">
     /// Cgroup work that create leaves until after the clone on hosts with v1 hierarchies; it runs
     /// while the init starts up, before the init is moved into its cgroups.
     /// </param>
     public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
         IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, string cacheDirectory,
-        Action? setUpCgroupsAfterClone = null, Action<int>? atHooksPoint = null)
+        Action? setUpCgroupsAfterClone = null, Action<int>? atHooksPoint = null, BindSources? bindSources = null, IdmapNamespaces? idmaps = null)
     {
         var (runtimeEnd, childEnd) = Libc.SocketPair();
         var channel = new SyncChannel(runtimeEnd);
@@ -69,6 +73,11 @@ public static class InitSpawner
             List<string> environment = [$"{InitEnvironment.SyncFdVariable}={childEnd.Fd}"];
             if (mountNamespace is not null)
                 environment.Add($"{InitEnvironment.MountNamespaceFdVariable}={mountNamespace.Fd}");
+            // The fork into a joined or unshared pid namespace comes after the exec of the protected
+            // binary (native/spawn.c's constructor): the container never sees a process that runs the
+            // moat binary as the host has it (CVE-2019-5736).
+            if (plan.ForkAfter)
+                environment.Add($"{NativeSpawn.ForkVariable}=1");
 
             var request = new SpawnRequest
             {
@@ -82,7 +91,7 @@ public static class InitSpawner
                 CgroupFd = unified?.Fd ?? -1,
                 BecomeRoot = plan.BecomeRoot ? 1 : 0,
                 NewTime = plan.NewTime ? 1 : 0,
-                ForkAfter = plan.ForkAfter ? 1 : 0,
+                SendMountNamespace = bindSources is not null && mountNamespace is null ? 1 : 0,
                 KeepCount = keepCount,
                 KeepFds = keep,
                 TimensOffsets = NamespacePlan.FormatTimeOffsets(spec.Linux?.TimeOffsets) is { } t ? (byte*)Utf8(t) : null,
@@ -126,6 +135,14 @@ public static class InitSpawner
             }
             channel.Send(SyncChannel.Go);
 
+            // The container's mount namespace exists now: open the bind sources in it while the init
+            // execs and starts up (a joined one is the namespace this process opened by its path).
+            if (bindSources is not null)
+            {
+                using var received = mountNamespace is null ? ReceiveMountNamespace(channel) : null;
+                bindSources.Open(received ?? mountNamespace!, spec.Mounts!, message.Bundle, idmaps!);
+            }
+
             // 2. With a joined pid namespace the helper forked once more: the init is its child.
             var initPid = childPid;
             if (plan.ForkAfter)
@@ -139,6 +156,7 @@ public static class InitSpawner
 
             // 3. The init stage runs (managed code, inside the namespaces): send it the config.
             channel.Send(SyncChannel.Config, RuntimeJson.Write(message));
+            bindSources?.Send(channel);
 
             // 4. Its cgroups: the v1 ones, and the unified one unless clone3 joined it (on a v1 host
             // create makes the cgroups only now, see ContainerCreator). There the first move after a
@@ -197,6 +215,12 @@ public static class InitSpawner
             return null;
         var frame = channel.Receive();
         return frame is { Tag: SyncChannel.Error } ? Encoding.UTF8.GetString(frame.Value.Payload) : null;
+    }
+
+    static FileDescriptor ReceiveMountNamespace(SyncChannel channel)
+    {
+        Expect(channel, NativeSpawn.FrameMountNamespace);
+        return Libc.ReceiveDescriptor(channel.Socket.Fd, "mount namespace");
     }
 
     public static byte[] Expect(SyncChannel channel, byte tag)

@@ -35,6 +35,7 @@ public static class ContainerInit
             if (frame.Value.Tag != SyncChannel.Config)
                 throw new RuntimeException($"init: unexpected message '{(char)frame.Value.Tag}'");
             init = RuntimeJson.ReadInit(frame.Value.Payload);
+            BindSources.Receive(channel, init);
             var plan = NamespacePlan.From(init.Spec.Linux);
             // The seccomp listener's socket is a host path: connect while the host's view is still ours.
             var listener = init.Seccomp is { HasListener: true, ListenerPath: { } listenerPath } ? SeccompListener.ConnectListener(listenerPath) : -1;

@@ -1,5 +1,6 @@
 using Moat.Interop;
 using Moat.Oci;
+using Moat.Runtime.Create;
 using static Moat.Interop.Libc;
 
 namespace Moat.Runtime.Rootfs;
@@ -113,23 +114,15 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
         var type = mount.Type ?? "";
         var options = MountOptions.Parse(type, mount.Options);
 
-        if (init.IdmapFds?.TryGetValue(index, out var usernsFd) == true)
-            MountIdmapped(root, mount, destination, options, usernsFd);
-        else if (options.Bind)
+        if (init.BindSourceFds?.Remove(index, out var opened) == true)
         {
-            var source = Path.GetFullPath(mount.Source ?? throw new RuntimeException("a bind mount needs a source"), init.Bundle);
-            if (!Path.Exists(source))
-                throw new RuntimeException($"bind source {source} does not exist");
-            var sourceIsDir = Directory.Exists(source);
-            using (var target = root.OpenOrCreate(destination, lastIsFile: !sourceIsDir))
-                Mount(source, RootPath.ProcPath(target), null, MS_BIND | (options.RecursiveBind ? MS_REC : 0), null);
-            var remount = options.RemountFlags;
-            if (remount != 0 || options.ClearedFlags != 0)
-            {
-                using var mounted = root.TryOpen(destination)!;
-                Remount(RootPath.ProcPath(mounted), MS_BIND | MS_REMOUNT | remount);
-            }
+            using (opened)
+                MountBind(root, mount, index, destination, options, opened);
         }
+        else if (init.IdmapFds?.TryGetValue(index, out var usernsFd) == true)
+            MountIdmapped(root, mount, index, destination, options, usernsFd);
+        else if (options.Bind)
+            MountBind(root, mount, index, destination, options, opened: null);
         else if (type == "cgroup" || type == "cgroup2")
         {
             beforeCgroupMount?.Invoke();
@@ -162,16 +155,42 @@ public sealed class RootfsSetup(InitMessage init, bool inUserNamespace, Action? 
     }
 
     /// <summary>
+    /// A bind mount, from its source path or from the source the runtime opened (BindSources): an O_PATH
+    /// descriptor bound through /proc/self/fd, or a detached (and idmapped) tree attached with move_mount.
+    /// </summary>
+    void MountBind(RootPath root, Oci.Mount mount, int index, string destination, MountOptions options, FileDescriptor? opened)
+    {
+        var source = opened is null ? BindSource(mount, index, destination) : RootPath.ProcPath(opened);
+        using (var target = root.OpenOrCreate(destination, lastIsFile: !Directory.Exists(source)))
+        {
+            if (opened is not null && IdmapNamespaces.IsIdmapped(mount))
+                MoveMount(opened, target, destination);
+            else
+                Mount(source, RootPath.ProcPath(target), null, MS_BIND | (options.RecursiveBind ? MS_REC : 0), null);
+        }
+        var remount = options.RemountFlags;
+        if (remount != 0 || options.ClearedFlags != 0)
+        {
+            using var mounted = root.TryOpen(destination)!;
+            Remount(RootPath.ProcPath(mounted), MS_BIND | MS_REMOUNT | remount);
+        }
+    }
+
+    string BindSource(Oci.Mount mount, int index, string destination)
+    {
+        var source = Path.GetFullPath(mount.Source ?? throw new RuntimeException($"mounts[{index}] ({destination}): a bind mount needs a source"), init.Bundle);
+        return Path.Exists(source) ? source : throw new RuntimeException($"mounts[{index}] ({destination}): bind source {source} does not exist");
+    }
+
+    /// <summary>
     /// A bind mount whose ids are mapped through a user namespace: a detached copy of the source
     /// (open_tree), the idmap set on it (mount_setattr), attached at the target (move_mount).
     /// </summary>
-    void MountIdmapped(RootPath root, Oci.Mount mount, string destination, MountOptions options, int usernsFd)
+    void MountIdmapped(RootPath root, Oci.Mount mount, int index, string destination, MountOptions options, int usernsFd)
     {
         if (!options.Bind)
             throw new RuntimeException("idmapped mounts (uidMappings/gidMappings) are supported for bind mounts only");
-        var source = Path.GetFullPath(mount.Source ?? throw new RuntimeException("a bind mount needs a source"), init.Bundle);
-        if (!Path.Exists(source))
-            throw new RuntimeException($"bind source {source} does not exist");
+        var source = BindSource(mount, index, destination);
         var recursive = options.RecursiveBind || (mount.Options ?? []).Contains("ridmap");
         using var tree = OpenTreeClone(source, options.RecursiveBind);
         using var userns = new FileDescriptor(usernsFd, ownsHandle: false);

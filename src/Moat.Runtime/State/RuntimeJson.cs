@@ -92,6 +92,7 @@ public static class RuntimeJson
             else if (c.Is(ref r, "seccomp"u8, "seccomp")) message.Seccomp = NullableObject(ref r, c, ReadFilter);
             else if (c.Is(ref r, "cgroupPath"u8, "cgroupPath")) message.CgroupPath = String(ref r, c);
             else if (c.Is(ref r, "idmapFds"u8, "idmapFds")) message.IdmapFds = IntKeys(NullableDictionary(ref r, c, Int32), c);
+            else if (c.Is(ref r, "bindSourceMounts"u8, "bindSourceMounts")) message.BindSourceMounts = List(ref r, c, Int32);
             else if (c.Is(ref r, "cgroupHierarchies"u8, "cgroupHierarchies")) message.CgroupHierarchies = List(ref r, c, ReadMountSource);
             else if (c.Is(ref r, "capabilities"u8, "capabilities")) message.Capabilities = Object(ref r, c, ReadCapabilities);
             else if (c.Is(ref r, "lastCapability"u8, "lastCapability")) message.LastCapability = Int32(ref r, c);
@@ -185,6 +186,13 @@ public static class RuntimeJson
         w.WriteNumber("ambient"u8, m.Capabilities.Ambient);
         w.WriteEndObject();
         w.WriteNumber("lastCapability"u8, m.LastCapability);
+        if (m.BindSourceMounts is { } bindSources)
+        {
+            w.WriteStartArray("bindSourceMounts"u8);
+            foreach (var index in bindSources)
+                w.WriteNumberValue(index);
+            w.WriteEndArray();
+        }
         JsonWrite.List(w, "cgroupHierarchies"u8, m.CgroupHierarchies, (w, h) =>
         {
             w.WriteStartObject();

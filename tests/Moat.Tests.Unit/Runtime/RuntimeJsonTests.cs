@@ -73,6 +73,7 @@ public sealed class RuntimeJsonTests
             Seccomp = Filter("/run/listener.sock"),
             CgroupPath = "/moat/c1",
             IdmapFds = new() { [0] = 9, [3] = 10 },
+            BindSourceMounts = [4, 1],
             CgroupHierarchies = [new CgroupMountSource { Name = "pids", Directory = "/sys/fs/cgroup/pids/moat/c1", Controllers = ["pids"] },
                                  new CgroupMountSource { Name = "unified", Directory = "/sys/fs/cgroup/unified/moat/c1", IsV2 = true }],
             Capabilities = new CapabilitySets(1UL << 40 | 1, 2, 4, 8, 1UL << 63),
@@ -83,6 +84,7 @@ public sealed class RuntimeJsonTests
 
         Assert.Equal(RuntimeJson.Write(message), RuntimeJson.Write(back));
         Assert.Equal(message.IdmapFds, back.IdmapFds);
+        Assert.Equal([4, 1], back.BindSourceMounts);
         Assert.Equal(message.Seccomp.Program, back.Seccomp!.Program);
         Assert.Equal("meta", back.Seccomp.ListenerMetadata);
         Assert.True(back.CgroupHierarchies[1].IsV2);
