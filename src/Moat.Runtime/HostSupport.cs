@@ -16,24 +16,30 @@ public static class HostSupport
 
     public static void Check(Spec spec)
     {
-        var process = spec.Process;
-        if (process?.ApparmorProfile is { Length: > 0 } profile && !AppArmorEnabled)
-            throw new RuntimeException($"process.apparmorProfile \"{profile}\" is set, but AppArmor is not enabled on this host");
-        if (process?.SelinuxLabel is { Length: > 0 } label && !SelinuxEnabled)
-            throw new RuntimeException($"process.selinuxLabel \"{label}\" is set, but SELinux is disabled or not supported on this host");
+        if (spec.Process is { } process)
+            CheckProcess(process);
         if (spec.Linux?.MountLabel is { Length: > 0 } mountLabel && !SelinuxEnabled)
             throw new RuntimeException($"linux.mountLabel \"{mountLabel}\" is set, but SELinux is disabled or not supported on this host");
         if (spec.Linux?.IntelRdt is not null)
             throw new RuntimeException("linux.intelRdt is set, but Intel RDT (resctrl) is not available on this host");
-        if (process?.Scheduler is not null)
-            throw new RuntimeException("process.scheduler is set, but this version of moat does not set scheduling policies yet");
-        if (process?.IoPriority is not null)
-            throw new RuntimeException("process.ioPriority is set, but this version of moat does not set I/O priorities yet");
-        if (process?.ExecCpuAffinity is not null)
-            throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
         if (spec.Linux?.NetDevices is { Count: > 0 })
             throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
-        if (process?.Capabilities is { } capabilities && RuntimeBoundingSet() is { } bounding)
+    }
+
+    /// <summary>The process's own settings: create's process, and exec's (from --process or the flags).</summary>
+    public static void CheckProcess(Process process)
+    {
+        if (process.ApparmorProfile is { Length: > 0 } profile && !AppArmorEnabled)
+            throw new RuntimeException($"process.apparmorProfile \"{profile}\" is set, but AppArmor is not enabled on this host");
+        if (process.SelinuxLabel is { Length: > 0 } label && !SelinuxEnabled)
+            throw new RuntimeException($"process.selinuxLabel \"{label}\" is set, but SELinux is disabled or not supported on this host");
+        if (process.Scheduler is not null)
+            throw new RuntimeException("process.scheduler is set, but this version of moat does not set scheduling policies yet");
+        if (process.IoPriority is not null)
+            throw new RuntimeException("process.ioPriority is set, but this version of moat does not set I/O priorities yet");
+        if (process.ExecCpuAffinity is not null)
+            throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
+        if (process.Capabilities is { } capabilities && RuntimeBoundingSet() is { } bounding)
             CheckCapabilities(capabilities, bounding);
     }
 
