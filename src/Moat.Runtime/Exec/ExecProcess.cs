@@ -4,7 +4,7 @@ using Moat.Oci.Json;
 namespace Moat.Runtime.Exec;
 
 /// <summary>exec's flags that change the process (runc's), as given on the command line; null or empty when not given.</summary>
-public sealed record ExecProcessFlags
+public sealed class ExecProcessFlags
 {
     public bool Tty { get; init; }
     public string? Cwd { get; init; }
