@@ -13,7 +13,9 @@ namespace Moat.Oci;
 /// Merge rules: objects are merged key by key, recursively (dictionaries such as
 /// <c>rdma</c> or <c>unified</c> too: a key the changes name is replaced, the others kept); arrays and
 /// scalars are replaced whole. A null in the changes means "not set", as it does in the model, so it
-/// keeps the old value: a merge cannot remove a field. A deep copy is a merge with no changes.
+/// keeps the old value: a merge cannot remove a field. A field the model cannot leave unset (a
+/// non-nullable value such as <c>ociVersion</c> or <c>pids.limit</c>) is always part of the changes
+/// that contain it. A deep copy is a merge with no changes.
 /// </remarks>
 public static class SpecMerge
 {
