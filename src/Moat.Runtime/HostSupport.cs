@@ -9,31 +9,35 @@ namespace Moat.Runtime;
 /// </summary>
 public static class HostSupport
 {
-    public static bool AppArmorEnabled =>
-        File.Exists("/sys/module/apparmor/parameters/enabled") &&
-        File.ReadAllText("/sys/module/apparmor/parameters/enabled").Trim() == "Y";
+    public static bool AppArmorEnabled => Host.HostContext.Current.AppArmor;
 
-    public static bool SelinuxEnabled => File.Exists("/sys/fs/selinux/enforce");
+    public static bool SelinuxEnabled => Host.HostContext.Current.Selinux;
 
     public static void Check(Spec spec)
     {
-        var process = spec.Process;
-        if (process?.ApparmorProfile is { Length: > 0 } profile && !AppArmorEnabled)
-            throw new RuntimeException($"process.apparmorProfile \"{profile}\" is set, but AppArmor is not enabled on this host");
-        if (process?.SelinuxLabel is { Length: > 0 } label && !SelinuxEnabled)
-            throw new RuntimeException($"process.selinuxLabel \"{label}\" is set, but SELinux is disabled or not supported on this host");
+        if (spec.Process is { } process)
+            CheckProcess(process);
         if (spec.Linux?.MountLabel is { Length: > 0 } mountLabel && !SelinuxEnabled)
             throw new RuntimeException($"linux.mountLabel \"{mountLabel}\" is set, but SELinux is disabled or not supported on this host");
         if (spec.Linux?.IntelRdt is not null)
             throw new RuntimeException("linux.intelRdt is set, but Intel RDT (resctrl) is not available on this host");
-        if (process?.Scheduler is not null)
-            throw new RuntimeException("process.scheduler is set, but this version of moat does not set scheduling policies yet");
-        if (process?.IoPriority is not null)
-            throw new RuntimeException("process.ioPriority is set, but this version of moat does not set I/O priorities yet");
-        if (process?.ExecCpuAffinity is not null)
-            throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
         if (spec.Linux?.NetDevices is { Count: > 0 })
             throw new RuntimeException("linux.netDevices is set, but this version of moat does not move network devices yet");
+    }
+
+    /// <summary>The process's own settings: create's process, and exec's (from --process or the flags).</summary>
+    public static void CheckProcess(Process process)
+    {
+        if (process.ApparmorProfile is { Length: > 0 } profile && !AppArmorEnabled)
+            throw new RuntimeException($"process.apparmorProfile \"{profile}\" is set, but AppArmor is not enabled on this host");
+        if (process.SelinuxLabel is { Length: > 0 } label && !SelinuxEnabled)
+            throw new RuntimeException($"process.selinuxLabel \"{label}\" is set, but SELinux is disabled or not supported on this host");
+        if (process.Scheduler is not null)
+            throw new RuntimeException("process.scheduler is set, but this version of moat does not set scheduling policies yet");
+        if (process.IoPriority is not null)
+            throw new RuntimeException("process.ioPriority is set, but this version of moat does not set I/O priorities yet");
+        if (process.ExecCpuAffinity is not null)
+            throw new RuntimeException("process.execCPUAffinity is set, but this version of moat does not set CPU affinity yet");
     }
 
     /// <summary>
@@ -49,15 +53,6 @@ public static class HostSupport
         return Init.CapabilitySets.From(capabilities, RuntimeBoundingSet() ?? (last >= 63 ? ulong.MaxValue : (1UL << (last + 1)) - 1), last, warn);
     }
 
-    /// <summary>CapBnd of this process, from /proc/self/status (null when it cannot be read).</summary>
-    static ulong? RuntimeBoundingSet()
-    {
-        var status = Libc.TryReadText("/proc/self/status");
-        var at = status is null ? -1 : status.IndexOf("\nCapBnd:", StringComparison.Ordinal);
-        if (status is null || at < 0)
-            return null;
-        var value = status.AsSpan(at + "\nCapBnd:".Length);
-        var end = value.IndexOf('\n');
-        return ulong.TryParse(end < 0 ? value.Trim() : value[..end].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask) ? mask : null;
-    }
+    /// <summary>CapBnd of this process (null when it cannot be read).</summary>
+    static ulong? RuntimeBoundingSet() => Host.HostContext.Current.BoundingCapabilitiesOrNull;
 }

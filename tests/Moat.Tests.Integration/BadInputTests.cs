@@ -60,6 +60,21 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void EveryInvalidFieldIsNamedOnOneLine()
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Linux!.Namespaces![0].Type = "bogus";
+        bundle.Spec.Process!.Cwd = "relative";
+        bundle.Spec.Process.OomScoreAdj = 5000;
+        var id = bundle.NewId();
+        var result = bundle.Create(id);
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("linux.namespaces[0].type: unknown namespace type \"bogus\" (and 2 more: process.cwd: must be an absolute path, got \"relative\"; process.oomScoreAdj: 5000 is outside the range -1000..1000)", line);
+        AssertNothingLeft(id);
+    }
+
+    [Fact]
     public void WrongJsonTypeIsNamedByPath()
     {
         using var bundle = new TestBundle();

@@ -110,6 +110,46 @@ public sealed class CgroupTests
     }
 
     [Fact]
+    public void UpdateKeepsEveryFieldItSetInTheState()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        var id = bundle.NewId("update-state");
+        bundle.Create(id).Ok();
+        MoatCli.Run("start", id).Ok();
+        var resources = Path.Combine(bundle.Directory, "resources.json");
+        File.WriteAllText(resources, """
+            {"memory": {"limit": 67108864, "disableOOMKiller": true, "checkBeforeUpdate": true}, "cpu": {"idle": 1}}
+            """);
+        MoatCli.Run("update", "--resources", resources, id).Ok();
+        Assert.Contains("oom_kill_disable 1", File.ReadAllLines(V1("memory", id, "memory.oom_control")));
+        Assert.Equal("1", File.ReadAllText(V1("cpu", id, "cpu.idle")).Trim());
+        // A second update of another field keeps what the first set.
+        MoatCli.Run("update", "--pids-limit", "9", id).Ok();
+
+        var kept = ResourcesInState(id);
+        Assert.Equal(67108864, kept.GetProperty("memory").GetProperty("limit").GetInt64());
+        Assert.True(kept.GetProperty("memory").GetProperty("disableOOMKiller").GetBoolean());
+        Assert.True(kept.GetProperty("memory").GetProperty("checkBeforeUpdate").GetBoolean());
+        Assert.Equal(1, kept.GetProperty("cpu").GetProperty("idle").GetInt64());
+        Assert.Equal(9, kept.GetProperty("pids").GetProperty("limit").GetInt64());
+
+        // This host has no rdma controller: the field is refused by name and the state is unchanged.
+        File.WriteAllText(resources, """{"rdma": {"mlx5_0": {"hcaHandles": 2}}}""");
+        var refused = MoatCli.Run("update", "--resources", resources, id);
+        if (!Directory.Exists("/sys/fs/cgroup/rdma"))
+        {
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("rdma", refused.Stderr);
+            Assert.False(ResourcesInState(id).TryGetProperty("rdma", out _));
+        }
+    }
+
+    /// <summary>linux.resources of the config kept in the container's state.json.</summary>
+    static JsonElement ResourcesInState(string id) =>
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(MoatCli.StateRoot, id, "state.json"))).RootElement
+            .GetProperty("config").GetProperty("linux").GetProperty("resources");
+
+    [Fact]
     public void CpuQuotaShowsAsThrottlingInTheKernelsStatistics()
     {
         using var bundle = new TestBundle("sh", "-c", "while :; do :; done");

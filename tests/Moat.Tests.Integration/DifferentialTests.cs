@@ -132,6 +132,49 @@ public sealed class DifferentialTests
         }
     }
 
+    [Fact]
+    public void ExecLooksTheSameFromInside()
+    {
+        // Without --process, runc's exec runs the container's process with the command's args: every
+        // process setting of the config reaches the exec'd process too.
+        using var bundle = new TestBundle("sleep", "1000");
+        var process = bundle.Spec.Process!;
+        process.Cwd = "/tmp";
+        process.OomScoreAdj = 123;
+        // Not user.umask: runc 1.1 sets it only in the container's init, an exec keeps runc's own (moat
+        // gives the exec the config's; ExecTests checks that on its own).
+        process.User.AdditionalGids = [5, 7];
+        process.Rlimits = [new PosixRlimit { Type = "RLIMIT_NOFILE", Soft = 512, Hard = 1024 }];
+        bundle.Write();
+        using var runc = new RuncCli();
+        var runcId = runc.CreateAndStart(bundle.Directory);
+        var moatId = bundle.NewId("diff-exec");
+        MoatCli.Run("create", "--bundle", bundle.Directory, moatId).Ok();
+        MoatCli.Run("start", moatId).Ok();
+        var byRunc = runc.Exec(runcId, "sh", "-c", ExecProbe);
+        var byMoat = MoatCli.Run("exec", moatId, "sh", "-c", ExecProbe);
+        if (byRunc.ExitCode != 0 || byMoat.ExitCode != 0)
+            throw new Xunit.Sdk.XunitException($"the probe must succeed under both runtimes\n--- runc: {byRunc}\n--- moat: {byMoat}");
+
+        var compare = new Comparison(Observation.Parse(byRunc.Stdout), Observation.Parse(byMoat.Stdout));
+        compare.Section("oom", "/proc/self/oom_score_adj", Verbatim);
+        compare.Section("id", "`id`", Verbatim);
+        compare.Section("status", "capability sets, NoNewPrivs and Seccomp in /proc/self/status", Verbatim);
+        compare.Section("ulimit", "RLIMIT_NOFILE soft and hard", Verbatim);
+        compare.Section("cwd", "umask and working directory", Verbatim);
+        compare.Section("tty", "whether stdin is a terminal", Verbatim);
+        compare.AssertSame();
+    }
+
+    const string ExecProbe = """
+        echo '@@ oom'; cat /proc/self/oom_score_adj
+        echo '@@ id'; id
+        echo '@@ status'; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status
+        echo '@@ ulimit'; ulimit -n; ulimit -Hn
+        echo '@@ cwd'; umask; pwd
+        echo '@@ tty'; [ -t 0 ] && echo terminal || echo "not a terminal"
+        """;
+
     /// <summary>Runs the probe once under each runtime, with the same config.json and rootfs.</summary>
     static (Observation Runc, Observation Moat) RunBoth(TestBundle bundle)
     {

@@ -77,6 +77,31 @@ public sealed class ExecTests
     }
 
     [Fact]
+    public void ExecWithoutAProcessFileKeepsTheContainersProcessSettings()
+    {
+        // oomScoreAdj was lost when the container's process was copied field by field.
+        var (bundle, id, _) = Running(spec =>
+        {
+            spec.Process!.OomScoreAdj = 123;
+            spec.Process.User.Umask = Convert.ToUInt32("027", 8);
+        });
+        using var _ = bundle;
+        Assert.Equal("123\n0027\n", MoatCli.Run("exec", id, "sh", "-c", "cat /proc/self/oom_score_adj; umask").Ok().Stdout);
+    }
+
+    [Fact]
+    public void AProcessFlagBesideAProcessFileIsRefused()
+    {
+        var (bundle, id, _) = Running();
+        using var _ = bundle;
+        var processFile = Path.Combine(bundle.Directory, "process.json");
+        File.WriteAllText(processFile, """{"user": {"uid": 0, "gid": 0}, "args": ["true"], "cwd": "/"}""");
+        var result = MoatCli.Run("exec", "--process", processFile, "--env", "A=1", id);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--env cannot be combined with --process", result.Stderr);
+    }
+
+    [Fact]
     public void ExecIntoAStoppedContainerFailsClearly()
     {
         var (bundle, id, _) = Running();

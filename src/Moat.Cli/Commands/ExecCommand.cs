@@ -1,6 +1,4 @@
-using Moat.Oci.Json;
 using System.CommandLine;
-using System.Text.Json;
 using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime;
@@ -112,75 +110,21 @@ public static class ExecCommand
 
     static Process BuildProcess(ParseResult parse, ContainerExec exec, string id, Action<string> warn)
     {
-        Process process;
+        var flags = new ExecProcessFlags
+        {
+            Tty = parse.GetValue(Tty),
+            Cwd = parse.GetValue(Cwd),
+            Env = parse.GetValue(Env) ?? [],
+            User = parse.GetValue(User),
+            AdditionalGids = parse.GetValue(AdditionalGids) ?? [],
+            Caps = parse.GetValue(Caps) ?? [],
+            NoNewPrivileges = parse.GetValue(NoNewPrivs),
+            Apparmor = parse.GetValue(Apparmor),
+            ProcessLabel = parse.GetValue(ProcessLabel),
+        };
+        var args = parse.GetValue(CommandArgs) ?? [];
         if (parse.GetValue(ProcessFile) is { } file)
-        {
-            try
-            {
-                process = SpecJson.ReadProcess(CommandContext.ReadFile(file, "--process"));
-            }
-            catch (SpecJsonException e)
-            {
-                throw new RuntimeException($"--process {file}: {e.Message}");
-            }
-        }
-        else
-        {
-            var config = exec.ConfigOf(id);
-            process = ContainerExec.ProcessFrom(config.Process ?? new Process(), parse.GetValue(CommandArgs) ?? []);
-        }
-        if (parse.GetValue(Tty))
-            process.Terminal = true;
-        if (parse.GetValue(Cwd) is { } cwd)
-            process.Cwd = cwd;
-        foreach (var variable in parse.GetValue(Env) ?? [])
-        {
-            var name = variable.Split('=', 2)[0];
-            process.Env = [.. (process.Env ?? []).Where(e => e.Split('=', 2)[0] != name), variable];
-        }
-        if (parse.GetValue(User) is { } user)
-        {
-            var parts = user.Split(':', 2);
-            if (!uint.TryParse(parts[0], out var uid) || (parts.Length == 2 && !uint.TryParse(parts[1], out _)))
-                throw new RuntimeException($"--user \"{user}\": expected <uid>[:<gid>] as numbers");
-            process.User.Uid = uid;
-            if (parts.Length == 2)
-                process.User.Gid = uint.Parse(parts[1]);
-        }
-        foreach (var gids in parse.GetValue(AdditionalGids) ?? [])
-            foreach (var gid in gids.Split(',', StringSplitOptions.RemoveEmptyEntries))
-                process.User.AdditionalGids = [.. process.User.AdditionalGids ?? [],
-                    uint.TryParse(gid, out var g) ? g : throw new RuntimeException($"--additional-gids \"{gid}\" is not a number")];
-        foreach (var cap in parse.GetValue(Caps) ?? [])
-        {
-            var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
-            // A capability that cannot be granted is a warning, not a failure (runtime-spec, runc):
-            // the unknown name here, the rest where the runtime reduces the sets before the spawn.
-            if (!Capabilities.IsKnown(name))
-            {
-                warn($"--cap \"{cap}\": unknown capability; dropped");
-                continue;
-            }
-            process.Capabilities ??= new LinuxCapabilities();
-            process.Capabilities.Bounding = [.. process.Capabilities.Bounding ?? [], name];
-            process.Capabilities.Effective = [.. process.Capabilities.Effective ?? [], name];
-            process.Capabilities.Permitted = [.. process.Capabilities.Permitted ?? [], name];
-            // Ambient needs the capability inheritable too: raise it only where the process's
-            // inheritable set names it (runc adds it whenever there is an inheritable set, and
-            // ignores the failing raise).
-            if (process.Capabilities.Inheritable?.Contains(name) == true)
-                process.Capabilities.Ambient = [.. process.Capabilities.Ambient ?? [], name];
-        }
-        if (parse.GetValue(NoNewPrivs))
-            process.NoNewPrivileges = true;
-        if (parse.GetValue(Apparmor) is { } profile)
-            process.ApparmorProfile = profile;
-        if (parse.GetValue(ProcessLabel) is { } label)
-            process.SelinuxLabel = label;
-        if (process.ApparmorProfile is { Length: > 0 } p && !HostSupport.AppArmorEnabled)
-            throw new RuntimeException($"AppArmor profile \"{p}\" requested, but AppArmor is not enabled on this host");
-        if (process.SelinuxLabel is { Length: > 0 } l && !HostSupport.SelinuxEnabled)
-            throw new RuntimeException($"SELinux label \"{l}\" requested, but SELinux is disabled or not supported on this host");
-        return process;
+            return ExecProcess.FromFile(CommandContext.ReadFile(file, "--process"), file, flags, args);
+        return ExecProcess.FromContainer(exec.ConfigOf(id).Process, args, flags, warn);
     }
 }

@@ -3,6 +3,7 @@ using Moat.Oci;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Create;
 using Moat.Runtime.Lifecycle;
+using Moat.Runtime.Seccomp;
 using Moat.Runtime.State;
 using ContainerStatus = Moat.Runtime.State.ContainerStatus;
 
@@ -17,37 +18,40 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
 {
     public sealed record Started(int Pid, FileDescriptor Pidfd, FileDescriptor? Console = null);
 
-    /// <summary>The process exec runs when no --process file is given: the container's, with its args replaced.</summary>
-    public static Process ProcessFrom(Process containerProcess, IReadOnlyList<string> args) => new()
-    {
-        Args = [.. args],
-        Env = containerProcess.Env is null ? null : [.. containerProcess.Env],
-        Cwd = containerProcess.Cwd,
-        User = new User
-        {
-            Uid = containerProcess.User.Uid,
-            Gid = containerProcess.User.Gid,
-            Umask = containerProcess.User.Umask,
-            AdditionalGids = containerProcess.User.AdditionalGids is null ? null : [.. containerProcess.User.AdditionalGids],
-        },
-        Capabilities = containerProcess.Capabilities is not { } caps ? null : new LinuxCapabilities
-        {
-            Bounding = caps.Bounding is null ? null : [.. caps.Bounding],
-            Effective = caps.Effective is null ? null : [.. caps.Effective],
-            Inheritable = caps.Inheritable is null ? null : [.. caps.Inheritable],
-            Permitted = caps.Permitted is null ? null : [.. caps.Permitted],
-            Ambient = caps.Ambient is null ? null : [.. caps.Ambient],
-        },
-        NoNewPrivileges = containerProcess.NoNewPrivileges,
-        ApparmorProfile = containerProcess.ApparmorProfile,
-        SelinuxLabel = containerProcess.SelinuxLabel,
-        Rlimits = containerProcess.Rlimits,
-    };
-
     /// <summary>The container's config, for callers that build the exec process from it.</summary>
     public Spec ConfigOf(string id) =>
         new ContainerLifecycle(store).View(id).State?.Config
         ?? throw new RuntimeException($"container \"{id}\" has no recorded configuration (created by an older moat?)");
+
+    /// <summary>
+    /// What the init stage gets for an exec: the process as built, the container's root and seccomp
+    /// profile, and every namespace of the init by its /proc entry (the ones the container created
+    /// and the ones it joined alike).
+    /// </summary>
+    public static InitMessage InitMessageFor(ExecOptions options, RuntimeState state, Spec config, CompiledSeccompFilter? seccomp)
+    {
+        var linux = new Linux
+        {
+            Namespaces = (config.Linux?.Namespaces ?? [])
+                .Select(n => new LinuxNamespace { Type = n.Type, Path = $"/proc/{state.Pid}/ns/{NamespaceType.GetProcFileName(n.Type)}" })
+                .ToList(),
+            Seccomp = config.Linux?.Seccomp,
+        };
+        return new InitMessage
+        {
+            Id = options.Id,
+            Spec = new Spec { OciVersion = config.OciVersion, Root = config.Root, Process = options.Process, Linux = linux },
+            Bundle = state.Bundle,
+            Rootfs = state.Rootfs,
+            Exec = true,
+            StartImmediately = true,
+            NoNewKeyring = true,
+            PreserveFds = options.PreserveFds,
+            StateDirFd = -1,
+            CgroupPath = state.CgroupPath,
+            Seccomp = seccomp,
+        };
+    }
 
     public Started Start(ExecOptions options)
     {
@@ -74,36 +78,15 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         var lastCapability = Libc.LastCapability();
         var capabilities = HostSupport.GrantableCapabilities(process.Capabilities, lastCapability, warn);
 
-        // Every namespace of the init, by its /proc entry: the ones the container created and the
-        // ones it joined alike.
-        var linux = new Linux
-        {
-            Namespaces = (config.Linux?.Namespaces ?? [])
-                .Select(n => new LinuxNamespace { Type = n.Type, Path = $"/proc/{state.Pid}/ns/{NamespaceType.GetProcFileName(n.Type)}" })
-                .ToList(),
-            Seccomp = config.Linux?.Seccomp,
-        };
-        var plan = NamespacePlan.From(linux);
-        var seccomp = linux.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
+        HostSupport.CheckProcess(process);
+        var seccomp = config.Linux?.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
         if (seccomp is { HasListener: true })
             throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");
         var cgroup = ContainerCgroup.For(cgroupHost, state.CgroupPath);
-        var message = new InitMessage
-        {
-            Id = options.Id,
-            Spec = new Spec { OciVersion = config.OciVersion, Root = config.Root, Process = process, Linux = linux },
-            Bundle = state.Bundle,
-            Rootfs = state.Rootfs,
-            Exec = true,
-            StartImmediately = true,
-            NoNewKeyring = true,
-            PreserveFds = options.PreserveFds,
-            StateDirFd = -1,
-            CgroupPath = state.CgroupPath,
-            Seccomp = seccomp,
-            Capabilities = capabilities,
-            LastCapability = lastCapability,
-        };
+        var message = InitMessageFor(options, state, config, seccomp);
+        message.Capabilities = capabilities;
+        message.LastCapability = lastCapability;
+        var plan = NamespacePlan.From(message.Spec.Linux);
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
 
         // The pidfd pins the init while we join its namespaces; a reused pid would be another process.

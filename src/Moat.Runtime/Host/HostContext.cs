@@ -31,7 +31,7 @@ public sealed class HostContext(IHostProbe probe)
     CgroupHost? cgroups;
     KernelFeatures? kernel;
     HostIdentity? identity;
-    (ulong Effective, ulong Bounding)? capabilities;
+    (ulong? Effective, ulong? Bounding)? capabilities;
     IReadOnlyList<string>? lsms;
 
     public IHostProbe Probe { get; } = probe;
@@ -55,26 +55,33 @@ public sealed class HostContext(IHostProbe probe)
 
     public bool Selinux => Probe.Exists("/sys/fs/selinux/enforce");
 
-    /// <summary>This process's effective capability set (CapEff).</summary>
-    public ulong EffectiveCapabilities => (capabilities ??= ReadCapabilities()).Effective;
+    /// <summary>This process's effective capability set (CapEff); every bit when /proc cannot tell.</summary>
+    public ulong EffectiveCapabilities => (capabilities ??= ReadCapabilities()).Effective ?? ulong.MaxValue;
 
-    /// <summary>This process's bounding set (CapBnd): what no process it starts can hold more of.</summary>
-    public ulong BoundingCapabilities => (capabilities ??= ReadCapabilities()).Bounding;
+    /// <summary>This process's bounding set (CapBnd): what no process it starts can hold more of; every bit when /proc cannot tell.</summary>
+    public ulong BoundingCapabilities => BoundingCapabilitiesOrNull ?? ulong.MaxValue;
+
+    /// <summary>CapBnd, or null when /proc/self/status cannot be read.</summary>
+    public ulong? BoundingCapabilitiesOrNull => (capabilities ??= ReadCapabilities()).Bounding;
 
     public KernelFeatures Kernel => kernel ??= KernelFeatures.Detect(Probe);
 
     public HostIdentity Identity => identity ??= HostIdentity.Detect(Probe);
 
-    (ulong, ulong) ReadCapabilities()
+    (ulong?, ulong?) ReadCapabilities()
     {
-        ulong effective = 0, bounding = 0;
-        foreach (var line in (Probe.ReadText("/proc/self/status") ?? "").Split('\n'))
-        {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
-                effective = Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
-            else if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
-                bounding = Convert.ToUInt64(line["CapBnd:".Length..].Trim(), 16);
-        }
-        return (effective, bounding);
+        // On the create path: find the two lines instead of splitting the whole file.
+        var status = Probe.ReadText("/proc/self/status");
+        return (HexField(status, "\nCapEff:"), HexField(status, "\nCapBnd:"));
+    }
+
+    static ulong? HexField(string? status, string key)
+    {
+        var at = status is null ? -1 : status.IndexOf(key, StringComparison.Ordinal);
+        if (at < 0)
+            return null;
+        var value = status.AsSpan(at + key.Length);
+        var end = value.IndexOf('\n');
+        return ulong.TryParse(end < 0 ? value.Trim() : value[..end].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask) ? mask : null;
     }
 }

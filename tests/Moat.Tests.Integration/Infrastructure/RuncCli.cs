@@ -46,6 +46,19 @@ public sealed class RuncCli : IDisposable
         return MoatCli.Exec(Binary, ["--root", Root, "run", "--bundle", bundleDirectory, id]);
     }
 
+    /// <summary>Creates and starts the bundle under a fresh container id, detached; returns the id.</summary>
+    public string CreateAndStart(string bundleDirectory)
+    {
+        var id = $"runc-{Environment.ProcessId}-{Interlocked.Increment(ref counter)}";
+        ids.Add(id);
+        MoatCli.Exec(Binary, ["--root", Root, "create", "--bundle", bundleDirectory, id]).Ok();
+        MoatCli.Exec(Binary, ["--root", Root, "start", id]).Ok();
+        return id;
+    }
+
+    /// <summary>runc exec with runc's own flags and command.</summary>
+    public MoatCli.Result Exec(params string[] args) => MoatCli.Exec(Binary, ["--root", Root, "exec", .. args]);
+
     public void Dispose()
     {
         // `runc run` deletes its container when it exits; this covers a run that failed or timed out.

@@ -1,4 +1,5 @@
 using Moat.Oci;
+using Moat.Oci.Diagnostics;
 using Xunit;
 
 namespace Moat.Tests.Unit.Oci;
@@ -834,6 +835,89 @@ public sealed class SpecValidatorTests : IDisposable
     [Fact]
     public void ValidNetDevicesAreAccepted() =>
         AssertValid(s => s.Linux!.NetDevices = new() { ["eth1"] = new LinuxNetDevice { Name = "ctr0" }, ["fifteen-chars-x"] = new LinuxNetDevice() });
+
+    // ---- several findings ----
+
+    /// <summary>Six independent mistakes, none of them in rules that depend on another.</summary>
+    private static void BreakSixThings(Spec s)
+    {
+        s.OciVersion = "2.0.0";
+        s.Process!.Cwd = "home";
+        s.Process.Env = ["PATH=/bin", "JUSTNAME"];
+        s.Hooks = new Hooks { Poststop = [new Hook { Path = "cleanup.sh" }] };
+        s.Linux!.Namespaces!.Add(new LinuxNamespace { Type = "foo" });
+        s.Linux.Resources = new LinuxResources { Memory = new LinuxMemory { Swappiness = 200 } };
+    }
+
+    [Fact]
+    public void EveryErrorIsListedWithItsPath()
+    {
+        var spec = ValidSpec();
+        BreakSixThings(spec);
+
+        var diagnostics = SpecValidator.Check(spec, _bundle.Directory);
+
+        Assert.Equal(
+            ["ociVersion", "linux.namespaces[5].type", "process.cwd", "process.env[1]", "hooks.poststop[0].path", "linux.resources.memory.swappiness"],
+            diagnostics.Select(d => d.Path));
+        Assert.All(diagnostics, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.Equal("must be an absolute path, got \"home\"", diagnostics[2].Message);
+        Assert.Equal("use \"/home\"", diagnostics[2].Fix);
+        Assert.Equal("use \"JUSTNAME=\" for an empty value", diagnostics[3].Fix);
+    }
+
+    [Fact]
+    public void CreateRefusesWithTheFirstErrorAndHowManyMore()
+    {
+        var spec = ValidSpec();
+        BreakSixThings(spec);
+
+        var error = Assert.Throws<SpecException>(() => SpecValidator.Validate(spec, _bundle.Directory));
+
+        Assert.StartsWith("ociVersion: unsupported version \"2.0.0\": only 1.x is supported (and 5 more: linux.namespaces[5].type: unknown namespace type \"foo\"; ", error.Message);
+        Assert.EndsWith("; linux.resources.memory.swappiness: 200 is outside the range 0..100)", error.Message);
+        Assert.Equal(6, error.Diagnostics.Count);
+    }
+
+    [Fact]
+    public void ErrorsInSeveralElementsOfOneListAreEachReported()
+    {
+        var spec = ValidSpec();
+        spec.Process!.Rlimits =
+        [
+            new PosixRlimit { Type = "RLIMIT_BOGUS" },
+            new PosixRlimit { Type = "RLIMIT_NOFILE", Soft = 2, Hard = 1 },
+            new PosixRlimit { Type = "RLIMIT_NOFILE" },
+        ];
+        Assert.Equal(["process.rlimits[0].type", "process.rlimits[1]", "process.rlimits[2].type"],
+            SpecValidator.Check(spec, _bundle.Directory).Select(d => d.Path));
+    }
+
+    [Fact]
+    public void AnUnknownValueIsNotReportedAgainByTheRulesThatDependOnIt()
+    {
+        var spec = ValidSpec();
+        spec.Process!.Scheduler = new Scheduler { Policy = "SCHED_FAST", Priority = 5, Runtime = 1 };
+        spec.Linux!.Devices = [new LinuxDevice { Type = "x", Path = "/dev/x" }];
+        Assert.Equal(["process.scheduler.policy", "linux.devices[0].type"], SpecValidator.Check(spec, _bundle.Directory).Select(d => d.Path));
+    }
+
+    [Fact]
+    public void AValidSpecHasNoFindings() => Assert.Empty(SpecValidator.Check(ValidSpec(), _bundle.Directory));
+
+    [Fact]
+    public void WarningsAreFindingsThatDoNotRefuse()
+    {
+        var spec = ValidSpec();
+        spec.Hooks = new Hooks { Prestart = [new Hook { Path = "/bin/a" }] };
+
+        SpecValidator.Validate(spec, _bundle.Directory);
+        var finding = Assert.Single(SpecValidator.Check(spec, _bundle.Directory));
+
+        Assert.Equal(DiagnosticSeverity.Warning, finding.Severity);
+        Assert.Equal("hooks.prestart", finding.Path);
+        Assert.NotNull(finding.Fix);
+    }
 
     // ---- warnings ----
 
