@@ -130,11 +130,12 @@ public sealed class ExecProcessTests
             Env = ["PATH=/bin", "KEEP=1"],
             Cwd = "/",
             User = new User { Uid = 1, Gid = 1, AdditionalGids = [3] },
-            Capabilities = new LinuxCapabilities { Bounding = ["CAP_KILL"], Effective = ["CAP_KILL"], Permitted = ["CAP_KILL"], Inheritable = [] },
+            // Ambient gets an added capability only where the inheritable set names it (the kernel's rule).
+            Capabilities = new LinuxCapabilities { Bounding = ["CAP_KILL"], Effective = ["CAP_KILL"], Permitted = ["CAP_KILL"], Inheritable = ["CAP_NET_ADMIN"] },
         };
         var flags = new ExecProcessFlags
         {
-            Cwd = "/tmp", Env = ["PATH=/usr/bin", "NEW=2"], User = "1000:1001", AdditionalGids = ["7,8"], Caps = ["net_admin"],
+            Cwd = "/tmp", Env = ["PATH=/usr/bin", "NEW=2"], User = "1000:1001", AdditionalGids = ["7,8"], Caps = ["net_admin", "chown"],
             NoNewPrivileges = true, Apparmor = "profile", ProcessLabel = "label",
         };
 
@@ -146,8 +147,8 @@ public sealed class ExecProcessTests
         Assert.Equal(["KEEP=1", "PATH=/usr/bin", "NEW=2"], process.Env);
         Assert.Equal((1000u, 1001u), (process.User.Uid, process.User.Gid));
         Assert.Equal([3u, 7u, 8u], process.User.AdditionalGids);
-        Assert.Equal(["CAP_KILL", "CAP_NET_ADMIN"], process.Capabilities!.Bounding);
-        Assert.Equal(["CAP_KILL", "CAP_NET_ADMIN"], process.Capabilities.Effective);
+        Assert.Equal(["CAP_KILL", "CAP_NET_ADMIN", "CAP_CHOWN"], process.Capabilities!.Bounding);
+        Assert.Equal(["CAP_KILL", "CAP_NET_ADMIN", "CAP_CHOWN"], process.Capabilities.Effective);
         Assert.Equal(["CAP_NET_ADMIN"], process.Capabilities.Ambient);
         Assert.True(process.NoNewPrivileges);
         Assert.Equal("profile", process.ApparmorProfile);
@@ -199,14 +200,17 @@ public sealed class ExecProcessTests
     }
 
     [Fact]
-    public void BadFlagValuesAreRefusedClearly()
+    public void BadFlagValuesAreRefusedClearlyAndUnknownCapabilitiesDropped()
     {
         var container = new Process { Args = ["x"], Cwd = "/" };
         Assert.Equal("--user \"a:b\": expected <uid>[:<gid>] as numbers",
             Assert.Throws<RuntimeException>(() => ExecProcess.FromContainer(container, ["x"], new ExecProcessFlags { User = "a:b" })).Message);
         Assert.Equal("--additional-gids \"x\" is not a number",
             Assert.Throws<RuntimeException>(() => ExecProcess.FromContainer(container, ["x"], new ExecProcessFlags { AdditionalGids = ["1,x"] })).Message);
-        Assert.Equal("--cap \"bogus\": unknown capability",
-            Assert.Throws<RuntimeException>(() => ExecProcess.FromContainer(container, ["x"], new ExecProcessFlags { Caps = ["bogus"] })).Message);
+        // An unknown capability is a warning and is dropped, not a failure (runtime-spec 1.1+, runc).
+        var warnings = new List<string>();
+        var process = ExecProcess.FromContainer(container, ["x"], new ExecProcessFlags { Caps = ["bogus"] }, warnings.Add);
+        Assert.Equal(["--cap \"bogus\": unknown capability; dropped"], warnings);
+        Assert.Null(process.Capabilities);
     }
 }
