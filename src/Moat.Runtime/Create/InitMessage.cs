@@ -28,6 +28,8 @@ public sealed class InitMessage
     /// <summary>For each idmapped mount (by index in spec.mounts), the descriptor of its user namespace.</summary>
     [JsonPropertyName("idmapFds")] public Dictionary<int, int>? IdmapFds { get; set; }
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
+    /// <summary>The init's pid as the runtime sees it (state's pid), for the seccomp listener's state.</summary>
+    [JsonPropertyName("hostPid")] public int HostPid { get; set; }
 }
 
 /// <summary>A hierarchy as the init stage needs it to build /sys/fs/cgroup.</summary>

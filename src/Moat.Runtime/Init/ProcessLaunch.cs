@@ -215,9 +215,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         if (listenerFd is not { } fd)
             return;
         // The notification descriptor and the container's state go to the listener (runtime-spec
-        // "seccomp": the container process state), then neither stays open in the container.
-        var state = HookRunner.State(init.Id, "creating", Environment.ProcessId, init.Bundle, spec.Annotations);
-        var message = SeccompListener.BuildStateJson(SpecVersion.Current, Environment.ProcessId, filter.ListenerMetadata, state);
+        // "seccomp": the container process state), then neither stays open in the container. Its
+        // pid is the host's view (runtime-spec state), which only the runtime knows: in its own pid
+        // namespace this process is 1.
+        var state = HookRunner.State(init.Id, "creating", init.HostPid, init.Bundle, spec.Annotations);
+        var message = SeccompListener.BuildStateJson(SpecVersion.Current, init.HostPid, filter.ListenerMetadata, state);
         SeccompListener.SendNotifyFd(seccompListenerSocket, fd, message);
         close(fd);
         close(seccompListenerSocket);

@@ -91,6 +91,7 @@ public static class RuntimeJson
             else if (c.Is(ref r, "cgroupPath"u8, "cgroupPath")) message.CgroupPath = String(ref r, c);
             else if (c.Is(ref r, "idmapFds"u8, "idmapFds")) message.IdmapFds = IntKeys(NullableDictionary(ref r, c, Int32), c);
             else if (c.Is(ref r, "cgroupHierarchies"u8, "cgroupHierarchies")) message.CgroupHierarchies = List(ref r, c, ReadMountSource);
+            else if (c.Is(ref r, "hostPid"u8, "hostPid")) message.HostPid = Int32(ref r, c);
             else c.SkipUnknown(ref r);
         }
         return message;
@@ -180,6 +181,7 @@ public static class RuntimeJson
             JsonWrite.Strings(w, "controllers"u8, h.Controllers);
             w.WriteEndObject();
         });
+        w.WriteNumber("hostPid"u8, m.HostPid);
         w.WriteEndObject();
     }
 

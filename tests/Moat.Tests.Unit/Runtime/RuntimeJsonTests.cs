@@ -74,6 +74,7 @@ public sealed class RuntimeJsonTests
             IdmapFds = new() { [0] = 9, [3] = 10 },
             CgroupHierarchies = [new CgroupMountSource { Name = "pids", Directory = "/sys/fs/cgroup/pids/moat/c1", Controllers = ["pids"] },
                                  new CgroupMountSource { Name = "unified", Directory = "/sys/fs/cgroup/unified/moat/c1", IsV2 = true }],
+            HostPid = 4321,
         };
 
         var back = RuntimeJson.ReadInit(RuntimeJson.Write(message));
@@ -84,6 +85,7 @@ public sealed class RuntimeJsonTests
         Assert.Equal("meta", back.Seccomp.ListenerMetadata);
         Assert.True(back.CgroupHierarchies[1].IsV2);
         Assert.Equal(["pids"], back.CgroupHierarchies[0].Controllers);
+        Assert.Equal(4321, back.HostPid);
     }
 
     [Fact]
