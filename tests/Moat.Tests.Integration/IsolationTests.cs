@@ -37,6 +37,8 @@ public sealed class IsolationTests
     /// <summary>
     /// A new network namespace has lo down; the runtime brings it up (as runc and crun do), so that
     /// 127.0.0.1 works. The sysfs inside is the container's own, so its flags are lo's in there.
+    /// The server writes with -e (the client reads to end-of-file): a server copying its own
+    /// stdin would shut its side at once and could end the client before it sent anything.
     /// </summary>
     [Fact]
     public void LoopbackOfANewNetworkNamespaceIsUpAndReachable()
@@ -44,10 +46,10 @@ public sealed class IsolationTests
         using var bundle = new TestBundle();
         var output = bundle.Sh("""
             cat /sys/class/net/lo/flags; ip -o link show lo | grep -o '<[^>]*>'
-            nc -l -p 5555 &
+            nc -l -p 5555 -e /bin/echo over-loopback &
             ok=0
             for i in $(seq 100); do
-                if echo over-loopback | nc 127.0.0.1 5555 2>/dev/null; then ok=1; break; fi
+                if nc 127.0.0.1 5555 </dev/null 2>/dev/null; then ok=1; break; fi
                 usleep 50000
             done
             [ $ok = 1 ] || kill $!
