@@ -76,10 +76,12 @@ public static unsafe partial class Libc
         return ioctl(fd, TIOCGWINSZ, (nint)(&size)) == 0 ? size : null;
     }
 
-    /// <summary>Makes the slave this process's controlling terminal and its stdin, stdout and stderr.</summary>
+    /// <summary>
+    /// Makes the slave this process's controlling terminal and its stdin, stdout and stderr. The
+    /// process must lead a session that has no controlling terminal yet (setsid before).
+    /// </summary>
     public static void BecomeTerminalSession(FileDescriptor slave)
     {
-        Errors.Check(setsid(), "setsid");
         Errors.Check(ioctl(slave.Fd, TIOCSCTTY, 0), "set controlling terminal");
         for (var fd = 0; fd <= 2; fd++)
             Errors.Check(dup3(slave.Fd, fd, 0), "dup2 terminal", fd.ToString());

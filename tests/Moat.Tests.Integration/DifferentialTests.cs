@@ -175,6 +175,35 @@ public sealed class DifferentialTests
         echo '@@ tty'; [ -t 0 ] && echo terminal || echo "not a terminal"
         """;
 
+    /// <summary>What the runtime does for the process beyond the config: its session, HOME, and lo.</summary>
+    const string ProcessProbe = """
+        echo '@@ session'; cut -d' ' -f5,6 /proc/$$/stat
+        echo '@@ home'; echo "$HOME"; env | grep -c '^HOME='
+        echo '@@ loopback'; cat /sys/class/net/lo/flags; ip -o link show lo | grep -o '<[^>]*>'
+        """;
+
+    /// <summary>
+    /// Set-up runc does that the config does not spell out: the process leads a session and process
+    /// group of its own (setsid: its pgrp and sid are 1, the first process of the pid namespace,
+    /// where a shared session shows the caller's as 0), HOME comes from the container's /etc/passwd
+    /// (root is listed with /root, uid 1000 is not listed: /), and the new network namespace's lo is up.
+    /// </summary>
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(1000u)]
+    public void SessionHomeAndLoopbackAreTheSame(uint uid)
+    {
+        using var bundle = new TestBundle();
+        bundle.Spec.Process!.User = new User { Uid = uid, Gid = uid };
+        var (runc, moat) = RunBoth(bundle, ProcessProbe);
+
+        var compare = new Comparison(Observation.Parse(runc), Observation.Parse(moat));
+        compare.Section("session", "process group and session of the container's first process (/proc/$$/stat fields 5 and 6)", Verbatim);
+        compare.Section("home", "HOME and how often it is set", Verbatim);
+        compare.Section("loopback", "lo's flags (sysfs and ip link)", Verbatim);
+        compare.AssertSame();
+    }
+
     /// <summary>Runs the probe once under each runtime, with the same config.json and rootfs.</summary>
     static (Observation Runc, Observation Moat) RunBoth(TestBundle bundle)
     {

@@ -59,6 +59,19 @@ public sealed class ExecTests
         Assert.Equal("uid=1000 gid=1001 groups=7\nhi\n/tmp\n", output);
     }
 
+    /// <summary>exec sets HOME as run does: from the container's /etc/passwd for the exec's uid, unless given.</summary>
+    [Fact]
+    public void ExecGetsHomeFromTheContainersPasswdUnlessGiven()
+    {
+        var (bundle, id, _) = Running();
+        using var _ = bundle;
+        File.AppendAllText(Path.Combine(bundle.Rootfs, "etc", "passwd"), "app:x:1000:1000::/home/app:/bin/sh\n");
+        Assert.Equal("/root\n", MoatCli.Run("exec", id, "sh", "-c", "echo \"$HOME\"").Ok().Stdout);
+        Assert.Equal("/home/app\n", MoatCli.Run("exec", "--user", "1000:1000", id, "sh", "-c", "echo \"$HOME\"").Ok().Stdout);
+        Assert.Equal("/\n", MoatCli.Run("exec", "--user", "2000:2000", id, "sh", "-c", "echo \"$HOME\"").Ok().Stdout);
+        Assert.Equal("/given\n", MoatCli.Run("exec", "--env", "HOME=/given", id, "sh", "-c", "echo \"$HOME\"").Ok().Stdout);
+    }
+
     [Fact]
     public void ExecWithAProcessFileAndPidFileDetached()
     {

@@ -214,6 +214,60 @@ public sealed class HardeningTests
         }
     }
 
+    /// <summary>Tries to push one character into the input of the terminal on its stdin (TIOCSTI).</summary>
+    const string TiocstiProbe = """
+        #include <errno.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <sys/ioctl.h>
+        int main(void)
+        {
+            char c = '#';
+            if (ioctl(0, TIOCSTI, &c) == 0) {
+                puts("TIOCSTI injected");
+                return 0;
+            }
+            printf("TIOCSTI refused: %s\n", strerror(errno));
+            return 1;
+        }
+        """;
+
+    /// <summary>script(1) runs the command on a new pty that is its controlling terminal and stdio, as an interactive shell would.</summary>
+    static MoatCli.Result UnderAPty(string command) =>
+        MoatCli.Exec("/usr/bin/script", ["-qec", command, "/dev/null"]);
+
+    /// <summary>
+    /// A container started without a terminal from an interactive shell must not be able to type
+    /// into that shell (TIOCSTI on the caller's terminal, which it shares as stdin): the process
+    /// gets a session of its own (setsid), so that terminal is not its controlling terminal, and
+    /// TIOCSTI on another terminal needs CAP_SYS_ADMIN. For run and for exec.
+    /// </summary>
+    [Fact]
+    public void ContainerWithoutATerminalCannotTypeIntoTheCallersTerminal()
+    {
+        using var bundle = new TestBundle("/bin/tiocsti");
+        var probe = Path.Combine(bundle.Rootfs, "bin", "tiocsti");
+        StaticProgram.Compile(TiocstiProbe, probe);
+        // The control: in the caller's session, without any capability, the probe does inject
+        // (so its refusal below is the session's doing, not a broken probe or a host setting).
+        var control = UnderAPty($"/usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all {probe}");
+        Assert.True(control.Stdout.Contains("TIOCSTI injected"), $"the probe cannot inject even in the caller's session: {control}");
+
+        bundle.Write();
+        var runId = bundle.NewId("tiocsti");
+        var run = UnderAPty($"'{MoatCli.Binary}' --root '{MoatCli.StateRoot}' run --bundle '{bundle.Directory}' {runId}");
+        Assert.Contains("TIOCSTI refused: Operation not permitted", run.Stdout);
+        Assert.DoesNotContain("injected", run.Stdout);
+
+        bundle.Args("sleep", "1000");
+        var id = bundle.NewId("tiocsti-exec");
+        bundle.Create(id).Ok();
+        MoatCli.Run("start", id).Ok();
+        var exec = UnderAPty($"'{MoatCli.Binary}' --root '{MoatCli.StateRoot}' exec {id} /bin/tiocsti");
+        Assert.Contains("TIOCSTI refused: Operation not permitted", exec.Stdout);
+        Assert.DoesNotContain("injected", exec.Stdout);
+    }
+
     [Fact]
     public void PreservedDescriptorsArePassedAndNothingElse()
     {

@@ -115,6 +115,45 @@ public sealed class HookTests
         Assert.Equal(Enumerable.Repeat("/bin/busybox", 20), File.ReadAllLines(log));
     }
 
+    /// <summary>
+    /// A hook without env gets the environment of the moat process that runs it (runc and crun do
+    /// the same); with env, exactly that. create, start and delete each run with a variable of their
+    /// own, so each hook shows whose environment it got.
+    /// </summary>
+    [Fact]
+    public void HooksWithoutEnvGetTheRuntimesEnvironment()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        var log = Path.Combine(bundle.Directory, "env.log");
+        Hook Printer(string kind, List<string>? env = null) => new()
+        {
+            Path = "/bin/sh",
+            Args = ["sh", "-c", $"echo \"{kind} probe=${{MOAT_HOOK_PROBE-unset}} mark=${{MARK-unset}}\" >> {log}"],
+            Env = env,
+        };
+        bundle.Spec.Hooks = new Hooks
+        {
+            Prestart = [Printer("prestart")],
+            CreateRuntime = [Printer("createRuntime"), Printer("createRuntime-with-env", ["MARK=given"])],
+            Poststart = [Printer("poststart")],
+            Poststop = [Printer("poststop")],
+        };
+        bundle.Write();
+        var id = bundle.NewId("hookenv");
+        MoatCli.Result Moat(string probe, params string[] args) =>
+            MoatCli.Exec("/usr/bin/env", [$"MOAT_HOOK_PROBE={probe}", MoatCli.Binary, "--root", MoatCli.StateRoot, .. args]).Ok();
+        Moat("of-create", "create", "--bundle", bundle.Directory, id);
+        Moat("of-start", "start", id);
+        Moat("of-delete", "delete", "--force", id);
+        Assert.Equal([
+            "prestart probe=of-create mark=unset",
+            "createRuntime probe=of-create mark=unset",
+            "createRuntime-with-env probe=unset mark=given",
+            "poststart probe=of-start mark=unset",
+            "poststop probe=of-delete mark=unset",
+        ], File.ReadAllLines(log));
+    }
+
     static string[] Kinds(string log) => File.ReadAllLines(log).Select(l => l.Split(' ')[0]).ToArray();
 
     [Fact]

@@ -49,6 +49,62 @@ public sealed class IsolationTests
         Assert.Equal("lo\n", interfaces);
     }
 
+    /// <summary>
+    /// A new network namespace has lo down; the runtime brings it up (as runc and crun do), so that
+    /// 127.0.0.1 works. The sysfs inside is the container's own, so its flags are lo's in there.
+    /// The server writes with -e (the client reads to end-of-file): a server copying its own
+    /// stdin would shut its side at once and could end the client before it sent anything.
+    /// </summary>
+    [Fact]
+    public void LoopbackOfANewNetworkNamespaceIsUpAndReachable()
+    {
+        using var bundle = new TestBundle();
+        var output = bundle.Sh("""
+            cat /sys/class/net/lo/flags; ip -o link show lo | grep -o '<[^>]*>'
+            nc -l -p 5555 -e /bin/echo over-loopback &
+            ok=0
+            for i in $(seq 100); do
+                if nc 127.0.0.1 5555 </dev/null 2>/dev/null; then ok=1; break; fi
+                usleep 50000
+            done
+            [ $ok = 1 ] || kill $!
+            wait
+            echo connected=$ok
+            """).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var flags = Convert.ToInt32(output[0], 16);
+        Assert.True((flags & 1) != 0, $"lo is down: flags {output[0]}"); // IFF_UP
+        Assert.Contains("UP", output[1].Trim('<', '>').Split(','));
+        Assert.Contains("over-loopback", output);
+        Assert.Equal("connected=1", output[^1]);
+    }
+
+    /// <summary>
+    /// HOME, when process.env has none, is the home directory of the process's uid in the
+    /// container's /etc/passwd, or / when the uid is not listed or there is no passwd (runc, crun).
+    /// </summary>
+    [Fact]
+    public void HomeComesFromTheContainersPasswdUnlessTheConfigSetsIt()
+    {
+        using var bundle = new TestBundle();
+        var passwd = Path.Combine(bundle.Rootfs, "etc", "passwd");
+        File.AppendAllText(passwd, "# a comment line\napp:x:1000:1000:App:/home/app:/bin/sh\n");
+        string Home(uint uid)
+        {
+            bundle.Spec.Process!.User = new Oci.User { Uid = uid, Gid = uid };
+            return bundle.Sh("echo \"$HOME\"; env | grep -c '^HOME='");
+        }
+        Assert.Equal("/root\n1\n", Home(0));
+        Assert.Equal("/home/app\n1\n", Home(1000));
+        Assert.Equal("/\n1\n", Home(2000));
+
+        bundle.Spec.Process!.Env!.Add("HOME=/from-config");
+        Assert.Equal("/from-config\n1\n", Home(1000));
+        bundle.Spec.Process.Env.RemoveAt(bundle.Spec.Process.Env.Count - 1);
+
+        File.Delete(passwd);
+        Assert.Equal("/\n1\n", Home(0));
+    }
+
     [Fact]
     public void EveryRequestedNamespaceDiffersFromTheHost()
     {

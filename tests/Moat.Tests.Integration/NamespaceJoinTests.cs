@@ -46,6 +46,25 @@ public sealed class NamespaceJoinTests
         Assert.Equal("1", output[2]); // the first container's sleep is visible
     }
 
+    /// <summary>
+    /// lo is brought up only in a network namespace the container creates: a joined one is someone
+    /// else's to configure (here its owner took lo down again, and the joiner leaves it so).
+    /// </summary>
+    [Fact]
+    public void AJoinedNetworkNamespaceKeepsItsLoopbackAsItIs()
+    {
+        using var first = new TestBundle("sleep", "1000");
+        var firstId = first.NewId();
+        first.Create(firstId).Ok();
+        var firstPid = TestBundle.State(firstId).GetProperty("pid").GetInt32();
+        MoatCli.Exec("/usr/bin/nsenter", [$"--net=/proc/{firstPid}/ns/net", "/usr/sbin/ip", "link", "set", "lo", "down"]).Ok();
+
+        using var second = new TestBundle("cat", "/sys/class/net/lo/flags");
+        second.Spec.Linux!.Namespaces!.Single(n => n.Type == "network").Path = $"/proc/{firstPid}/ns/net";
+        var flags = Convert.ToInt32(second.Run().Ok().Stdout.Trim(), 16);
+        Assert.Equal(0, flags & 1); // IFF_UP
+    }
+
     /// <summary>runtime-spec: a namespace not listed is inherited. Without a mount namespace nothing is mounted (it would land in ours), the root is only a chroot.</summary>
     [Fact]
     public void WithoutMountNamespaceTheContainerSharesOursAndIsChrootedOnly()

@@ -129,6 +129,31 @@ public sealed class SeccompTests
     }
 
     /// <summary>
+    /// The listener's "pid" and its state's "pid" are the container process's pid on the host, as
+    /// `state` reports it (runtime-spec state; runc sends the same), not 1, its pid in its own pid namespace.
+    /// </summary>
+    [Fact]
+    public void ListenerGetsTheHostPidOfTheContainerProcess()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        var socketPath = Path.Combine(bundle.Directory, "listener.sock");
+        using var listener = new SeccompListenerServer(socketPath);
+        bundle.Spec.Linux!.Seccomp = AllowAllBut(new LinuxSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_NOTIFY" });
+        bundle.Spec.Linux.Seccomp.ListenerPath = socketPath;
+        var id = bundle.NewId("listenerpid");
+        bundle.Create(id).Ok();
+        var pid = TestBundle.State(id).GetProperty("pid").GetInt32();
+        MoatCli.Run("start", id).Ok();
+        Wait.Until(() => listener.StateJson is not null || listener.Failure is not null, "the listener to get the container's state");
+        Assert.Null(listener.Failure);
+        var state = JsonDocument.Parse(listener.StateJson!).RootElement;
+        Assert.NotEqual(1, pid);
+        Assert.Equal(pid, state.GetProperty("pid").GetInt32());
+        Assert.Equal(pid, state.GetProperty("state").GetProperty("pid").GetInt32());
+        Assert.Equal(id, state.GetProperty("state").GetProperty("id").GetString());
+    }
+
+    /// <summary>
     /// Without no_new_privs the filter is loaded before the credentials change, so the init's last
     /// steps run under it. Older profiles (runtime-tools' default, Docker's before 2021) deny
     /// close_range and clone3; the container must still start.

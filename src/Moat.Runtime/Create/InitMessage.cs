@@ -39,6 +39,8 @@ public sealed class InitMessage
     /// <summary>The init's side of BindSourceMounts: the received descriptors by mount index. Not sent.</summary>
     [JsonIgnore] public Dictionary<int, Moat.Interop.FileDescriptor>? BindSourceFds { get; set; }
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
+    /// <summary>The init's pid as the runtime sees it (state's pid), for the seccomp listener's state.</summary>
+    [JsonPropertyName("hostPid")] public int HostPid { get; set; }
 }
 
 /// <summary>A hierarchy as the init stage needs it to build /sys/fs/cgroup.</summary>

@@ -154,7 +154,9 @@ public static class InitSpawner
                 pidfd = Libc.PidfdOpen(initPid);
             }
 
-            // 3. The init stage runs (managed code, inside the namespaces): send it the config.
+            // 3. The init stage runs (managed code, inside the namespaces): send it the config, and
+            // its pid as we see it, which in its own pid namespace it cannot learn.
+            message.HostPid = initPid;
             channel.Send(SyncChannel.Config, RuntimeJson.Write(message));
             bindSources?.Send(channel);
 

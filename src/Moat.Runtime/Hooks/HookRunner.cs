@@ -6,8 +6,9 @@ namespace Moat.Runtime.Hooks;
 
 /// <summary>
 /// Runs the config's hooks as runtime-spec "Lifecycle" and "POSIX-platform Hooks" say: path with
-/// args (args[0] is argv[0]) and exactly env, the container state JSON on stdin, killed when the
-/// timeout passes. Output is kept to explain a failure.
+/// args (args[0] is argv[0]) and exactly env (without env, the environment of the moat process that
+/// runs the hook, as runc and crun), the container state JSON on stdin, killed when the timeout
+/// passes. Output is kept to explain a failure.
 /// </summary>
 public static class HookRunner
 {
@@ -81,7 +82,7 @@ public static class HookRunner
         using (stdinRead)
         {
             var argv = hook.Args is { Count: > 0 } args ? args : [hook.Path];
-            pid = Libc.Spawn(hook.Path, argv, hook.Env ?? [], stdinRead.Fd, output.Fd, output.Fd);
+            pid = Libc.Spawn(hook.Path, argv, hook.Env ?? OwnEnvironment(), stdinRead.Fd, output.Fd, output.Fd);
         }
         using var pidfd = Libc.PidfdOpen(pid);
         using (stdinWrite)
@@ -110,6 +111,16 @@ public static class HookRunner
         var status = Libc.WaitExitCode(pidfd);
         if (status != 0)
             throw new RuntimeException($"exited with status {status}{OutputOf(output)}");
+    }
+
+    /// <summary>This process's environment as NAME=value strings.</summary>
+    static List<string> OwnEnvironment()
+    {
+        var variables = Environment.GetEnvironmentVariables();
+        var list = new List<string>(variables.Count);
+        foreach (System.Collections.DictionaryEntry entry in variables)
+            list.Add($"{entry.Key}={entry.Value}");
+        return list;
     }
 
     static unsafe (FileDescriptor Read, FileDescriptor Write) Pipe()

@@ -36,7 +36,16 @@ public static class ContainerInit
                 throw new RuntimeException($"init: unexpected message '{(char)frame.Value.Tag}'");
             init = RuntimeJson.ReadInit(frame.Value.Payload);
             BindSources.Receive(channel, init);
+            // Every process moat starts leads a session and process group of its own (runc and crun
+            // do the same): a signal an engine sends its own group does not reach it, and the
+            // caller's terminal is not its controlling terminal, so it cannot push input into it
+            // (TIOCSTI). With process.terminal the pty becomes this session's terminal later.
+            Errors.Check(Libc.setsid(), "setsid");
             var plan = NamespacePlan.From(init.Spec.Linux);
+            // A new network namespace starts with lo down; 127.0.0.1 must work (runc and crun bring
+            // it up). A joined one is left as its owner set it.
+            if (plan.NewNetwork && !init.Exec)
+                BringLoopbackUp();
             // The seccomp listener's socket is a host path: connect while the host's view is still ours.
             var listener = init.Seccomp is { HasListener: true, ListenerPath: { } listenerPath } ? SeccompListener.ConnectListener(listenerPath) : -1;
             var hookState = HookRunner.StateJson(init.Id, "creating", Environment.ProcessId, init.Bundle, init.Spec.Annotations);
@@ -93,6 +102,7 @@ public static class ContainerInit
                         Errors.Check(Libc.dup3(launch.Terminal.Fd, fd, 0), "dup terminal");
             }
             launch.ResolveExecutable();
+            launch.ResolveEnvironment();
             // From here a dead runtime shows as end-of-file on the socket, not as a signal: clearing
             // the parent-death signal later would race with a create that exits at once.
             Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -152,6 +162,18 @@ public static class ContainerInit
         IOException or UnauthorizedAccessException => Oci.ErrorText.Of(e),
         _ => e.ToString(),
     };
+
+    static void BringLoopbackUp()
+    {
+        try
+        {
+            Libc.SetInterfaceUp("lo");
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"cannot bring up the loopback interface of the container's network namespace: {e.Message}", e);
+        }
+    }
 
     /// <summary>
     /// One write(2) to stderr. The container's seccomp filter may be loaded by now, and Console's

@@ -18,6 +18,7 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     readonly Spec spec = init.Spec;
     readonly Process process = init.Spec.Process!;
     string executable = "";
+    List<string> environment = [];
 
     /// <summary>The pty slave that becomes the controlling terminal and stdio (process.terminal).</summary>
     public FileDescriptor? Terminal { get; set; }
@@ -70,6 +71,13 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
     /// <summary>Finds the program in the finished root, so that a missing one fails create, not start.</summary>
     public void ResolveExecutable() =>
         executable = ExecutableLookup.Resolve(process.Args![0], process.Env, IsExecutableFile, Path.Exists);
+
+    /// <summary>
+    /// process.env, with HOME from the container's /etc/passwd when it sets none (runc and crun do
+    /// the same); read in the finished root, so the passwd is the container's.
+    /// </summary>
+    public void ResolveEnvironment() =>
+        environment = HomeDirectory.WithHome(process.Env, process.User.Uid, static () => HomeDirectory.ReadPasswd());
 
     static void SetRlimit(PosixRlimit rlimit)
     {
@@ -171,7 +179,7 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         }
 
         var argv = ToPointerArray(process.Args!);
-        var envp = ToPointerArray(process.Env ?? []);
+        var envp = ToPointerArray(environment);
         execve(executable, argv, envp);
         var errno = Errors.LastErrno;
         throw new RuntimeException($"exec {executable}: {Errors.Describe(errno)}");
@@ -216,9 +224,11 @@ public sealed unsafe class ProcessLaunch(InitMessage init, NamespacePlan plan, i
         if (listenerFd is not { } fd)
             return;
         // The notification descriptor and the container's state go to the listener (runtime-spec
-        // "seccomp": the container process state), then neither stays open in the container.
-        var state = HookRunner.State(init.Id, "creating", Environment.ProcessId, init.Bundle, spec.Annotations);
-        var message = SeccompListener.BuildStateJson(SpecVersion.Current, Environment.ProcessId, filter.ListenerMetadata, state);
+        // "seccomp": the container process state), then neither stays open in the container. Its
+        // pid is the host's view (runtime-spec state), which only the runtime knows: in its own pid
+        // namespace this process is 1.
+        var state = HookRunner.State(init.Id, "creating", init.HostPid, init.Bundle, spec.Annotations);
+        var message = SeccompListener.BuildStateJson(SpecVersion.Current, init.HostPid, filter.ListenerMetadata, state);
         SeccompListener.SendNotifyFd(seccompListenerSocket, fd, message);
         close(fd);
         close(seccompListenerSocket);

@@ -96,6 +96,7 @@ public static class RuntimeJson
             else if (c.Is(ref r, "cgroupHierarchies"u8, "cgroupHierarchies")) message.CgroupHierarchies = List(ref r, c, ReadMountSource);
             else if (c.Is(ref r, "capabilities"u8, "capabilities")) message.Capabilities = Object(ref r, c, ReadCapabilities);
             else if (c.Is(ref r, "lastCapability"u8, "lastCapability")) message.LastCapability = Int32(ref r, c);
+            else if (c.Is(ref r, "hostPid"u8, "hostPid")) message.HostPid = Int32(ref r, c);
             else c.SkipUnknown(ref r);
         }
         return message;
@@ -202,6 +203,7 @@ public static class RuntimeJson
             JsonWrite.Strings(w, "controllers"u8, h.Controllers);
             w.WriteEndObject();
         });
+        w.WriteNumber("hostPid"u8, m.HostPid);
         w.WriteEndObject();
     }
 

@@ -78,6 +78,7 @@ public sealed class RuntimeJsonTests
                                  new CgroupMountSource { Name = "unified", Directory = "/sys/fs/cgroup/unified/moat/c1", IsV2 = true }],
             Capabilities = new CapabilitySets(1UL << 40 | 1, 2, 4, 8, 1UL << 63),
             LastCapability = 39,
+            HostPid = 4321,
         };
 
         var back = RuntimeJson.ReadInit(RuntimeJson.Write(message));
@@ -91,6 +92,7 @@ public sealed class RuntimeJsonTests
         Assert.Equal(["pids"], back.CgroupHierarchies[0].Controllers);
         Assert.Equal(message.Capabilities, back.Capabilities);
         Assert.Equal(39, back.LastCapability);
+        Assert.Equal(4321, back.HostPid);
     }
 
     [Fact]
