@@ -14,7 +14,7 @@
 set -euo pipefail
 export LC_ALL=C
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-MOAT=${MOAT:-$REPO/bin/moat}
+MOAT=${MOAT:-$REPO/bin/moat-runtime}
 N=${BENCH_PODMAN_ITERATIONS:-20}
 WARMUP=${BENCH_PODMAN_WARMUP:-2}
 

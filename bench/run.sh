@@ -7,7 +7,7 @@
 #   BENCH_ITERATIONS=10 bench/run.sh  # shorter
 #
 # Environment: BENCH_ITERATIONS (50), BENCH_WARMUP (3), BENCH_RSS_RUNS (5),
-#              MOAT (path of the moat binary; default <repo>/bin/moat),
+#              MOAT (path of the moat binary; default <repo>/bin/moat-runtime),
 #              BENCH_MAX_ATTEMPTS (25), BENCH_COVER_MODE (auto, or tmpfs to force the
 #              tmpfs cover; see README).
 set -euo pipefail
@@ -226,7 +226,7 @@ export BENCH_ITERATIONS=${BENCH_ITERATIONS:-50}
 export BENCH_WARMUP=${BENCH_WARMUP:-3}
 export BENCH_RSS_RUNS=${BENCH_RSS_RUNS:-5}
 export BENCH_MAX_ATTEMPTS=${BENCH_MAX_ATTEMPTS:-25}
-export BENCH_MOAT=${MOAT:-$REPO/bin/moat}
+export BENCH_MOAT=${MOAT:-$REPO/bin/moat-runtime}
 for v in BENCH_ITERATIONS BENCH_WARMUP BENCH_RSS_RUNS BENCH_MAX_ATTEMPTS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number"
 done

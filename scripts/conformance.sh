@@ -6,7 +6,7 @@
 #
 # SUITE_DIR (or $RUNTIME_TOOLS) is a runtime-tools checkout whose runtimetest and
 # validation/*/*.t are already built; the suite is not part of this repository and this script
-# does not build it. RUNTIME defaults to this repository's bin/moat. TEST names select programs
+# does not build it. RUNTIME defaults to this repository's bin/moat-runtime. TEST names select programs
 # (e.g. "hooks linux_sysctl"); none means all. Must run as root.
 #
 # Counting, per TAP test point as prove and tap count: an "ok" line (skips included) is a pass, a
@@ -24,14 +24,14 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 suite=${1:-${RUNTIME_TOOLS:-}}
 [ $# -gt 0 ] && shift
-runtime=${RUNTIME:-$repo/bin/moat}
+runtime=${RUNTIME:-$repo/bin/moat-runtime}
 per_test_timeout=${CONFORMANCE_TIMEOUT:-300}
 
 die() { echo "conformance: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (the suite creates real containers)"
 [ -n "$suite" ] || die "usage: RUNTIME=/path/to/runtime $0 RUNTIME_TOOLS_DIR [TEST...]"
 suite=$(cd "$suite" && pwd) || die "no such directory: $suite"
-runtime=$(command -v "$runtime") && runtime=$(readlink -f "$runtime") || die "runtime not found: ${RUNTIME:-$repo/bin/moat}"
+runtime=$(command -v "$runtime") && runtime=$(readlink -f "$runtime") || die "runtime not found: ${RUNTIME:-$repo/bin/moat-runtime}"
 [ -x "$suite/runtimetest" ] && [ -f "$suite/rootfs-amd64.tar.gz" ] ||
   die "$suite has no built runtimetest: build the suite first (see its README and docs/conformance.md)"
 

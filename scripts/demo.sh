@@ -2,7 +2,7 @@
 # The demo: one container on the built-in busybox bundle, showing what it can and cannot see.
 set -euo pipefail
 bundle=${1:?usage: demo.sh BUNDLE}
-moat=$(cd "$(dirname "$0")/.." && pwd)/bin/moat
+moat=$(cd "$(dirname "$0")/.." && pwd)/bin/moat-runtime
 script='
 echo "hostname:      $(hostname)"
 echo "my pid:        $$ (pid 1 of a new pid namespace)"

@@ -4,7 +4,7 @@
 set -euo pipefail
 dir=${1:?usage: make-bundle.sh DIR [ARGS...]}
 shift || true
-moat=${MOAT:-$(cd "$(dirname "$0")/.." && pwd)/bin/moat}
+moat=${MOAT:-$(cd "$(dirname "$0")/.." && pwd)/bin/moat-runtime}
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q "statically linked" || busybox=/bin/busybox
 if ! [ -x "$busybox" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Writes src/Moat.Cli/hot-methods.txt: the managed methods that the hot verbs (create, the init,
+# Writes src/Moat.Runtime.Cli/hot-methods.txt: the managed methods that the hot verbs (create, the init,
 # start, state, exec, ps, kill, delete, run) execute, in the order they first run. The NativeAOT
-# compiler lays these out first and together (IlcOrderFile in Moat.Cli.csproj), so a process start
+# compiler lays these out first and together (IlcOrderFile in Moat.Runtime.Cli.csproj), so a process start
 # maps a few hundred KB of code instead of 64 KB fault-around windows spread over all 3 MB of it
 # (docs/performance.md, "Code layout").
 #
@@ -20,8 +20,8 @@ export LC_ALL=C
 cd "$(dirname "$0")/.."
 
 REPO=$PWD
-BIN=$REPO/bin/moat
-OUT=${1:-$REPO/src/Moat.Cli/hot-methods.txt}
+BIN=$REPO/bin/moat-runtime
+OUT=${1:-$REPO/src/Moat.Runtime.Cli/hot-methods.txt}
 
 die() { printf 'profile-order: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (it runs containers)"
@@ -30,10 +30,10 @@ command -v python3 >/dev/null || die "needs python3"
 build_id() { readelf -n "$1" 2>/dev/null | awk '/Build ID/ { print $3 }'; }
 # The symbol file the build left beside its output, the one whose build id is the binary's.
 DBG=
-for f in src/Moat.Cli/bin/Release/net*/linux-x64/native/moat.dbg; do
+for f in src/Moat.Runtime.Cli/bin/Release/net*/linux-x64/native/moat-runtime.dbg; do
   [ -f "$f" ] && [ "$(build_id "$f")" = "$(build_id "$BIN")" ] && DBG=$f
 done
-[ -n "$DBG" ] || die "no moat.dbg with the build id of $BIN beside the build output (rebuild)"
+[ -n "$DBG" ] || die "no moat-runtime.dbg with the build id of $BIN beside the build output (rebuild)"
 
 WORK=$(mktemp -d /tmp/moat-order.XXXXXX)
 ROOT=$WORK/root

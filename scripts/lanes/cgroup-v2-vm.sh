@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cgroup v2 lane: boots Debian's stock kernel under qemu's microvm machine with an initramfs
-# holding bin/moat, busybox and tests/cgroup-v2/, and runs those tests on a pure cgroup v2
+# holding bin/moat-runtime, busybox and tests/cgroup-v2/, and runs those tests on a pure cgroup v2
 # hierarchy (this host is a v1 hybrid). KVM when it can boot the kernel, TCG otherwise.
 # Prints the tests' results, writes "PASSED FAILED" to $MOAT_TEST_RESULTS/cgroup-v2-vm.counts and
 # exits non-zero on any failure, including a kernel that cannot be fetched or a VM that does not
@@ -29,7 +29,7 @@ broken() {
 for tool in qemu-system-x86_64 jq busybox dpkg-deb; do
   command -v "$tool" >/dev/null || broken "$tool is not installed"
 done
-[ -x bin/moat ] || make build || broken "make build failed"
+[ -x bin/moat-runtime ] || make build || broken "make build failed"
 
 kernel_tree=$(./scripts/vm/kernel.sh) || broken "no Debian kernel: see the vm/kernel lines above"
 vmlinuz=$(ls "$kernel_tree"/boot/vmlinuz-* | head -1)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the cgroup v2 lane's initramfs (a gzipped newc cpio): busybox-static, bin/moat with every
+# Builds the cgroup v2 lane's initramfs (a gzipped newc cpio): busybox-static, bin/moat-runtime with every
 # shared library it links or opens at run time, procps' ps (moat ps runs it) and jq (the tests edit
 # config.json with it) with theirs, the virtio block modules of the unpacked kernel, a busybox OCI
 # bundle, the tests of tests/cgroup-v2/ and their init. Nothing here is installed on the host.
@@ -9,7 +9,7 @@ tree=${1:?usage: initramfs.sh KERNEL_TREE OUT.cpio.gz}
 out=${2:?usage: initramfs.sh KERNEL_TREE OUT.cpio.gz}
 cd "$(dirname "$0")/../.."
 repo=$PWD
-moat=${MOAT:-$repo/bin/moat}
+moat=${MOAT:-$repo/bin/moat-runtime}
 busybox=$(command -v busybox)
 file -L "$busybox" 2>/dev/null | grep -q "statically linked" || busybox=/bin/busybox
 [ -x "$moat" ] || { echo "vm/initramfs: $moat is missing (make build)" >&2; exit 1; }
@@ -36,7 +36,7 @@ copy_with_libs() {
     [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
   done
 }
-copy_with_libs "$moat" /usr/bin/moat
+copy_with_libs "$moat" /usr/bin/moat-runtime
 copy_with_libs "$(command -v jq)" /usr/bin/jq
 copy_with_libs "$(command -v ps)" /usr/bin/ps
 # moat opens libseccomp.so.2 with dlopen (src/Moat.Interop/Libseccomp.cs): ldd cannot see it.

@@ -33,7 +33,7 @@ public sealed class ContainerdConfigTests : IDisposable
         var section = dump[at..];
         Assert.Contains("runtime_type = \"io.containerd.runc.v2\"", section);
         Assert.Contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.moat.options]", section);
-        Assert.Contains("BinaryName = \"/usr/local/bin/moat\"", section);
+        Assert.Contains("BinaryName = \"/usr/local/bin/moat-runtime\"", section);
         Assert.Contains("SystemdCgroup = false", section);
     }
 

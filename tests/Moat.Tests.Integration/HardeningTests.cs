@@ -99,7 +99,7 @@ public sealed class HardeningTests
     /// masked or read-only: runc and crun hold there too). The container's /bin/sh is `#!/proc/self/exe`
     /// and a loop started by its init tries to write into the executable of every process exec puts into
     /// the container; the moat binary must come out unchanged. The binary under attack is a copy of
-    /// bin/moat, so that a failing test cannot destroy the build.
+    /// bin/moat-runtime, so that a failing test cannot destroy the build.
     /// </summary>
     [Fact]
     public void ExecIntoAPrivilegedContainerCannotOverwriteTheBinary()

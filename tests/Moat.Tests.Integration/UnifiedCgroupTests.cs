@@ -10,7 +10,7 @@ namespace Moat.Tests.Integration;
 /// <summary>
 /// The cgroup v2 driver on this host's real cgroup2 mount (on a hybrid host, /sys/fs/cgroup/unified,
 /// which serves hugetlb and the core files; on a pure v2 host, /sys/fs/cgroup). Containers run through
-/// bin/moat; the device program and cgroup.freeze, which a hybrid host serves through v1, are driven
+/// bin/moat-runtime; the device program and cgroup.freeze, which a hybrid host serves through v1, are driven
 /// in-process from the runtime library against a cgroup the test makes and removes.
 /// </summary>
 public sealed class UnifiedCgroupTests

@@ -30,14 +30,14 @@ cfg() {
 
 # moat with the command line echoed on failure.
 m() {
-  moat "$@" || fail "moat $* exited with $?"
+  moat-runtime "$@" || fail "moat $* exited with $?"
 }
 
 create() { m create --bundle "/tmp/bundles/$1" "$1"; }
 run_detached() { create "$1" && m start "$1"; }
 
-status() { moat state "$1" | jq -r .status; }
-init_pid() { moat state "$1" | jq -r .pid; }
+status() { moat-runtime state "$1" | jq -r .status; }
+init_pid() { moat-runtime state "$1" | jq -r .pid; }
 
 # wait_for SECONDS WHAT COMMAND...: polls every 0.1 s until the command succeeds.
 wait_for() {
@@ -63,7 +63,7 @@ key() { sed -n "s/^$2 //p" "$1"; }
 cleanup_all() {
   # A case that failed halfway may have left a file bound over a cgroup file (t-kill, t-placement).
   for mnt in $(awk -v cg="$CG/" 'index($2, cg) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$mnt"; done
-  for id in $(moat list -q 2>/dev/null); do moat delete --force "$id" >/dev/null 2>&1; done
+  for id in $(moat-runtime list -q 2>/dev/null); do moat-runtime delete --force "$id" >/dev/null 2>&1; done
   for d in $(find "$CG/moat" "$CG/test" -mindepth 1 -type d 2>/dev/null | sort -r); do rmdir "$d" 2>/dev/null; done
   rm -rf /tmp/bundles
   true

@@ -7,7 +7,7 @@ test_pause_freezes_and_resume_thaws() {
   file_eq "$(cgdir frz)/cgroup.freeze" 1
   grep -qx "frozen 1" "$(cgdir frz)/cgroup.events" || fail "cgroup.events: $(cat "$(cgdir frz)/cgroup.events")"
   eq "$(status frz)" paused "status after pause"
-  moat exec frz true 2>/dev/null && fail "exec into a paused container succeeded"
+  moat-runtime exec frz true 2>/dev/null && fail "exec into a paused container succeeded"
   m resume frz
   file_eq "$(cgdir frz)/cgroup.freeze" 0
   grep -qx "frozen 0" "$(cgdir frz)/cgroup.events" || fail "cgroup.events: $(cat "$(cgdir frz)/cgroup.events")"

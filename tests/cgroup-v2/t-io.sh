@@ -25,7 +25,7 @@ test_io_weight_per_device_without_iocost_is_refused_clearly() {
   grep -q "^$dev enable=1" "$CG/io.cost.qos" && fail "io cost is already enabled for $dev"
   bundle iox 'sleep 1000'
   cfg iox ".linux.resources.blockIO = {weightDevice: [{major: ${dev%:*}, minor: ${dev#*:}, weight: 100}]}"
-  out=$(moat create --bundle /tmp/bundles/iox iox 2>&1) && fail "create succeeded: $(cat "$(cgdir iox)/io.weight")"
+  out=$(moat-runtime create --bundle /tmp/bundles/iox iox 2>&1) && fail "create succeeded: $(cat "$(cgdir iox)/io.weight")"
   echo "$out"
   echo "$out" | grep -q "blockIO.weightDevice\[0\].weight: cannot set io.weight = $dev 910 .*io.cost.qos" || fail "unclear error"
   [ ! -d "$(cgdir iox)" ] || fail "a failed create left $(cgdir iox) behind"

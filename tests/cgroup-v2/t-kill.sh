@@ -7,10 +7,10 @@ test_kill_all_writes_cgroup_kill() {
   run_detached k1
   : > /tmp/kill-trap
   mount --bind /tmp/kill-trap "$(cgdir k1)/cgroup.kill"
-  moat kill --all k1 KILL
+  moat-runtime kill --all k1 KILL
   rc=$?
   umount "$(cgdir k1)/cgroup.kill"
-  eq "$rc" 0 "moat kill --all exit status"
+  eq "$rc" 0 "moat-runtime kill --all exit status"
   eq "$(cat /tmp/kill-trap)" 1 "what moat wrote to cgroup.kill"
   eq "$(status k1)" running "status (nothing was signalled by pid)"
 }

@@ -1,4 +1,4 @@
-# Memory: memory.max, memory.low, memory.swap.max, and an OOM kill seen by the kernel and by `moat events`.
+# Memory: memory.max, memory.low, memory.swap.max, and an OOM kill seen by the kernel and by `moat-runtime events`.
 
 test_memory_limits_are_written() {
   bundle mem 'sleep 1000'
@@ -15,14 +15,14 @@ test_oom_kill_is_reported_by_events() {
   cfg oom '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
   create oom
   # The stream runs until the container stops, and reports the OOM kill on the way.
-  moat events --interval 1s oom > /tmp/oom-events 2>/tmp/oom-events.err &
+  moat-runtime events --interval 1s oom > /tmp/oom-events 2>/tmp/oom-events.err &
   events=$!
   m start oom
-  wait_for 90 "the hog to be killed" sh -c '[ "$(moat state oom | jq -r .status)" = stopped ]'
-  wait "$events" || fail "moat events exited with $?: $(cat /tmp/oom-events.err)"
+  wait_for 90 "the hog to be killed" sh -c '[ "$(moat-runtime state oom | jq -r .status)" = stopped ]'
+  wait "$events" || fail "moat-runtime events exited with $?: $(cat /tmp/oom-events.err)"
   kills=$(key "$(cgdir oom)/memory.events" oom_kill)
   [ "${kills:-0}" -gt 0 ] || fail "memory.events says oom_kill ${kills:-missing}: $(cat "$(cgdir oom)/memory.events")"
   # One JSON object a line: stats every second, and an oom line per kill.
-  oom=$(jq -c 'select(.type != "stats")' /tmp/oom-events) || fail "moat events printed something that is not JSON: $(cat /tmp/oom-events)"
-  echo "$oom" | grep -qx '{"type":"oom","id":"oom"}' || fail "no oom line from moat events, only: ${oom:-stats lines}"
+  oom=$(jq -c 'select(.type != "stats")' /tmp/oom-events) || fail "moat-runtime events printed something that is not JSON: $(cat /tmp/oom-events)"
+  echo "$oom" | grep -qx '{"type":"oom","id":"oom"}' || fail "no oom line from moat-runtime events, only: ${oom:-stats lines}"
 }

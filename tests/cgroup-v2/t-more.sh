@@ -22,7 +22,7 @@ test_check_before_update_refuses_a_limit_below_usage() {
   run_detached chk
   used() { [ "$(cat "$(cgdir chk)/memory.current")" -gt 4194304 ]; }
   wait_for 60 "the container to use 4 MiB" used
-  echo '{"memory": {"limit": 1048576, "checkBeforeUpdate": true}}' | moat update --resources - chk 2>/tmp/chk.err \
+  echo '{"memory": {"limit": 1048576, "checkBeforeUpdate": true}}' | moat-runtime update --resources - chk 2>/tmp/chk.err \
     && fail "an update below memory.current succeeded"
   grep -q "checkBeforeUpdate" /tmp/chk.err || fail "unclear error: $(cat /tmp/chk.err)"
   file_eq "$(cgdir chk)/memory.max" max

@@ -33,8 +33,8 @@ test_init_is_born_in_its_cgroup() {
 test_exec_runs_in_the_containers_cgroup() {
   bundle px 'sleep 1000'
   run_detached px
-  eq "$(moat exec px cat /proc/self/cgroup)" "0::/" "the exec'd process's own view (cgroup namespace)"
-  moat exec --detach --pid-file /tmp/px.pid px sleep 1000 || fail "exec --detach failed"
+  eq "$(moat-runtime exec px cat /proc/self/cgroup)" "0::/" "the exec'd process's own view (cgroup namespace)"
+  moat-runtime exec --detach --pid-file /tmp/px.pid px sleep 1000 || fail "exec --detach failed"
   eq "$(cat /proc/$(cat /tmp/px.pid)/cgroup)" "0::/moat/px" "/proc/PID/cgroup of the exec'd process"
 }
 

@@ -1,4 +1,4 @@
-# moat update changes memory, pids and cpu of a running container.
+# moat-runtime update changes memory, pids and cpu of a running container.
 
 test_update_changes_memory_pids_and_cpu() {
   bundle upd 'sleep 1000'
@@ -16,8 +16,8 @@ test_update_changes_memory_pids_and_cpu() {
   file_eq "$(cgdir upd)/memory.max" 33554432
   file_eq "$(cgdir upd)/pids.max" 7
   # A bad value changes nothing.
-  moat update --memory 12x upd 2>/dev/null && fail "update --memory 12x succeeded"
+  moat-runtime update --memory 12x upd 2>/dev/null && fail "update --memory 12x succeeded"
   file_eq "$(cgdir upd)/pids.max" 7
   # The stats report the new limits.
-  eq "$(moat events --stats upd | jq -r .data.pids.limit)" 7 "events --stats pids.limit"
+  eq "$(moat-runtime events --stats upd | jq -r .data.pids.limit)" 7 "events --stats pids.limit"
 }

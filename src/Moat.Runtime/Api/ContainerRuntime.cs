@@ -2,6 +2,8 @@ using Moat.Oci;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Create;
 using Moat.Runtime.Exec;
+using Moat.Runtime.Foreground;
+using Moat.Interop;
 using Moat.Runtime.Host;
 using Moat.Runtime.Lifecycle;
 using Moat.Runtime.State;
@@ -75,6 +77,80 @@ public sealed class ContainerRuntime : IContainerRuntime
         return tier.Create(options, bundle, spec);
     }
 
+    /// <summary>
+    /// run: create and start; in the foreground also wait, passing on the signals the caller gets,
+    /// relaying the terminal, and delete the container when its process exits. Returns the process's
+    /// exit status (128+N for signal N), or 0 when detached.
+    /// </summary>
+    public int Run(CreateOptions options, bool detach)
+    {
+        if (detach)
+        {
+            var detached = Create(options);
+            detached.Pidfd.Dispose();
+            RunPoststart(detached.State);
+            return 0;
+        }
+        // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
+        Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
+        using var signals = ForegroundProcess.CatchSignals();
+        var created = Create(options);
+        using var pidfd = created.Pidfd;
+        var relay = created.Console is { } console ? new Terminal.TerminalRelay(console) : null;
+        RunPoststart(created.State);
+        var status = signals.Wait(pidfd, relay);
+        Delete(options.Id, force: true);
+        return status;
+    }
+
+    /// <summary>exec, waiting for the process in the foreground (its exit status) unless detached (0).</summary>
+    public int ExecAndWait(ExecOptions options, bool detach)
+    {
+        if (!detach)
+            Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
+        using var signals = detach ? null : ForegroundProcess.CatchSignals();
+        var started = Exec(options);
+        using var pidfd = started.Pidfd;
+        if (detach)
+            return 0;
+        var relay = started.Console is { } console ? new Terminal.TerminalRelay(console) : null;
+        return signals!.Wait(pidfd, relay);
+    }
+
+    /// <summary>The runtime-spec features document of this runtime on this host.</summary>
+    public Features Features()
+    {
+        var cgroups = settings.Host.Cgroups;
+        return FeaturesDocument.Create(new FeatureSupport
+        {
+            MountOptions = Rootfs.MountOptions.KnownOptions,
+            CgroupV1 = cgroups.Hierarchies.Any(h => !h.IsV2),
+            CgroupV2 = cgroups.Unified is not null,
+            Seccomp = Libseccomp.IsAvailable,
+            SeccompSupportedFlags = SeccompNames.Flags.Where(f => Seccomp.SeccompCompiler.FlagValue(f) is { } v && Libc.SeccompFlagsSupported(v)).ToList(),
+            AppArmor = settings.Host.AppArmor,
+            SELinux = settings.Host.Selinux,
+            IdmapMounts = settings.Host.Kernel.IdmappedMounts,
+        });
+    }
+
+    /// <summary>
+    /// The config `spec` writes: runtime-spec's defaults (runc's), secure by default with the seccomp
+    /// allow-list Docker and Podman ship, for the capabilities it grants.
+    /// </summary>
+    public static Spec DefaultConfig(bool rootless)
+    {
+        var spec = rootless ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid()) : DefaultSpec.Create(rootless: false);
+        spec.Linux ??= new Linux();
+        spec.Linux.Seccomp = Seccomp.DefaultSeccompProfile.For(spec.Process?.Capabilities?.Bounding ?? []);
+        return spec;
+    }
+
+    /// <summary>The config a container was created from (exec builds its process on it).</summary>
+    public Spec ConfigOf(string id) =>
+        State(id).State?.Config
+        ?? throw new RuntimeException($"container \"{id}\" has no recorded configuration (created by an older moat?)");
+
     public void Start(string id) => WithLocked(id, (tier, c) => tier.Start(c));
 
     public ContainerView State(string id)
@@ -137,6 +213,47 @@ public sealed class ContainerRuntime : IContainerRuntime
     {
         var view = State(id);
         return TierOf(view).WatchOom(view);
+    }
+
+    /// <summary>
+    /// events: the container's statistics as runc prints them (one line, or every interval), and a
+    /// line for each OOM kill; the stream ends when the container stops. Each event is one JSON line.
+    /// </summary>
+    public void Events(string id, TimeSpan? interval, Action<string> emit)
+    {
+        var view = State(id);
+        if (view.Status is ContainerStatus.Stopped or ContainerStatus.Creating || view.State is null)
+            throw new RuntimeException("container not running");
+        var tier = TierOf(view);
+        if (interval is not { } period)
+        {
+            emit(tier.Stats(view).ToEventJson(id));
+            return;
+        }
+        var oom = tier.WatchOom(view);
+        var oomLine = System.Text.Encoding.UTF8.GetString(Moat.Oci.Json.SpecJson.ToUtf8Bytes(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("type"u8, "oom");
+            w.WriteString("id"u8, id);
+            w.WriteEndObject();
+        }, new System.Text.Json.JsonWriterOptions()));
+        var nextStats = DateTime.UtcNow;
+        // OOM kills are polled often; statistics every interval; the stream ends with the container.
+        while (State(id).Status is not (ContainerStatus.Stopped or ContainerStatus.Creating))
+        {
+            for (var kills = oom.NewOomKills(); kills > 0; kills--)
+                emit(oomLine);
+            if (DateTime.UtcNow >= nextStats)
+            {
+                emit(tier.Stats(view).ToEventJson(id));
+                nextStats = DateTime.UtcNow + period;
+            }
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(100, period.TotalMilliseconds)));
+        }
+        if (oom.TryOomKillCount() is not null)
+            for (var kills = oom.NewOomKills(); kills > 0; kills--)
+                emit(oomLine);
     }
 
     public void RunPoststart(RuntimeState state) =>

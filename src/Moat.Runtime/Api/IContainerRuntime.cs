@@ -16,6 +16,9 @@ public interface IContainerRuntime
     /// <summary>Creates a container from a bundle; its process waits for <see cref="Start"/> (or runs at once when the options say so).</summary>
     ContainerCreator.Created Create(CreateOptions options);
 
+    /// <summary>create + start; in the foreground also wait and delete: the process's exit status.</summary>
+    int Run(CreateOptions options, bool detach);
+
     void Start(string id);
 
     /// <summary>The container as on disk, with its status from the live system.</summary>
@@ -31,6 +34,11 @@ public interface IContainerRuntime
     /// <summary>A new process in a running container.</summary>
     ContainerExec.Started Exec(ExecOptions options);
 
+    /// <summary>exec, waiting in the foreground for the process's exit status unless detached.</summary>
+    int ExecAndWait(ExecOptions options, bool detach);
+
+    Spec ConfigOf(string id);
+
     void Pause(string id);
 
     void Resume(string id);
@@ -43,6 +51,9 @@ public interface IContainerRuntime
     CgroupStats Stats(string id);
 
     OomWatcher WatchOom(string id);
+
+    /// <summary>Statistics once (no interval) or every interval, and OOM kills, as JSON lines until the container stops.</summary>
+    void Events(string id, TimeSpan? interval, Action<string> emit);
 
     /// <summary>poststart hooks of a container whose process was started by <see cref="Create"/> with StartImmediately.</summary>
     void RunPoststart(State.RuntimeState state);

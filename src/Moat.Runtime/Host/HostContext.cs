@@ -47,9 +47,13 @@ public sealed class HostContext(IHostProbe probe)
     /// <summary>The cgroup driver Moat uses on this host: cgroupfs (the systemd driver is not built).</summary>
     public string CgroupDriver => "cgroupfs";
 
-    /// <summary>The active LSMs, in the kernel's order (/sys/kernel/security/lsm).</summary>
-    public IReadOnlyList<string> Lsms => lsms ??= (Probe.ReadText("/sys/kernel/security/lsm") ?? "")
-        .Trim().Split(',', StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>
+    /// The active LSMs, in the kernel's order (/sys/kernel/security/lsm); null when securityfs is not
+    /// mounted and the list cannot be read (each LSM Moat uses is then probed on its own).
+    /// </summary>
+    public IReadOnlyList<string>? Lsms => lsms ??= Probe.ReadText("/sys/kernel/security/lsm") is { } list
+        ? list.Trim().Split(',', StringSplitOptions.RemoveEmptyEntries)
+        : null;
 
     public bool AppArmor => Probe.ReadText("/sys/module/apparmor/parameters/enabled")?.Trim() == "Y";
 

@@ -32,7 +32,8 @@ public sealed class HostReport
 
     public sealed class SecurityReport
     {
-        [JsonPropertyName("lsms")] public required List<string> Lsms { get; init; }
+        /// <summary>Null when securityfs is not mounted (the list is unknown).</summary>
+        [JsonPropertyName("lsms")] public required List<string>? Lsms { get; init; }
         [JsonPropertyName("apparmor")] public required bool AppArmor { get; init; }
         [JsonPropertyName("selinux")] public required bool Selinux { get; init; }
         [JsonPropertyName("landlockAbi")] public required int LandlockAbi { get; init; }
@@ -74,7 +75,7 @@ public sealed class HostReport
             },
             Security = new SecurityReport
             {
-                Lsms = [.. host.Lsms],
+                Lsms = host.Lsms?.ToList(),
                 AppArmor = host.AppArmor,
                 Selinux = host.Selinux,
                 LandlockAbi = kernel.LandlockAbi,
@@ -114,7 +115,7 @@ public sealed class HostReport
         };
         foreach (var h in Cgroups.Hierarchies)
             lines.Add(("", $"v{h.Version} {h.MountPoint}{(h.Controllers.Count > 0 ? " (" + string.Join(",", h.Controllers) + ")" : "")}"));
-        lines.Add(("LSMs", Security.Lsms.Count > 0 ? string.Join(",", Security.Lsms) : "none"));
+        lines.Add(("LSMs", Security.Lsms is null ? "unknown (securityfs is not mounted)" : Security.Lsms.Count > 0 ? string.Join(",", Security.Lsms) : "none"));
         lines.Add(("AppArmor", Security.AppArmor ? "enabled" : "not enabled"));
         lines.Add(("SELinux", Security.Selinux ? "enabled" : "not enabled"));
         lines.Add(("Landlock", Security.LandlockAbi > 0 ? $"ABI {Security.LandlockAbi}" : "not available"));

@@ -16,12 +16,12 @@ public static class Host
         }
     }
 
-    /// <summary>bin/moat, or $MOAT_BINARY.</summary>
+    /// <summary>bin/moat-runtime, or $MOAT_BINARY.</summary>
     public static string Moat
     {
         get
         {
-            var path = Environment.GetEnvironmentVariable("MOAT_BINARY") is { Length: > 0 } p ? p : Path.Combine(RepositoryRoot, "bin", "moat");
+            var path = Environment.GetEnvironmentVariable("MOAT_BINARY") is { Length: > 0 } p ? p : Path.Combine(RepositoryRoot, "bin", "moat-runtime");
             if (!File.Exists(path))
                 throw new InvalidOperationException($"{path} does not exist: run `make build` first");
             return path;

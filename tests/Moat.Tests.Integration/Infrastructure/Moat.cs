@@ -2,12 +2,12 @@ using System.Diagnostics;
 
 namespace Moat.Tests.Integration.Infrastructure;
 
-/// <summary>Runs the real moat binary (bin/moat, or $MOAT_BINARY) with a state root private to the test run.</summary>
+/// <summary>Runs the real moat binary (bin/moat-runtime, or $MOAT_BINARY) with a state root private to the test run.</summary>
 public static class MoatCli
 {
     public static string Binary { get; } = Environment.GetEnvironmentVariable("MOAT_BINARY") is { Length: > 0 } path
         ? path
-        : Path.Combine(RepositoryRoot, "bin", "moat");
+        : Path.Combine(RepositoryRoot, "bin", "moat-runtime");
 
     public static string StateRoot { get; } = $"/run/moat-it-{Environment.ProcessId}";
 

@@ -145,4 +145,7 @@ public sealed class HostContextTests
         Assert.False(host.AppArmor);
         Assert.False(host.Selinux);
     }
+
+    [Fact]
+    public void WithoutSecurityfsTheLsmListIsUnknownNotEmpty() => Assert.Null(new HostContext(new FakeProbe()).Lsms);
 }

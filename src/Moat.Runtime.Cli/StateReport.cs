@@ -4,7 +4,7 @@ using Moat.Oci;
 using Moat.Runtime.Lifecycle;
 using Moat.Runtime.State;
 
-namespace Moat.Cli;
+namespace Moat.Runtime.Cli;
 
 /// <summary>What `state` and `list --format json` print: the runtime-spec state plus runc's extra fields.</summary>
 public sealed class StateReport

@@ -6,7 +6,7 @@ using Moat.Oci;
 using Moat.Runtime;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 /// <summary>update: change a container's resource limits (runc's flags, or --resources FILE|-).</summary>
 public static class UpdateCommand
@@ -48,34 +48,22 @@ public static class UpdateCommand
                 }
             }
             else
-            {
-                changes = new LinuxResources();
-                if (parse.GetValue(memory) is { } m || parse.GetValue(memoryReservation) is not null || parse.GetValue(memorySwap) is not null)
-                    changes.Memory = new LinuxMemory
-                    {
-                        Limit = Size(parse.GetValue(memory), "--memory"),
-                        Reservation = Size(parse.GetValue(memoryReservation), "--memory-reservation"),
-                        Swap = Size(parse.GetValue(memorySwap), "--memory-swap"),
-                    };
-                if (parse.GetValue(cpuPeriod) is not null || parse.GetValue(cpuQuota) is not null || parse.GetValue(cpuShare) is not null ||
-                    parse.GetValue(cpuRtPeriod) is not null || parse.GetValue(cpuRtRuntime) is not null ||
-                    parse.GetValue(cpusetCpus) is not null || parse.GetValue(cpusetMems) is not null)
-                    changes.Cpu = new LinuxCpu
-                    {
-                        Period = parse.GetValue(cpuPeriod),
-                        Quota = parse.GetValue(cpuQuota),
-                        Shares = parse.GetValue(cpuShare),
-                        RealtimePeriod = parse.GetValue(cpuRtPeriod),
-                        RealtimeRuntime = parse.GetValue(cpuRtRuntime),
-                        Cpus = parse.GetValue(cpusetCpus),
-                        Mems = parse.GetValue(cpusetMems),
-                    };
-                if (parse.GetValue(pidsLimit) is { } pids)
-                    changes.Pids = new LinuxPids { Limit = pids };
-                if (parse.GetValue(blkioWeight) is { } weight)
-                    changes.BlockIo = new LinuxBlockIo { Weight = weight };
-            }
-            ContainerUpdate.Apply(context.Store, parse.GetValue(id)!, changes, context.Warn);
+                changes = new UpdateFlags
+                {
+                    Memory = parse.GetValue(memory),
+                    MemoryReservation = parse.GetValue(memoryReservation),
+                    MemorySwap = parse.GetValue(memorySwap),
+                    CpuPeriod = parse.GetValue(cpuPeriod),
+                    CpuQuota = parse.GetValue(cpuQuota),
+                    CpuShare = parse.GetValue(cpuShare),
+                    CpuRtPeriod = parse.GetValue(cpuRtPeriod),
+                    CpuRtRuntime = parse.GetValue(cpuRtRuntime),
+                    CpusetCpus = parse.GetValue(cpusetCpus),
+                    CpusetMems = parse.GetValue(cpusetMems),
+                    PidsLimit = parse.GetValue(pidsLimit),
+                    BlkioWeight = parse.GetValue(blkioWeight),
+                }.ToResources();
+            context.Runtime.Update(parse.GetValue(id)!, changes);
             return 0;
         }));
         return command;
@@ -83,26 +71,10 @@ public static class UpdateCommand
 
     static byte[] ReadStdin()
     {
-        using var stdin = Console.OpenStandardInput();
+        // Not System.Console: its first use on a terminal switches it to keypad mode.
+        using var stdin = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
         using var buffer = new MemoryStream();
         stdin.CopyTo(buffer);
         return buffer.ToArray();
-    }
-
-    /// <summary>Bytes as runc's --memory takes them: a number with an optional k, m, g or t (binary) suffix, or -1.</summary>
-    public static long? Size(string? text, string flag)
-    {
-        if (text is null)
-            return null;
-        var t = text.Trim().ToLowerInvariant().TrimEnd('b');
-        long multiplier = 1;
-        if (t.Length > 0 && "kmgt".Contains(t[^1]))
-        {
-            multiplier = t[^1] switch { 'k' => 1L << 10, 'm' => 1L << 20, 'g' => 1L << 30, _ => 1L << 40 };
-            t = t[..^1];
-        }
-        if (!long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < -1)
-            throw new RuntimeException($"{flag} \"{text}\" is not a size (bytes, or a number with k, m, g or t)");
-        return value == -1 ? -1 : value * multiplier;
     }
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class StateCommand
 {
@@ -13,7 +13,7 @@ public static class StateCommand
         command.Arguments.Add(id);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            var view = new ContainerLifecycle(context.Store).View(parse.GetValue(id)!);
+            var view = context.Runtime.State(parse.GetValue(id)!);
             CommandContext.Out(StateReport.From(view).ToJson() + "\n");
             return 0;
         }));

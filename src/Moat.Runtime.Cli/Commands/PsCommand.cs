@@ -4,7 +4,7 @@ using System.Text;
 using Moat.Runtime;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 /// <summary>ps: the processes of a container's cgroup, as ps(1) shows them (or their pids as JSON), like runc ps.</summary>
 public static class PsCommand
@@ -21,7 +21,7 @@ public static class PsCommand
         command.Options.Add(format);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            var pids = new ContainerLifecycle(context.Store).Processes(parse.GetValue(id)!);
+            var pids = context.Runtime.Processes(parse.GetValue(id)!);
             if (parse.GetValue(format) == "json")
             {
                 CommandContext.Out("[" + string.Join(",", pids) + "]\n");

@@ -6,13 +6,22 @@ using Moat.Oci;
 using Moat.Runtime;
 using Moat.Runtime.State;
 
-namespace Moat.Cli;
+namespace Moat.Runtime.Cli;
 
 /// <summary>What every command needs: the state store, output, and one place that turns errors into messages.</summary>
 public sealed class CommandContext(ParseResult parse)
 {
     public ParseResult Parse { get; } = parse;
-    public StateStore Store { get; } = new(parse.GetValue(GlobalOptions.Root)!);
+    Moat.Runtime.Api.ContainerRuntime? runtime;
+
+    /// <summary>The runtime API every command calls; the tier of a new container comes from --isolation, its annotation or this executable's name.</summary>
+    public Moat.Runtime.Api.ContainerRuntime Runtime => runtime ??= new(new Moat.Runtime.Api.RuntimeSettings(Parse.GetValue(GlobalOptions.Root)!)
+    {
+        Isolation = Parse.GetValue(GlobalOptions.Isolation),
+        ExecutableName = Environment.GetCommandLineArgs().FirstOrDefault(),
+        Warn = Warn,
+        Debug = Parse.GetValue(GlobalOptions.Debug) ? Debug : null,
+    });
     string? LogFile => Parse.GetValue(GlobalOptions.Log);
     bool JsonLog => Parse.GetValue(GlobalOptions.LogFormat) == "json";
 
@@ -92,7 +101,7 @@ public sealed class CommandContext(ParseResult parse)
     }
 
     static string JsonEncode(string s) =>
-        JsonSerializer.Serialize(s, Moat.Cli.CliJsonContext.Default.String);
+        JsonSerializer.Serialize(s, Moat.Runtime.Cli.CliJsonContext.Default.String);
 
     /// <summary>Runs a command body; a failure becomes one clear line and exit status 1.</summary>
     public static int Run(ParseResult parse, Func<CommandContext, int> body)

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 
-namespace Moat.Cli;
+namespace Moat.Runtime.Cli;
 
 /// <summary>
 /// The container-id argument of every verb that takes one. The parser gives a token that looks like

@@ -3,7 +3,7 @@ using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Seccomp;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class SpecCommand
 {
@@ -22,12 +22,7 @@ public static class SpecCommand
             var path = Path.Combine(directory, "config.json");
             if (File.Exists(path))
                 throw new Runtime.RuntimeException($"{path} exists: remove it first");
-            var spec = parse.GetValue(rootless)
-                ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid())
-                : DefaultSpec.Create(rootless: false);
-            // Secure by default: the allow-list Docker and Podman ship, for the capabilities the spec grants.
-            spec.Linux ??= new Linux();
-            spec.Linux.Seccomp = DefaultSeccompProfile.For(spec.Process?.Capabilities?.Bounding ?? []);
+            var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(parse.GetValue(rootless));
             File.WriteAllText(path, OciJson.SerializeIndented(spec) + "\n");
             return 0;
         }));

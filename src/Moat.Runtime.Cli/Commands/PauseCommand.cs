@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 /// <summary>pause and resume: freeze and thaw every process of a container.</summary>
 public static class PauseCommand
@@ -13,7 +13,7 @@ public static class PauseCommand
         pause.Arguments.Add(pauseId);
         pause.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            new ContainerLifecycle(context.Store, context.Warn).Pause(parse.GetValue(pauseId)!);
+            context.Runtime.Pause(parse.GetValue(pauseId)!);
             return 0;
         }));
         yield return pause;
@@ -23,7 +23,7 @@ public static class PauseCommand
         resume.Arguments.Add(resumeId);
         resume.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            new ContainerLifecycle(context.Store, context.Warn).Resume(parse.GetValue(resumeId)!);
+            context.Runtime.Resume(parse.GetValue(resumeId)!);
             return 0;
         }));
         yield return resume;

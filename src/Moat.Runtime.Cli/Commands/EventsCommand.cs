@@ -6,7 +6,7 @@ using Moat.Runtime.Cgroups;
 using Moat.Runtime.Lifecycle;
 using ContainerStatus = Moat.Runtime.State.ContainerStatus;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 /// <summary>events: the container's cgroup statistics (once with --stats, else every interval) and OOM kills, as runc prints them.</summary>
 public static class EventsCommand
@@ -23,34 +23,8 @@ public static class EventsCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var containerId = parse.GetValue(id)!;
-            var lifecycle = new ContainerLifecycle(context.Store);
-            var view = lifecycle.View(containerId);
-            if (view.Status is ContainerStatus.Stopped or ContainerStatus.Creating || view.State is null)
-                throw new RuntimeException("container not running");
-            var cgroup = ContainerCgroup.For(Moat.Runtime.Host.HostContext.Current.Cgroups, view.State.CgroupPath);
-            if (parse.GetValue(stats))
-            {
-                CommandContext.Out(CgroupStats.Read(cgroup).ToEventJson(containerId) + "\n");
-                return 0;
-            }
-            var period = ParseInterval(parse.GetValue(interval)!);
-            var oom = new OomWatcher(cgroup);
-            var nextStats = DateTime.UtcNow;
-            // OOM kills are polled often; statistics every interval; the stream ends with the container.
-            while (lifecycle.View(containerId).Status is not (ContainerStatus.Stopped or ContainerStatus.Creating))
-            {
-                for (var kills = oom.NewOomKills(); kills > 0; kills--)
-                    CommandContext.Out($"{{\"type\":\"oom\",\"id\":{JsonSerializer.Serialize(containerId, CliJsonContext.Default.String)}}}\n");
-                if (DateTime.UtcNow >= nextStats)
-                {
-                    CommandContext.Out(CgroupStats.Read(cgroup).ToEventJson(containerId) + "\n");
-                    nextStats = DateTime.UtcNow + period;
-                }
-                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(100, period.TotalMilliseconds)));
-            }
-            if (oom.TryOomKillCount() is not null)
-                for (var kills = oom.NewOomKills(); kills > 0; kills--)
-                    CommandContext.Out($"{{\"type\":\"oom\",\"id\":{JsonSerializer.Serialize(containerId, CliJsonContext.Default.String)}}}\n");
+            TimeSpan? period = parse.GetValue(stats) ? null : ParseInterval(parse.GetValue(interval)!);
+            context.Runtime.Events(containerId, period, line => CommandContext.Out(line + "\n"));
             return 0;
         }));
         return command;

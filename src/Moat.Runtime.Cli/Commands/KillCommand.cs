@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class KillCommand
 {
@@ -21,7 +21,7 @@ public static class KillCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var number = Signals.Parse(parse.GetValue(signal)!);
-            new ContainerLifecycle(context.Store).Kill(parse.GetValue(id)!, number, parse.GetValue(all));
+            context.Runtime.Kill(parse.GetValue(id)!, number, parse.GetValue(all));
             return 0;
         }));
         return command;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class ListCommand
 {
@@ -18,7 +18,7 @@ public static class ListCommand
         command.Options.Add(quiet);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            var reports = new ContainerLifecycle(context.Store).List().Select(StateReport.From).ToList();
+            var reports = context.Runtime.List().Select(StateReport.From).ToList();
             if (parse.GetValue(quiet))
             {
                 CommandContext.Out(string.Concat(reports.Select(r => r.Id + "\n")));

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Moat.Runtime;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 /// <summary>checkpoint and restore: accepted with runc's arguments, answered with what is missing.</summary>
 public static class CheckpointCommand

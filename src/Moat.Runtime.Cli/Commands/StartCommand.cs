@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class StartCommand
 {
@@ -12,7 +12,7 @@ public static class StartCommand
         command.Arguments.Add(id);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            new ContainerLifecycle(context.Store, context.Warn).Start(parse.GetValue(id)!);
+            context.Runtime.Start(parse.GetValue(id)!);
             return 0;
         }));
         return command;

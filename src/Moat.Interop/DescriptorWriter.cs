@@ -1,11 +1,10 @@
 using System.Text;
-using Moat.Interop;
 
-namespace Moat.Cli;
+namespace Moat.Interop;
 
 /// <summary>
 /// A TextWriter on stdout or stderr through write(2), for what System.CommandLine prints (help,
-/// usage errors). Not System.Console: see <see cref="CommandContext.Err"/>. Lines are written whole.
+/// usage errors). Not System.Console, whose first use on a terminal switches it to keypad mode. Lines are written whole.
 /// </summary>
 public sealed class DescriptorWriter(int fd) : TextWriter
 {

@@ -4,7 +4,7 @@ using Moat.Oci;
 using Moat.Runtime;
 using Moat.Runtime.Exec;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class ExecCommand
 {
@@ -87,28 +87,19 @@ public static class ExecCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var id = parse.GetValue(Id)!;
-            var exec = new ContainerExec(context.Store, context.Debug, context.Warn);
-            var process = BuildProcess(parse, exec, id, context.Warn);
+            var process = BuildProcess(parse, context.Runtime, id, context.Warn);
             var preserve = parse.GetValue(PreserveFds);
             if (preserve < 0)
                 throw new RuntimeException("--preserve-fds must not be negative");
             var detach = parse.GetValue(Detach);
-            if (!detach)
-                Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
             var consoleSocket = parse.GetValue(ConsoleSocket) is { } socket ? Path.GetFullPath(socket) : null;
-            using var signals = detach ? null : ForegroundProcess.CatchSignals();
-            var started = exec.Start(new ExecOptions(id, process, parse.GetValue(PidFile), preserve, parse.GetValue(IgnorePaused),
-                consoleSocket, Foreground: !detach));
-            using var pidfd = started.Pidfd;
-            if (detach)
-                return 0;
-            var relay = started.Console is { } console ? new Moat.Runtime.Terminal.TerminalRelay(console) : null;
-            return signals!.Wait(pidfd, relay);
+            return context.Runtime.ExecAndWait(new ExecOptions(id, process, parse.GetValue(PidFile), preserve, parse.GetValue(IgnorePaused),
+                consoleSocket, Foreground: !detach), detach);
         }));
         return command;
     }
 
-    static Process BuildProcess(ParseResult parse, ContainerExec exec, string id, Action<string> warn)
+    static Process BuildProcess(ParseResult parse, Moat.Runtime.Api.IContainerRuntime runtime, string id, Action<string> warn)
     {
         var flags = new ExecProcessFlags
         {
@@ -125,6 +116,6 @@ public static class ExecCommand
         var args = parse.GetValue(CommandArgs) ?? [];
         if (parse.GetValue(ProcessFile) is { } file)
             return ExecProcess.FromFile(CommandContext.ReadFile(file, "--process"), file, flags, args);
-        return ExecProcess.FromContainer(exec.ConfigOf(id).Process, args, flags, warn);
+        return ExecProcess.FromContainer(runtime.ConfigOf(id).Process, args, flags, warn);
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Moat.Runtime.Create;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class CreateCommand
 {
@@ -29,7 +29,7 @@ public static class CreateCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var options = Options(parse, startImmediately: false);
-            var created = new ContainerCreator(context.Store, context.Debug, context.Warn).Create(options);
+            var created = context.Runtime.Create(options);
             created.Pidfd.Dispose();
             return 0;
         }));

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Moat.Interop;
 
-namespace Moat.Cli;
+namespace Moat.Runtime.Foreground;
 
 /// <summary>
 /// A foreground run or exec: catches the signals to pass on from before the process exists, then

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Moat.Cli;
+namespace Moat.Runtime.Cli;
 
 /// <summary>runc's global flags, accepted before or after the command name.</summary>
 public static class GlobalOptions
@@ -37,6 +37,12 @@ public static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> Isolation = new("--isolation")
+    {
+        Description = "isolation tier of new containers: container (default), sandbox or vm; also chosen by the annotation run.moat.isolation or by running as moat-runtime-sandbox or moat-runtime-vm",
+        Recursive = true,
+    };
+
     public static readonly Option<string?> Rootless = new("--rootless")
     {
         Description = "ignore cgroup permission errors ('true', 'false', or 'auto'); accepted for runc compatibility",
@@ -56,11 +62,11 @@ public static class GlobalOptions
     }
 
     /// <summary>Whether a global option, written without "=", takes the next argument as its value.</summary>
-    public static bool TakesValue(string arg) => arg is "--root" or "--log" or "--log-format" or "--rootless" or "--criu";
+    public static bool TakesValue(string arg) => arg is "--root" or "--log" or "--log-format" or "--isolation" or "--rootless" or "--criu";
 
     public static void AddTo(Command root)
     {
-        foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Rootless, Criu })
+        foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Isolation, Rootless, Criu })
             root.Options.Add(option);
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Moat.Runtime.Lifecycle;
 
-namespace Moat.Cli.Commands;
+namespace Moat.Runtime.Cli.Commands;
 
 public static class DeleteCommand
 {
@@ -14,9 +14,8 @@ public static class DeleteCommand
         command.Options.Add(force);
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
-            var lifecycle = new ContainerLifecycle(context.Store, context.Warn);
             foreach (var id in parse.GetValue(ids)!)
-                lifecycle.Delete(id, parse.GetValue(force));
+                context.Runtime.Delete(id, parse.GetValue(force));
             return 0;
         }));
         return command;

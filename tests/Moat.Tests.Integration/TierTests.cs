@@ -1,0 +1,121 @@
+using System.Text.Json.Nodes;
+using Moat.Tests.Integration.Infrastructure;
+
+namespace Moat.Tests.Integration;
+
+/// <summary>
+/// The isolation tiers behind the runtime API: chosen by --isolation, the run.moat.isolation
+/// annotation or the executable's name, recorded in state, and a tier this build lacks refused by
+/// name before anything exists on the host.
+/// </summary>
+public sealed class TierTests
+{
+    static void AssertNothingLeft(string id)
+    {
+        Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, id)), "state directory left behind");
+        foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
+            Assert.False(Directory.Exists(Path.Combine(hierarchy, "moat", id)), $"cgroup left in {hierarchy}");
+    }
+
+    [Fact]
+    public void TheContainerTierIsTheDefaultAndStateNamesTheCaller()
+    {
+        using var bundle = new TestBundle("sleep", "100");
+        var id = bundle.NewId("tier");
+        bundle.Create(id).Ok();
+        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "state.json")))!;
+        Assert.Null(state["isolation"]);
+        Assert.Equal("root", state["owner"]!.GetValue<string>());
+        Assert.Equal("root", JsonNode.Parse(MoatCli.Run("state", id).Ok().Stdout)!["owner"]!.GetValue<string>());
+        MoatCli.Run("delete", "--force", id).Ok();
+    }
+
+    [Fact]
+    public void AskingForTheContainerTierByNameWorksEveryWay()
+    {
+        using var bundle = new TestBundle("true");
+        bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "container" };
+        bundle.Write();
+        MoatCli.Run("--isolation", "container", "run", "--bundle", bundle.Directory, bundle.NewId("tier")).Ok();
+    }
+
+    [Theory]
+    [InlineData("sandbox")]
+    [InlineData("vm")]
+    public void ATierThisBuildLacksIsRefusedByNameThroughTheFlag(string tier)
+    {
+        using var bundle = new TestBundle("true");
+        bundle.Write();
+        var id = bundle.NewId("tier");
+        var result = MoatCli.Run("--isolation", tier, "create", "--bundle", bundle.Directory, id);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"the {tier} isolation tier is not built in this version of moat", result.Stderr);
+        AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void ATierThisBuildLacksIsRefusedThroughTheAnnotation()
+    {
+        using var bundle = new TestBundle("true");
+        bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "sandbox" };
+        bundle.Write();
+        var id = bundle.NewId("tier");
+        var result = MoatCli.Run("run", "--bundle", bundle.Directory, id);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("the sandbox isolation tier is not built", result.Stderr);
+        AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void TheExecutableNameSelectsATier()
+    {
+        // moat-runtime-vm is a link to moat-runtime (make build makes it), as an engine's runtime table would name it.
+        var link = Path.Combine(Path.GetDirectoryName(MoatCli.Binary)!, "moat-runtime-vm");
+        Assert.True(File.Exists(link), $"{link} is missing: run `make build`");
+        using var bundle = new TestBundle("true");
+        bundle.Write();
+        var id = bundle.NewId("tier");
+        var result = MoatCli.Exec(link, ["--root", MoatCli.StateRoot, "run", "--bundle", bundle.Directory, id]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("the vm isolation tier is not built", result.Stderr);
+        AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void DisagreeingSourcesAndUnknownTiersAreErrors()
+    {
+        using var bundle = new TestBundle("true");
+        bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "vm" };
+        bundle.Write();
+        var id = bundle.NewId("tier");
+        var result = MoatCli.Run("--isolation", "container", "run", "--bundle", bundle.Directory, id);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--isolation asks for the container tier but the annotation run.moat.isolation asks for vm", result.Stderr);
+        var unknown = MoatCli.Run("--isolation", "gvisor", "run", "--bundle", bundle.Directory, id);
+        Assert.Contains("unknown isolation tier \"gvisor\"", unknown.Stderr);
+        AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void AContainerOfATierThisBuildLacksIsNamedByLaterVerbs()
+    {
+        // A state directory written by a build that had the vm tier: later verbs go to that tier, and
+        // this build says which one it lacks instead of treating it as a plain container.
+        using var bundle = new TestBundle("true");
+        var id = bundle.NewId("tier");
+        var dir = Path.Combine(MoatCli.StateRoot, id);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "state.json"),
+                $$"""{"phase":"created","id":"{{id}}","pid":1,"bundle":"/","rootfs":"/","created":"2026-12-02T00:00:00Z","owner":"root","isolation":"vm","cgroupDirectories":[],"cgroupPath":""}""");
+            var result = MoatCli.Run("kill", id, "KILL");
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("the vm isolation tier is not built", result.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
