@@ -5,7 +5,7 @@ namespace Moat.Tests.Integration;
 /// <summary>Bad input gets one clear error and leaves nothing behind.</summary>
 public sealed class BadInputTests
 {
-    static void AssertNothingLeft(string id)
+    internal static void AssertNothingLeft(string id)
     {
         Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, id)), "state directory left behind");
         foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))

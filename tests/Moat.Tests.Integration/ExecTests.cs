@@ -103,15 +103,16 @@ public sealed class ExecTests
     }
 
     [Fact]
-    public void AProcessFlagBesideAProcessFileIsRefused()
+    public void AProcessFlagBesideAProcessFileIsIgnoredWithAWarning()
     {
         var (bundle, id, _) = Running();
         using var _ = bundle;
         var processFile = Path.Combine(bundle.Directory, "process.json");
         File.WriteAllText(processFile, """{"user": {"uid": 0, "gid": 0}, "args": ["true"], "cwd": "/"}""");
-        var result = MoatCli.Run("exec", "--process", processFile, "--env", "A=1", id);
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--env cannot be combined with --process", result.Stderr);
+        File.WriteAllText(processFile, """{"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo A=$A"], "cwd": "/"}""");
+        var result = MoatCli.Run("exec", "--process", processFile, "--env", "A=1", id).Ok();
+        Assert.Equal("A=\n", result.Stdout);
+        Assert.Contains("--env is ignored: with --process, the process file is used as given", result.Stderr);
     }
 
     [Fact]

@@ -10,13 +10,6 @@ namespace Moat.Tests.Integration;
 /// </summary>
 public sealed class TierTests
 {
-    static void AssertNothingLeft(string id)
-    {
-        Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, id)), "state directory left behind");
-        foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
-            Assert.False(Directory.Exists(Path.Combine(hierarchy, "moat", id)), $"cgroup left in {hierarchy}");
-    }
-
     [Fact]
     public void TheContainerTierIsTheDefaultAndStateNamesTheCaller()
     {
@@ -50,7 +43,7 @@ public sealed class TierTests
         var result = MoatCli.Run("--isolation", tier, "create", "--bundle", bundle.Directory, id);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"the {tier} isolation tier is not built in this version of moat", result.Stderr);
-        AssertNothingLeft(id);
+        BadInputTests.AssertNothingLeft(id);
     }
 
     [Fact]
@@ -63,7 +56,7 @@ public sealed class TierTests
         var result = MoatCli.Run("run", "--bundle", bundle.Directory, id);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("the sandbox isolation tier is not built", result.Stderr);
-        AssertNothingLeft(id);
+        BadInputTests.AssertNothingLeft(id);
     }
 
     [Fact]
@@ -78,7 +71,7 @@ public sealed class TierTests
         var result = MoatCli.Exec(link, ["--root", MoatCli.StateRoot, "run", "--bundle", bundle.Directory, id]);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("the vm isolation tier is not built", result.Stderr);
-        AssertNothingLeft(id);
+        BadInputTests.AssertNothingLeft(id);
     }
 
     [Fact]
@@ -93,7 +86,7 @@ public sealed class TierTests
         Assert.Contains("--isolation asks for the container tier but the annotation run.moat.isolation asks for vm", result.Stderr);
         var unknown = MoatCli.Run("--isolation", "gvisor", "run", "--bundle", bundle.Directory, id);
         Assert.Contains("unknown isolation tier \"gvisor\"", unknown.Stderr);
-        AssertNothingLeft(id);
+        BadInputTests.AssertNothingLeft(id);
     }
 
     [Fact]

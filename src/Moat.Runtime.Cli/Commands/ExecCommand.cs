@@ -115,7 +115,7 @@ public static class ExecCommand
         };
         var args = parse.GetValue(CommandArgs) ?? [];
         if (parse.GetValue(ProcessFile) is { } file)
-            return ExecProcess.FromFile(CommandContext.ReadFile(file, "--process"), file, flags, args);
+            return ExecProcess.FromFile(CommandContext.ReadFile(file, "--process"), file, flags, args, warn);
         return ExecProcess.FromContainer(runtime.ConfigOf(id).Process, args, flags, warn);
     }
 }

@@ -187,6 +187,8 @@ public sealed class ContainerRuntime : IContainerRuntime
 
     public ContainerExec.Started Exec(ExecOptions options)
     {
+        // The first move into a v1 cgroup after a quiet spell waits a grace period: start it now.
+        MigrationWarmup.Start(settings.Host.Cgroups);
         var view = State(options.Id);
         return TierOf(view).Exec(view, options);
     }

@@ -18,11 +18,6 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
 {
     public sealed record Started(int Pid, FileDescriptor Pidfd, FileDescriptor? Console = null);
 
-    /// <summary>The container's config, for callers that build the exec process from it.</summary>
-    public Spec ConfigOf(string id) =>
-        new ContainerLifecycle(store).View(id).State?.Config
-        ?? throw new RuntimeException($"container \"{id}\" has no recorded configuration (created by an older moat?)");
-
     /// <summary>
     /// What the init stage gets for an exec: the process as built, the container's root and seccomp
     /// profile, and every namespace of the init by its /proc entry (the ones the container created
@@ -53,11 +48,10 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         };
     }
 
-    public Started Start(ExecOptions options)
+    /// <summary>Starts the process in the container <paramref name="view"/> shows (the caller started the cgroup warm-up: <see cref="MigrationWarmup"/>).</summary>
+    public Started Start(ContainerView view, ExecOptions options)
     {
         var cgroupHost = Host.HostContext.Current.Cgroups;
-        MigrationWarmup.Start(cgroupHost);
-        var view = new ContainerLifecycle(store).View(options.Id);
         switch (view.Status)
         {
             case ContainerStatus.Running or ContainerStatus.Created:

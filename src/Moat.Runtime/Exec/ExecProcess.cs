@@ -31,23 +31,30 @@ public sealed class ExecProcessFlags
 public static class ExecProcess
 {
     /// <summary>
-    /// The --process file, used as given. runc ignores the process flags and a command beside it; moat
-    /// refuses them, so that nothing given is silently without effect.
+    /// The --process file, used as given. runc ignores the process flags and a command beside it, and
+    /// engines rely on that: conmon passes --tty with a process file whose terminal is set. So do we,
+    /// with a warning for each one that the file contradicts or that has no effect (a --tty that
+    /// agrees with the file says nothing new and is not warned about).
     /// </summary>
-    public static Process FromFile(ReadOnlySpan<byte> json, string fileName, ExecProcessFlags flags, IReadOnlyList<string> args)
+    public static Process FromFile(ReadOnlySpan<byte> json, string fileName, ExecProcessFlags flags, IReadOnlyList<string> args, Action<string>? warn = null)
     {
-        if (args.Count > 0)
-            throw new RuntimeException($"a command cannot be combined with --process: the process file's args are run (\"{args[0]}\" given)");
-        if (flags.FirstGiven() is { } flag)
-            throw new RuntimeException($"{flag} cannot be combined with --process: the process file is used as given (set the field there)");
+        Process process;
         try
         {
-            return SpecJson.ReadProcess(json);
+            process = SpecJson.ReadProcess(json);
         }
         catch (SpecJsonException e)
         {
             throw new RuntimeException($"--process {fileName}: {e.Message}");
         }
+        if (args.Count > 0)
+            warn?.Invoke($"the command \"{args[0]}\" is ignored: with --process, the process file's args are run");
+        if (flags.Tty && !process.Terminal)
+            warn?.Invoke("--tty is ignored: with --process, the process file's \"terminal\" decides (it is false)");
+        if (new ExecProcessFlags { Cwd = flags.Cwd, Env = flags.Env, User = flags.User, AdditionalGids = flags.AdditionalGids, Caps = flags.Caps,
+                NoNewPrivileges = flags.NoNewPrivileges, Apparmor = flags.Apparmor, ProcessLabel = flags.ProcessLabel }.FirstGiven() is { } flag)
+            warn?.Invoke($"{flag} is ignored: with --process, the process file is used as given (set the field there)");
+        return process;
     }
 
     /// <summary>The container's process with <paramref name="args"/> and the flags.</summary>

@@ -4,33 +4,12 @@ using Moat.Runtime.State;
 
 namespace Moat.Runtime.Lifecycle;
 
-/// <summary>start, kill, delete and the views behind state and list: each checks the status it needs first.</summary>
-public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = null)
+/// <summary>The container tier's start, kill, pause, resume and delete of a located container: each checks the status it needs first.</summary>
+public sealed class ContainerLifecycle(Action<string>? warn = null)
 {
     readonly Action<string> warn = warn ?? (_ => { });
 
-    public StateStore Store { get; } = store;
-
-    public ContainerView View(string id)
-    {
-        ContainerId.Validate(id);
-        var dir = Store.DirectoryOf(id);
-        if (!Directory.Exists(dir))
-            throw new ContainerNotFoundException(id);
-        return ContainerView.Load(id, dir);
-    }
-
-    public IReadOnlyList<ContainerView> List() =>
-        Store.ListIds().Select(id => ContainerView.Load(id, Store.DirectoryOf(id))).ToList();
-
-    /// <summary>Lets a created container's init exec the user process (opens the other end of exec.fifo).</summary>
-    public void Start(string id)
-    {
-        using var dir = Store.Open(id);
-        Start(dir, ContainerView.Load(id, dir.Path));
-    }
-
-    /// <summary><see cref="Start(string)"/> of a container whose directory the caller holds locked.</summary>
+    /// <summary>Lets a created container's init exec the user process (opens the other end of exec.fifo); the caller holds its directory locked.</summary>
     public unsafe void Start(ContainerDirectory dir, ContainerView view)
     {
         switch (view.Status)
@@ -116,13 +95,7 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
         }
     }
 
-    public void Kill(string id, int signal, bool all)
-    {
-        using var dir = Store.Open(id);
-        Kill(ContainerView.Load(id, dir.Path), signal, all);
-    }
-
-    /// <summary><see cref="Kill(string, int, bool)"/> of a container whose directory the caller holds locked.</summary>
+    /// <summary>kill: the init, or with all every process of the cgroup; the caller holds the container's directory locked.</summary>
     public void Kill(ContainerView view, int signal, bool all)
     {
         var id = view.Id;
@@ -154,12 +127,6 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
     }
 
     /// <summary>pause: freezes every process of a running container.</summary>
-    public void Pause(string id)
-    {
-        using var dir = Store.Open(id);
-        Pause(ContainerView.Load(id, dir.Path));
-    }
-
     public static void Pause(ContainerView view)
     {
         if (view.Status is not ContainerStatus.Running)
@@ -168,12 +135,6 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
     }
 
     /// <summary>resume: thaws a paused container.</summary>
-    public void Resume(string id)
-    {
-        using var dir = Store.Open(id);
-        Resume(ContainerView.Load(id, dir.Path));
-    }
-
     public static void Resume(ContainerView view)
     {
         if (view.Status is not ContainerStatus.Paused)
@@ -181,30 +142,7 @@ public sealed class ContainerLifecycle(StateStore store, Action<string>? warn = 
         Freezer.Set(view.State!.CgroupDirectories, frozen: false);
     }
 
-    /// <summary>The pids of every process in the container's cgroup.</summary>
-    public IReadOnlyList<int> Processes(string id)
-    {
-        var view = View(id);
-        return view.State is { } state ? ContainerCgroup.Pids(state.CgroupDirectories) : [];
-    }
-
-    /// <summary>Removes a stopped (or, with force, any) container: processes, cgroups, state.</summary>
-    public void Delete(string id, bool force)
-    {
-        ContainerDirectory dir;
-        try
-        {
-            dir = Store.Open(id);
-        }
-        catch (ContainerNotFoundException) when (force)
-        {
-            return;
-        }
-        using (dir)
-            Delete(dir, ContainerView.Load(id, dir.Path), force);
-    }
-
-    /// <summary><see cref="Delete(string, bool)"/> of a container whose directory the caller holds locked.</summary>
+    /// <summary>Removes a stopped (or, with force, any) container: processes, cgroups, state; the caller holds its directory locked.</summary>
     public void Delete(ContainerDirectory dir, ContainerView view, bool force)
     {
         if (view.Status is ContainerStatus.Running or ContainerStatus.Paused && !force)

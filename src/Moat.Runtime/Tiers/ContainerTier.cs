@@ -12,7 +12,7 @@ namespace Moat.Runtime.Tiers;
 /// <summary>The container tier: namespaces, cgroups, capabilities, seccomp; what runc and crun give, and the base of the other tiers.</summary>
 public sealed class ContainerTier(StateStore store, HostContext host, Action<string> warn, Action<string>? debug) : IIsolationTier
 {
-    readonly ContainerLifecycle lifecycle = new(store, warn);
+    readonly ContainerLifecycle lifecycle = new(warn);
 
     public Isolation Isolation => Isolation.Container;
 
@@ -26,7 +26,7 @@ public sealed class ContainerTier(StateStore store, HostContext host, Action<str
     public void Delete(LocatedContainer container, bool force) => lifecycle.Delete(container.Directory, container.View, force);
 
     public ContainerExec.Started Exec(ContainerView container, ExecOptions options) =>
-        new ContainerExec(store, debug, warn).Start(options);
+        new ContainerExec(store, debug, warn).Start(container, options);
 
     public void Pause(LocatedContainer container) => ContainerLifecycle.Pause(container.View);
 

@@ -166,7 +166,7 @@ public sealed class ExecProcessTests
     [InlineData("no-new-privs")]
     [InlineData("apparmor")]
     [InlineData("process-label")]
-    public void AProcessFlagBesideAProcessFileIsRefusedByName(string flag)
+    public void AProcessFlagBesideAProcessFileIsIgnoredWithAWarningNamingIt(string flag)
     {
         var flags = flag switch
         {
@@ -180,15 +180,34 @@ public sealed class ExecProcessTests
             "apparmor" => new ExecProcessFlags { Apparmor = "p" },
             _ => new ExecProcessFlags { ProcessLabel = "l" },
         };
-        var e = Assert.Throws<RuntimeException>(() => ExecProcess.FromFile(Json(KitchenSink.CreateProcess()), "p.json", flags, []));
-        Assert.Equal($"--{flag} cannot be combined with --process: the process file is used as given (set the field there)", e.Message);
+        // As runc: ignored, but said. (conmon passes --tty with a process file whose terminal is set.)
+        var file = KitchenSink.CreateProcess();
+        file.Terminal = false;
+        var warnings = new List<string>();
+        var process = ExecProcess.FromFile(Json(file), "p.json", flags, [], warnings.Add);
+        Assert.Equal(Json(file), Json(process));
+        Assert.Equal(flag == "tty"
+            ? "--tty is ignored: with --process, the process file's \"terminal\" decides (it is false)"
+            : $"--{flag} is ignored: with --process, the process file is used as given (set the field there)", Assert.Single(warnings));
     }
 
     [Fact]
-    public void ACommandBesideAProcessFileIsRefused()
+    public void TtyBesideAProcessFileThatWantsATerminalIsQuiet()
     {
-        var e = Assert.Throws<RuntimeException>(() => ExecProcess.FromFile(Json(KitchenSink.CreateProcess()), "p.json", NoFlags, ["ls", "-l"]));
-        Assert.Equal("a command cannot be combined with --process: the process file's args are run (\"ls\" given)", e.Message);
+        var file = KitchenSink.CreateProcess();
+        file.Terminal = true;
+        var warnings = new List<string>();
+        Assert.True(ExecProcess.FromFile(Json(file), "p.json", new ExecProcessFlags { Tty = true }, [], warnings.Add).Terminal);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void ACommandBesideAProcessFileIsIgnoredWithAWarning()
+    {
+        var warnings = new List<string>();
+        var process = ExecProcess.FromFile(Json(KitchenSink.CreateProcess()), "p.json", NoFlags, ["ls", "-l"], warnings.Add);
+        Assert.Equal(KitchenSink.CreateProcess().Args, process.Args);
+        Assert.Equal("the command \"ls\" is ignored: with --process, the process file's args are run", Assert.Single(warnings));
     }
 
     [Fact]
