@@ -1,6 +1,7 @@
 // The request the C# runtime passes to moat_spawn(), and the stage protocol's frame tags. The
 // structs are mirrored by Moat.Interop.SpawnRequest and MountSourceRequest, the constants and
-// environment variable names by Moat.Interop and Moat.Runtime.Protocol;
+// environment variable names by Moat.Interop and Moat.Runtime.Protocol (C# has no mirror of
+// MOAT_SPAWN_EXIT_FAILED: it learns of a failed helper from its error frame);
 // tests/Moat.Tests.Unit/Interop/SpawnLayoutTests.cs compiles this header and checks each layout and
 // value against the C# one.
 #ifndef MOAT_SPAWN_H

@@ -14,10 +14,11 @@ namespace Moat.Runtime.Create;
 /// </summary>
 public static class InitSpawner
 {
-    /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
+    /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends StateSaved).</summary>
     /// <param name="bindSources">
     /// Bind mount sources the runtime opens in the container's mount namespace once the helper made
-    /// it (<see cref="StageFrame.MountNamespace"/>), and sends after the config (a container with a user namespace, see BindSources).
+    /// it (<see cref="StageFrame.MountNamespace"/>), and sends after the config (a container with a
+    /// user namespace, see BindSources).
     /// </param>
     /// <param name="setUpCgroupsAfterClone">
     /// Cgroup work that create leaves until after the clone on hosts with v1 hierarchies; it runs
