@@ -43,8 +43,8 @@
 #define MOAT_OPEN_TREE_CLONE 1
 #define MOAT_AT_RECURSIVE 0x8000
 
-// Frames on the sync socket: one tag byte, a 32-bit little-endian length, the payload.
-// The C# side (Moat.Runtime SyncChannel) reads and writes the same frames.
+// Frames on the sync socket: one tag byte, a 32-bit little-endian length, the payload; the tags
+// are in stage-frames.def. The C# side (Moat.Runtime.Protocol.SyncChannel) speaks the same frames.
 static int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -367,7 +367,7 @@ __attribute__((constructor)) static void moat_enter_container(void)
     const char *fork_text = getenv(MOAT_FORK_VARIABLE);
     if (!mntns_text && !fork_text)
         return;
-    int sync_fd = parse_fd(getenv("_MOAT_SYNC_FD"));
+    int sync_fd = parse_fd(getenv(MOAT_SYNC_FD_VARIABLE));
     if (mntns_text) {
         int fd = parse_fd(mntns_text);
         if (setns(fd, CLONE_NEWNS) < 0) {

@@ -1,5 +1,9 @@
-// The request the C# runtime passes to moat_spawn(). Its layout is mirrored by
-// Moat.Interop.SpawnRequest; tests/native/layout.c checks both against each other.
+// The request the C# runtime passes to moat_spawn(), and the stage protocol's frame tags. The
+// structs are mirrored by Moat.Interop.SpawnRequest and MountSourceRequest, the constants and
+// environment variable names by Moat.Interop and Moat.Runtime.Protocol (C# has no mirror of
+// MOAT_SPAWN_EXIT_FAILED: it learns of a failed helper from its error frame);
+// tests/Moat.Tests.Unit/Interop/SpawnLayoutTests.cs compiles this header and checks each layout and
+// value against the C# one.
 #ifndef MOAT_SPAWN_H
 #define MOAT_SPAWN_H
 
@@ -7,14 +11,18 @@
 
 #define MOAT_MAX_JOINS 8
 
-// Frame tags on the sync socket between the runtime and the process it spawns.
-#define MOAT_FRAME_READY_FOR_SETUP 'R' // child -> runtime: write id maps, place in cgroups
-#define MOAT_FRAME_GO 'G'              // runtime -> child: carry on
-#define MOAT_FRAME_PID 'P'             // intermediate -> runtime: int32 pid of the forked init
-#define MOAT_FRAME_MOUNT_NAMESPACE 'N' // child -> runtime: its new mount namespace (SCM_RIGHTS on one byte after the frame)
-#define MOAT_FRAME_ERROR 'E'           // child -> runtime: text of what failed
+// Frame tags on the sync socket (MOAT_FRAME_READY_FOR_SETUP, ...), from their one definition.
+enum moat_frame {
+#define MOAT_FRAME(name, tag, doc) MOAT_FRAME_##name = tag,
+#include "stage-frames.def"
+#undef MOAT_FRAME
+};
 
+// The exit status of a helper that failed (after it sent MOAT_FRAME_ERROR when it could).
 #define MOAT_SPAWN_EXIT_FAILED 121
+
+// Environment variable naming the init's end of the sync socket.
+#define MOAT_SYNC_FD_VARIABLE "_MOAT_SYNC_FD"
 
 // Environment variable naming a mount namespace descriptor that the re-executed binary joins in a
 // constructor, before the .NET runtime starts (see moat_enter_container in spawn.c).
@@ -36,7 +44,7 @@ struct moat_spawn_request {
     int32_t join_count;
     int32_t sync_fd;     // child's end of the runtime's socketpair
     int32_t runtime_fd;  // the runtime's end: closed in the child, so the runtime's death reads as EOF
-    int32_t exec_fd;     // sealed memfd holding the moat binary
+    int32_t exec_fd;     // the moat binary to exec: its file on a detached read-only overlay, or a sealed memfd copy
     int32_t cgroup_fd;   // cgroup v2 directory for CLONE_INTO_CGROUP, or -1
     int32_t become_root; // setresuid/gid(0) after the maps are written
     int32_t new_time;    // unshare a time namespace before exec

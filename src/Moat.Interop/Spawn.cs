@@ -2,10 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace Moat.Interop;
 
-/// <summary>The request for native/spawn.c's moat_spawn(); mirrors struct moat_spawn_request.</summary>
+/// <summary>
+/// The request for native/spawn.c's moat_spawn(); mirrors struct moat_spawn_request (SpawnLayoutTests
+/// compiles spawn.h and checks every offset). The frames the helper then speaks on the sync socket
+/// are not bound here: no call in this library reads or writes them (Moat.Runtime.Protocol).
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct SpawnRequest
 {
+    /// <summary>spawn.h MOAT_MAX_JOINS.</summary>
     public const int MaxJoins = 8;
     public ulong CloneFlags;
     public ulong UnshareFlags;
@@ -41,13 +46,6 @@ public unsafe struct MountSourceRequest
 
 public static unsafe partial class NativeSpawn
 {
-    /// <summary>Tags of the frames the native helper exchanges on the sync socket (spawn.h).</summary>
-    public const byte FrameReadyForSetup = (byte)'R', FrameGo = (byte)'G', FramePid = (byte)'P', FrameError = (byte)'E',
-        FrameMountNamespace = (byte)'N';
-
-    /// <summary>The variable that makes the re-executed binary fork into its pid namespace (spawn.h MOAT_FORK_VARIABLE).</summary>
-    public const string ForkVariable = "_MOAT_FORK_INTO_PID_NS";
-
     [LibraryImport("moatspawn", EntryPoint = "moat_spawn")]
     public static partial int Spawn(SpawnRequest* request, int* pidfd);
 

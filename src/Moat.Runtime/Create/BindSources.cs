@@ -110,23 +110,11 @@ public sealed class BindSources : IDisposable
 
     static RuntimeException Failure(int index, Mount mount, string what) => new($"mounts[{index}] ({mount.Destination}): {what}");
 
-    /// <summary>Sends the descriptors, one per message in Mounts order, after the config frame; then closes ours.</summary>
-    public void Send(SyncChannel channel)
-    {
-        foreach (var fd in opened)
-            Libc.SendWithDescriptor(channel.Socket.Fd, "B"u8, fd.Fd, "bind mount source");
-        Dispose();
-    }
-
-    /// <summary>The init's side: takes the descriptors that follow the config frame.</summary>
-    public static void Receive(SyncChannel channel, InitMessage init)
-    {
-        if (init.BindSourceMounts is not { Count: > 0 } mounts)
-            return;
-        init.BindSourceFds = new Dictionary<int, FileDescriptor>(mounts.Count);
-        foreach (var index in mounts)
-            init.BindSourceFds[index] = Libc.ReceiveDescriptor(channel.Socket.Fd, "bind mount source");
-    }
+    /// <summary>
+    /// The opened sources in Mounts order, once <see cref="Open"/> succeeded: sent after the config
+    /// (SyncChannel.SendConfig), then closed here by <see cref="Dispose"/>.
+    /// </summary>
+    public IReadOnlyList<FileDescriptor> Opened => opened;
 
     public void Dispose()
     {

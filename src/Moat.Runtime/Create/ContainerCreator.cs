@@ -5,6 +5,7 @@ using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Hooks;
+using Moat.Runtime.Protocol;
 using Moat.Runtime.Seccomp;
 using Moat.Runtime.State;
 
@@ -154,13 +155,11 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     PidFile.Write(pidFile, pid);
                 console = Terminal.ConsoleSocket.HandOff(console, options.ConsoleSocket);
                 // From here the init outlives this process; until now it dies with it.
-                channel.Send(SyncChannel.StateSaved);
+                channel.SendStateSaved();
                 // run: poststart hooks come after the user's program was executed, which the init's
                 // socket tells by its end-of-file (it is close-on-exec there).
                 if (options.StartImmediately && HookRunner.Of(spec.Hooks, HookRunner.Poststart).Count > 0)
-                    while (channel.Receive() is not null)
-                    {
-                    }
+                    channel.WaitForExec();
             }
             return new Created(state, pidfd, console);
         }

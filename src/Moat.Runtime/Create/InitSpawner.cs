@@ -1,24 +1,24 @@
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Cgroups;
-using Moat.Runtime.State;
+using Moat.Runtime.Protocol;
 
 namespace Moat.Runtime.Create;
 
 /// <summary>
-/// Starts the init stage through the native helper and walks it through the handshake: id maps
-/// and v1 cgroups on 'R', the forked pid on 'P', the InitMessage, and 'K' once the init has set
-/// everything up. Used by create (new namespaces) and exec (every namespace joined).
+/// Starts the init stage through the native helper and walks it through the runtime's side of the
+/// stage protocol (Protocol/README.md): id maps, the forked pid, the InitMessage, the cgroups, and
+/// the init's reports until it has set everything up. Used by create (new namespaces) and exec
+/// (every namespace joined).
 /// </summary>
 public static class InitSpawner
 {
-    /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends 'S').</summary>
+    /// <summary>Returns the init's pid, a pidfd for it, and the open channel (the caller sends StateSaved).</summary>
     /// <param name="bindSources">
     /// Bind mount sources the runtime opens in the container's mount namespace once the helper made
-    /// it (frame 'N'), and sends after the config (a container with a user namespace, see BindSources).
+    /// it (<see cref="StageFrame.MountNamespace"/>), and sends after the config (a container with a
+    /// user namespace, see BindSources).
     /// </param>
     /// <param name="setUpCgroupsAfterClone">
     /// Cgroup work that create leaves until after the clone on hosts with v1 hierarchies; it runs
@@ -77,7 +77,7 @@ public static class InitSpawner
             // binary (native/spawn.c's constructor): the container never sees a process that runs the
             // moat binary as the host has it (CVE-2019-5736).
             if (plan.ForkAfter)
-                environment.Add($"{NativeSpawn.ForkVariable}=1");
+                environment.Add($"{InitEnvironment.ForkVariable}=1");
 
             var request = new SpawnRequest
             {
@@ -127,19 +127,19 @@ public static class InitSpawner
         try
         {
             // 1. The child has its namespaces: give it id maps, then let it go.
-            Expect(channel, SyncChannel.ReadyForSetup);
+            channel.ReceiveReadyForSetup();
             if (plan.NewUser)
             {
                 WriteProcFile(childPid, "uid_map", NamespacePlan.FormatIdMap(spec.Linux?.UidMappings));
                 WriteProcFile(childPid, "gid_map", NamespacePlan.FormatIdMap(spec.Linux?.GidMappings));
             }
-            channel.Send(SyncChannel.Go);
+            channel.SendGo();
 
             // The container's mount namespace exists now: open the bind sources in it while the init
             // execs and starts up (a joined one is the namespace this process opened by its path).
             if (bindSources is not null)
             {
-                using var received = mountNamespace is null ? ReceiveMountNamespace(channel) : null;
+                using var received = mountNamespace is null ? channel.ReceiveMountNamespace() : null;
                 bindSources.Open(received ?? mountNamespace!, spec.Mounts!, message.Bundle, idmaps!);
             }
 
@@ -147,8 +147,7 @@ public static class InitSpawner
             var initPid = childPid;
             if (plan.ForkAfter)
             {
-                var pidFrame = Expect(channel, SyncChannel.Pid);
-                initPid = BitConverter.ToInt32(pidFrame);
+                initPid = channel.ReceivePid();
                 Libc.WaitExitCode(pidfd);
                 pidfd.Dispose();
                 pidfd = Libc.PidfdOpen(initPid);
@@ -157,8 +156,8 @@ public static class InitSpawner
             // 3. The init stage runs (managed code, inside the namespaces): send it the config, and
             // its pid as we see it, which in its own pid namespace it cannot learn.
             message.HostPid = initPid;
-            channel.Send(SyncChannel.Config, RuntimeJson.Write(message));
-            bindSources?.Send(channel);
+            channel.SendConfig(message, bindSources?.Opened);
+            bindSources?.Dispose();
 
             // 4. Its cgroups: the v1 ones, and the unified one unless clone3 joined it (on a v1 host
             // create makes the cgroups only now, see ContainerCreator). There the first move after a
@@ -169,7 +168,7 @@ public static class InitSpawner
             {
                 setUpCgroupsAfterClone?.Invoke();
                 cgroup.AddProcess(initPid, includeUnified: !bornInCgroup);
-                channel.Send(SyncChannel.Placed);
+                channel.SendPlaced();
             }
             catch (Exception e) when (e is RuntimeException or SyscallException && ErrorOfExitedInit(channel, pidfd) is { } initError)
             {
@@ -180,21 +179,22 @@ public static class InitSpawner
             FileDescriptor? console = null;
             while (true)
             {
-                var frame = channel.Receive() ?? throw new RuntimeException("container init exited before it reported (see the container's stderr)");
-                if (frame.Tag == SyncChannel.Error)
-                    throw new RuntimeException(Encoding.UTF8.GetString(frame.Payload));
-                if (frame.Tag == SyncChannel.HooksPoint && message.RuntimeHooks)
+                var report = channel.ReceiveInitReport();
+                if (report.Frame == StageFrame.HooksPoint && message.RuntimeHooks)
                 {
                     // The namespaces and mounts exist, pivot_root has not happened: prestart and createRuntime.
                     atHooksPoint?.Invoke(initPid);
-                    channel.Send(SyncChannel.HooksDone);
+                    channel.SendHooksDone();
                 }
-                else if (frame.Tag == SyncChannel.Console && console is null)
-                    console = Libc.ReceiveDescriptor(channel.Socket.Fd, "console");
-                else if (frame.Tag == SyncChannel.Created)
+                else if (report.Frame == StageFrame.Console && console is null)
+                    console = report.Console;
+                else if (report.Frame == StageFrame.Created)
                     return (initPid, pidfd, channel, console);
                 else
-                    throw new RuntimeException($"container init sent '{(char)frame.Tag}' out of turn");
+                {
+                    report.Console?.Dispose();
+                    throw SyncChannel.OutOfTurn(report.Frame);
+                }
             }
         }
         catch
@@ -215,24 +215,7 @@ public static class InitSpawner
         var poll = new Libc.PollFd { Fd = pidfd.Fd, Events = Libc.POLLIN };
         if (Libc.poll(&poll, 1, 200) <= 0)
             return null;
-        var frame = channel.Receive();
-        return frame is { Tag: SyncChannel.Error } ? Encoding.UTF8.GetString(frame.Value.Payload) : null;
-    }
-
-    static FileDescriptor ReceiveMountNamespace(SyncChannel channel)
-    {
-        Expect(channel, NativeSpawn.FrameMountNamespace);
-        return Libc.ReceiveDescriptor(channel.Socket.Fd, "mount namespace");
-    }
-
-    public static byte[] Expect(SyncChannel channel, byte tag)
-    {
-        var frame = channel.Receive() ?? throw new RuntimeException("container init exited before it reported (see the container's stderr)");
-        if (frame.Tag == SyncChannel.Error)
-            throw new RuntimeException(Encoding.UTF8.GetString(frame.Payload));
-        if (frame.Tag != tag)
-            throw new RuntimeException($"container init sent '{(char)frame.Tag}' where '{(char)tag}' was expected");
-        return frame.Payload;
+        return channel.ReceiveErrorIfAny();
     }
 
     static void WriteProcFile(int pid, string file, string content)

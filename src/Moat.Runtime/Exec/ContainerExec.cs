@@ -3,6 +3,7 @@ using Moat.Oci;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Create;
 using Moat.Runtime.Lifecycle;
+using Moat.Runtime.Protocol;
 using Moat.Runtime.Seccomp;
 using Moat.Runtime.State;
 using ContainerStatus = Moat.Runtime.State.ContainerStatus;
@@ -103,7 +104,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
                 pidfd.Dispose();
                 throw;
             }
-            channel.Send(SyncChannel.StateSaved);
+            channel.SendStateSaved();
         }
         return new Started(pid, pidfd, console);
     }

@@ -1,11 +1,10 @@
 using System.Text;
-using System.Text.Json;
 using Moat.Interop;
 using Moat.Runtime.Create;
 using Moat.Runtime.Hooks;
+using Moat.Runtime.Protocol;
 using Moat.Runtime.Seccomp;
 using Moat.Runtime.Rootfs;
-using Moat.Runtime.State;
 
 namespace Moat.Runtime.Init;
 
@@ -29,13 +28,9 @@ public static class ContainerInit
         ProcessLaunch launch;
         try
         {
-            var frame = channel.Receive();
-            if (frame is null)
+            if (channel.ReceiveConfig() is not { } received)
                 return 1; // the runtime died before it sent anything
-            if (frame.Value.Tag != SyncChannel.Config)
-                throw new RuntimeException($"init: unexpected message '{(char)frame.Value.Tag}'");
-            init = RuntimeJson.ReadInit(frame.Value.Payload);
-            BindSources.Receive(channel, init);
+            init = received;
             // Every process moat starts leads a session and process group of its own (runc and crun
             // do the same): a signal an engine sends its own group does not reach it, and the
             // caller's terminal is not its controlling terminal, so it cannot push input into it
@@ -57,11 +52,8 @@ public static class ContainerInit
             {
                 if (placed)
                     return;
-                var frame = channel.Receive();
-                if (frame is { Tag: SyncChannel.Placed })
-                    placed = true;
-                else
-                    throw new RuntimeException(frame is null ? "the runtime exited before it placed the container in its cgroups" : $"init: unexpected message '{(char)frame.Value.Tag}'");
+                channel.ReceivePlaced();
+                placed = true;
                 if (plan.NewCgroup && !init.Exec)
                     Errors.Check(Libc.unshare((int)(uint)Oci.NamespaceType.GetCloneFlag(Oci.NamespaceType.Cgroup)), "unshare cgroup namespace");
             }
@@ -69,12 +61,7 @@ public static class ContainerInit
             {
                 EnsurePlaced();
                 if (init.RuntimeHooks)
-                {
-                    channel.Send(SyncChannel.HooksPoint);
-                    var done = channel.Receive();
-                    if (done is null || done.Value.Tag != SyncChannel.HooksDone)
-                        throw new RuntimeException("the runtime did not finish its hooks");
-                }
+                    channel.WaitForRuntimeHooks();
                 HookRunner.RunAll(init.Spec.Hooks, HookRunner.CreateContainer, hookState);
             }
             // A joined mount namespace is the container's too: the root is built in it (runc does).
@@ -106,16 +93,15 @@ public static class ContainerInit
             // From here a dead runtime shows as end-of-file on the socket, not as a signal: clearing
             // the parent-death signal later would race with a create that exits at once.
             Libc.prctl(Libc.PR_SET_PDEATHSIG, 0, 0, 0, 0);
-            channel.Send(SyncChannel.Created);
-            var saved = channel.Receive();
-            if (saved is null || saved.Value.Tag != SyncChannel.StateSaved)
+            channel.SendCreated();
+            if (!channel.ReceiveStateSaved())
                 return 1; // the runtime died before it recorded us: die with it
         }
         catch (Exception e)
         {
             try
             {
-                channel.Send(SyncChannel.Error, Encoding.UTF8.GetBytes(Describe(e)));
+                channel.SendError(Describe(e));
             }
             catch (SyscallException)
             {
@@ -209,8 +195,7 @@ public static class ContainerInit
             }
             if (process.ConsoleSize is { } size)
                 Libc.SetWindowSize(master.Fd, (ushort)size.Height, (ushort)size.Width);
-            channel.Send(SyncChannel.Console);
-            Libc.SendWithDescriptor(channel.Socket.Fd, "T"u8, master.Fd, "console");
+            channel.SendConsole(master);
         }
         return slave;
     }

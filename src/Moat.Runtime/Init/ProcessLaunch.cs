@@ -4,6 +4,7 @@ using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Create;
 using Moat.Runtime.Hooks;
+using Moat.Runtime.Protocol;
 using Moat.Runtime.Seccomp;
 using static Moat.Interop.Libc;
 

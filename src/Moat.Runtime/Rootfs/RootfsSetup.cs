@@ -1,6 +1,7 @@
 using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime.Create;
+using Moat.Runtime.Protocol;
 using static Moat.Interop.Libc;
 
 namespace Moat.Runtime.Rootfs;

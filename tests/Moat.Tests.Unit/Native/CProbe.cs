@@ -22,7 +22,11 @@ public static class CProbe
         }
     }
 
-    public static Dictionary<string, long> Values(string program, params string[] compilerArgs)
+    public static Dictionary<string, long> Values(string program, params string[] compilerArgs) =>
+        Texts(program, compilerArgs).ToDictionary(e => e.Key, e => long.Parse(e.Value));
+
+    /// <summary>The "NAME=TEXT" lines as printed (the text is everything after the first '=').</summary>
+    public static Dictionary<string, string> Texts(string program, params string[] compilerArgs)
     {
         var dir = Directory.CreateTempSubdirectory("moat-cprobe-");
         try
@@ -32,8 +36,8 @@ public static class CProbe
             File.WriteAllText(source, program);
             Run("cc", [.. compilerArgs, "-o", binary, source]);
             return Run(binary, []).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => line.Split('='))
-                .ToDictionary(p => p[0], p => long.Parse(p[1]));
+                .Select(line => line.Split('=', 2))
+                .ToDictionary(p => p[0], p => p[1]);
         }
         finally
         {

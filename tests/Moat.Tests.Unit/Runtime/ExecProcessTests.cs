@@ -5,6 +5,7 @@ using Moat.Oci;
 using Moat.Oci.Json;
 using Moat.Runtime;
 using Moat.Runtime.Exec;
+using Moat.Runtime.Protocol;
 using Moat.Runtime.State;
 using Moat.Tests.Unit.Oci;
 using Xunit;
@@ -43,9 +44,9 @@ public sealed class ExecProcessTests
     private static SortedDictionary<string, string> LeavesReachingTheInit(Process process, RuntimeState state)
     {
         var message = ContainerExec.InitMessageFor(new ExecOptions(state.Id, process), state, state.Config!, seccomp: null);
-        var sent = RuntimeJson.Write(message);
+        var sent = InitMessageCodec.Write(message);
         var sentProcess = JsonTree.Parse(sent)["spec"]!["process"];
-        var received = RuntimeJson.ReadInit(sent).Spec.Process!;
+        var received = InitMessageCodec.Read(sent).Spec.Process!;
         var leaves = JsonTree.Leaves(sentProcess, arraysAreLeaves: false);
         JsonTree.AssertSameLeaves(leaves, JsonTree.Leaves(JsonTree.Parse(Json(received)), arraysAreLeaves: false), "the process the init reads back");
         return leaves;

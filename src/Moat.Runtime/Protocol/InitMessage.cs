@@ -1,9 +1,12 @@
 using System.Text.Json.Serialization;
 using Moat.Oci;
 
-namespace Moat.Runtime;
+namespace Moat.Runtime.Protocol;
 
-/// <summary>What the runtime sends the init stage once it runs inside the new namespaces.</summary>
+/// <summary>
+/// What the runtime sends the init stage once it runs inside the new namespaces: the payload of
+/// <see cref="StageFrame.Config"/>, written and read by <see cref="InitMessageCodec"/>.
+/// </summary>
 public sealed class InitMessage
 {
     [JsonPropertyName("id")] public string Id { get; set; } = "";
@@ -33,7 +36,7 @@ public sealed class InitMessage
     [JsonPropertyName("lastCapability")] public int LastCapability { get; set; } = Oci.Capabilities.Last;
     /// <summary>
     /// Mounts (by index in spec.mounts) whose source the runtime opened: one descriptor each, in this
-    /// order, follows the config frame on the sync socket (see Create/BindSources).
+    /// order, follows the config frame on the sync socket (<see cref="StageFrame.BindSource"/>, Create/BindSources).
     /// </summary>
     [JsonPropertyName("bindSourceMounts")] public List<int>? BindSourceMounts { get; set; }
     /// <summary>The init's side of BindSourceMounts: the received descriptors by mount index. Not sent.</summary>
