@@ -196,7 +196,7 @@ public static class RootfsPlanner
             // before this mount): one missing now is a hierarchy the container has no cgroup in.
             steps.Add(new SkipUnlessHostDirectory(origin, hierarchy.Directory, 1 + aliases.Length));
             steps.Add(new BindMount(origin, sub, hierarchy.Directory, BindTarget.Directory, Recursive: false,
-                Remount: true, MS_BIND | MS_REMOUNT | (flags & LockableFlags)));
+                Remount: true, flags & LockableFlags));
             foreach (var alias in aliases)
                 steps.Add(new Symlink(origin, $"{destination}/{alias}", hierarchy.Name));
         }
