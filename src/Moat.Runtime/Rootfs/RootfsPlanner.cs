@@ -214,5 +214,5 @@ public static class RootfsPlanner
         return new MakeDevice(origin, path, mode, Devices.MakeDev(device.Major ?? 0, device.Minor ?? 0), device.Uid ?? 0, device.Gid ?? 0);
     }
 
-    public static string Normalize(string destination) => "/" + string.Join('/', destination.Split('/', StringSplitOptions.RemoveEmptyEntries));
+    static string Normalize(string destination) => "/" + string.Join('/', destination.Split('/', StringSplitOptions.RemoveEmptyEntries));
 }
