@@ -298,6 +298,19 @@ public class RootfsPlannerTests
         Assert.Equal(2, init.BindSourceFds.Count);
     }
 
+    /// <summary>`moat spec --rootless`: /sys is the host's, bound read-only, and every device node is the host's too.</summary>
+    [Fact]
+    public void TheRootlessDefaultConfig()
+    {
+        var setup = PlanText.Of(Plan(Message(DefaultSpec.Create(rootless: true, 1000, 1000))).Setup);
+
+        Assert.Contains("bind /sys on /sys rec remount ro,nosuid,nodev,noexec", setup);
+        Assert.DoesNotContain(setup, s => s.StartsWith("mknod", StringComparison.Ordinal));
+        Assert.Equal(6, setup.Count(s => s.StartsWith("bind host device", StringComparison.Ordinal)));
+        // The mounts that take no flag from the host are the same as with root.
+        Assert.Contains("mount devpts devpts on /dev/pts nosuid,noexec data newinstance,ptmxmode=0666,mode=0620", setup);
+    }
+
     [Fact]
     public void AnIdmappedMountWithoutAUserNamespaceIsMappedByTheInit()
     {
