@@ -100,6 +100,13 @@ public static unsafe partial class Libc
         return (*(ushort*)(buffer + 28), *(uint*)(buffer + 20), *(uint*)(buffer + 24));
     }
 
+    /// <summary>The type and permission bits of a path, following symlinks; null when it cannot be stat'ed (missing, dangling, no access).</summary>
+    public static uint? TryStatMode(string path)
+    {
+        var buffer = stackalloc byte[256];
+        return statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_MODE, buffer) == 0 ? *(ushort*)(buffer + 28) : null;
+    }
+
     public static FileDescriptor Open(string path, int flags, uint mode = 0) =>
         new(Errors.Check(Errors.RetryOnEintr(() => open(path, flags | O_CLOEXEC, mode)), "open", path));
 

@@ -64,21 +64,22 @@ public static class ContainerInit
                     channel.WaitForRuntimeHooks();
                 HookRunner.RunAll(init.Spec.Hooks, HookRunner.CreateContainer, hookState);
             }
-            // A joined mount namespace is the container's too: the root is built in it (runc does).
-            var rootfs = plan.HasMountNamespace && !init.Exec ? new RootfsSetup(init, inUserNamespace: plan.NewUser || plan.JoinsUser, BeforePivot, EnsurePlaced) : null;
-            rootfs?.Prepare();
-            // No mount namespace: the container shares the runtime's mounts and gets only a chroot
-            // (an exec into it too).
-            var sharesMounts = !plan.HasMountNamespace;
-            if (sharesMounts && !init.Exec)
-                BeforePivot();
+            // The root filesystem: decided first (RootfsPlanner), then applied. Hooks and the wait
+            // for the cgroup placement are the plan's checkpoints.
+            var rootfsPlan = RootfsPlanner.Plan(init, plan, HostRootfsFacts.Instance);
+            var rootfs = new RootfsExecutor(RootfsSyscalls.Instance, point =>
+            {
+                if (point == RootfsCheckpoint.BeforePivot)
+                    BeforePivot();
+                else
+                    EnsurePlaced();
+            });
+            rootfs.Run(rootfsPlan.Setup);
             EnsurePlaced();
-            launch = new ProcessLaunch(init, plan, listener);
+            launch = new ProcessLaunch(ProcessPlanner.Plan(init, plan, ProcessSyscalls.SetgroupsDenied()), new ProcessSyscalls(init, listener));
             // Sysctls go through /proc/sys before it turns read-only (runc's order).
             launch.Prepare();
-            rootfs?.Finish();
-            if (sharesMounts)
-                RootfsSetup.ChrootWithoutMounts(init.Rootfs);
+            rootfs.Run(rootfsPlan.Finish);
             if (init.Spec.Process!.Terminal)
             {
                 launch.Terminal = SetUpConsole(init, channel);

@@ -5,8 +5,9 @@ namespace Moat.Runtime.Rootfs;
 /// <summary>
 /// Paths resolved inside the container's root with openat2(RESOLVE_IN_ROOT): a symlink in the image
 /// (even "../../../etc") resolves as if the root were "/", so a mount can never land on the host.
+/// Owns the root's descriptor.
 /// </summary>
-public sealed class RootPath(FileDescriptor root, string rootPath)
+public sealed class RootPath(FileDescriptor root, string rootPath) : IRootDirectory
 {
     const ulong Resolve = Libc.RESOLVE_IN_ROOT | Libc.RESOLVE_NO_MAGICLINKS;
 
@@ -85,6 +86,10 @@ public sealed class RootPath(FileDescriptor root, string rootPath)
         var final = "/" + string.Join('/', resolved);
         return TryOpen(final) ?? throw new SyscallException("openat2", Errors.ENOENT, $"{path} in {HostPath}");
     }
+
+    FileDescriptor IRootDirectory.OpenOrCreate(string path, bool lastIsFile) => OpenOrCreate(path, lastIsFile);
+
+    public void Dispose() => Root.Dispose();
 
     FileDescriptor? TryOpenNoFollow(string path)
     {
