@@ -92,14 +92,16 @@ public sealed class ExecTests
     [Fact]
     public void ExecWithoutAProcessFileKeepsTheContainersProcessSettings()
     {
-        // oomScoreAdj was lost when the container's process was copied field by field.
+        // oomScoreAdj was lost when the container's process was copied field by field; the rlimits
+        // were not applied to an exec'd process (runtime-spec: they are the process's).
         var (bundle, id, _) = Running(spec =>
         {
             spec.Process!.OomScoreAdj = 123;
             spec.Process.User.Umask = Convert.ToUInt32("027", 8);
+            spec.Process.Rlimits = [new Moat.Oci.PosixRlimit { Type = "RLIMIT_NOFILE", Soft = 512, Hard = 1024 }];
         });
         using var _ = bundle;
-        Assert.Equal("123\n0027\n", MoatCli.Run("exec", id, "sh", "-c", "cat /proc/self/oom_score_adj; umask").Ok().Stdout);
+        Assert.Equal("123\n0027\n512\n1024\n", MoatCli.Run("exec", id, "sh", "-c", "cat /proc/self/oom_score_adj; umask; ulimit -n; ulimit -Hn").Ok().Stdout);
     }
 
     [Fact]
