@@ -44,13 +44,29 @@ public static class SpecJson
     {
         // Same output as the default encoder, without its start-up cost (JsonEscaping).
         options.Encoder ??= JsonEscaping.Instance;
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(buffer, options))
+        // One buffer per thread, kept between documents: create writes state.json twice and the
+        // init message once, each ~10-20 KB, and a fresh buffer doubling up from 4 KB allocated
+        // about three times the document each time (every allocation is memory the process touches).
+        // A nested call finds the slot empty and uses a buffer of its own.
+        var buffer = writeBuffer ?? new ArrayBufferWriter<byte>(16384);
+        writeBuffer = null;
+        try
         {
-            write(writer);
+            using (var writer = new Utf8JsonWriter(buffer, options))
+            {
+                write(writer);
+            }
+            return buffer.WrittenSpan.ToArray();
         }
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            buffer.ResetWrittenCount();
+            writeBuffer = buffer;
+        }
     }
+
+    [ThreadStatic]
+    static ArrayBufferWriter<byte>? writeBuffer;
 
     /// <summary>A whole document: errors carry its path and line (also used for the runtime's own documents).</summary>
     internal static T ReadDocument<T>(ReadOnlySpan<byte> utf8, JsonValueReader<T> read)
