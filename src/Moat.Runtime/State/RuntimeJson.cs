@@ -68,28 +68,32 @@ public static class RuntimeJson
     }
 
     /// <summary>A seccomp cache file: the key it was compiled for, and the filter.</summary>
-    public static byte[] WriteCacheEntry(string key, CompiledSeccompFilter filter) => ToBytes(w =>
+    /// <summary>A seccomp cache entry: the key's bytes (base64: as a JSON string the profile in it would triple in size), the library that compiled it, the filter.</summary>
+    public static byte[] WriteCacheEntry(byte[] key, string library, CompiledSeccompFilter filter) => ToBytes(w =>
     {
         w.WriteStartObject();
-        w.WriteString("key"u8, key);
+        w.WriteBase64String("key"u8, key);
+        w.WriteString("library"u8, library);
         w.WritePropertyName("filter"u8);
         WriteFilter(w, filter);
         w.WriteEndObject();
     });
 
-    public static (string Key, CompiledSeccompFilter? Filter) ReadCacheEntry(ReadOnlySpan<byte> utf8) =>
+    public static (byte[] Key, string Library, CompiledSeccompFilter? Filter) ReadCacheEntry(ReadOnlySpan<byte> utf8) =>
         SpecJson.ReadDocument(utf8, (ref Utf8JsonReader r, JsonReadContext c) =>
         {
             c.StartObject(ref r);
-            var key = "";
+            byte[] key = [];
+            var library = "";
             CompiledSeccompFilter? filter = null;
             while (c.NextProperty(ref r))
             {
-                if (c.Is(ref r, "key"u8, "key")) key = String(ref r, c);
+                if (c.Is(ref r, "key"u8, "key")) key = Base64(ref r, c);
+                else if (c.Is(ref r, "library"u8, "library")) library = String(ref r, c);
                 else if (c.Is(ref r, "filter"u8, "filter")) filter = NullableObject(ref r, c, ReadFilter);
                 else c.SkipUnknown(ref r);
             }
-            return (key, filter);
+            return (key, library, filter);
         });
 
     static void WriteState(Utf8JsonWriter w, RuntimeState s)

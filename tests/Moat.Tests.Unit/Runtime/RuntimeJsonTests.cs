@@ -57,12 +57,14 @@ public sealed class RuntimeJsonTests
     [Fact]
     public void CacheEntryRoundTripsAndLeavesOutAbsentListener()
     {
-        var bytes = RuntimeJson.WriteCacheEntry("key text", Filter());
+        var keyBytes = Encoding.UTF8.GetBytes("key \"text\"\n{\"names\":[\"read\"]}");
+        var bytes = RuntimeJson.WriteCacheEntry(keyBytes, "129312 638522590120000000 2.5.4 /usr/lib/libseccomp.so.2", Filter());
         Assert.DoesNotContain("listener", Encoding.UTF8.GetString(bytes));
 
-        var (key, filter) = RuntimeJson.ReadCacheEntry(bytes);
+        var (key, library, filter) = RuntimeJson.ReadCacheEntry(bytes);
 
-        Assert.Equal("key text", key);
+        Assert.Equal(keyBytes, key);
+        Assert.Equal("129312 638522590120000000 2.5.4 /usr/lib/libseccomp.so.2", library);
         Assert.Equal(Filter().Program, filter!.Program);
         Assert.Equal([0xc000003eU, 0x40000003U], filter.ArchitectureTokens);
         Assert.Null(filter.ListenerPath);

@@ -44,6 +44,42 @@ public sealed class SeccompCacheTests : IDisposable
     }
 
     [Fact]
+    public void EntryOfAnotherLibraryFileIsAMiss()
+    {
+        // A hit does not load libseccomp: it checks that the library file the entry names is
+        // unchanged. A replaced library (same path, other size or time) is compiled for again.
+        var profile = Profile("SCMP_ACT_ERRNO", Rule("SCMP_ACT_ALLOW", "read"));
+        SeccompCache.GetOrCompile(profile, CacheDir);
+        var entry = Assert.Single(Directory.GetFiles(CacheDir));
+        var document = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(entry))!;
+        var library = document["library"]!.GetValue<string>().Split(' ', 4);
+        Assert.True(File.Exists(library[3]), $"the entry names the library file: {string.Join(' ', library)}");
+        document["library"] = $"{long.Parse(library[0]) + 1} {library[1]} {library[2]} {library[3]}";
+        document["filter"]!["flags"] = 2;
+        File.WriteAllText(entry, document.ToJsonString());
+
+        Assert.Equal(0u, SeccompCache.GetOrCompile(profile, CacheDir).Flags);
+    }
+
+    [Fact]
+    public void WhatDecidesWhichLibraryLoadsIsPartOfTheKey()
+    {
+        var profile = Profile("SCMP_ACT_ERRNO", Rule("SCMP_ACT_ALLOW", "read"));
+        var before = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
+        var name = SeccompCache.EntryName(profile);
+        try
+        {
+            Environment.SetEnvironmentVariable("LD_LIBRARY_PATH", "/moat-test-no-such-directory");
+            Assert.NotEqual(name, SeccompCache.EntryName(profile));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LD_LIBRARY_PATH", before);
+        }
+        Assert.Equal(name, SeccompCache.EntryName(profile));
+    }
+
+    [Fact]
     public void DamagedEntryIsCompiledAgain()
     {
         var profile = Profile("SCMP_ACT_ERRNO", Rule("SCMP_ACT_ALLOW", "read"));
