@@ -66,6 +66,23 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void OneDeleteTakesSeveralIds()
+    {
+        // The ids are converted by moat's own parser, not the command-line library's reflection.
+        using var bundle = new TestBundle("sleep", "1000");
+        var first = bundle.NewId();
+        var second = bundle.NewId();
+        bundle.Create(first).Ok();
+        bundle.Create(second).Ok();
+
+        MoatCli.Run("delete", "--force", first, second).Ok();
+
+        Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, first)));
+        Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, second)));
+        Assert.Contains("does not exist", MoatCli.Run("state", second).Stderr);
+    }
+
+    [Fact]
     public void ForceDeleteRemovesARunningContainerAndAllItsProcesses()
     {
         using var bundle = new TestBundle("sh", "-c", "sleep 1000 & sleep 1000 & wait");

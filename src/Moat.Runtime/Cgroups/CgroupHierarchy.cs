@@ -42,7 +42,15 @@ public sealed record CgroupHierarchy(string MountPoint, string Root, bool IsV2, 
                 result.Add(new CgroupHierarchy(mountPoint, root, false, controllers));
         }
         // A hierarchy mounted twice is one hierarchy: keep the first mount of each controller set.
-        return result.GroupBy(h => (h.IsV2, string.Join(',', h.Controllers))).Select(g => g.First()).ToList();
+        // (A loop, not GroupBy(..).Select(..): Select on a LINQ iterator is a generic virtual call,
+        // which NativeAOT resolves through its type loader, mapping ~300 KB of metadata and tables
+        // in every create.)
+        var seen = new HashSet<(bool, string)>();
+        var distinct = new List<CgroupHierarchy>(result.Count);
+        foreach (var hierarchy in result)
+            if (seen.Add((hierarchy.IsV2, string.Join(',', hierarchy.Controllers))))
+                distinct.Add(hierarchy);
+        return distinct;
     }
 
     /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo (octal).</summary>
