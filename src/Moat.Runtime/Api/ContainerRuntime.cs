@@ -57,13 +57,15 @@ public sealed class ContainerRuntime : IContainerRuntime
     IIsolationTier TierFor(Isolation isolation) =>
         Built(isolation) ?? throw new RuntimeException(TierAvailability.Of(isolation, settings.Host, built: false).Explain());
 
-    IIsolationTier TierOf(ContainerView view)
+    IIsolationTier TierOf(ContainerView view) => TierOf(view.Id, view.State?.Isolation);
+
+    /// <summary>The tier that made a container, from the name its state records (none: the container tier).</summary>
+    IIsolationTier TierOf(string id, string? isolationName)
     {
-        var name = view.State?.Isolation;
-        if (name is null)
+        if (isolationName is null)
             return containerTier;
-        if (!IsolationNames.TryParse(name, out var isolation))
-            throw new RuntimeException($"container \"{view.Id}\" was made by an unknown isolation tier \"{name}\" (a newer moat?)");
+        if (!IsolationNames.TryParse(isolationName, out var isolation))
+            throw new RuntimeException($"container \"{id}\" was made by an unknown isolation tier \"{isolationName}\" (a newer moat?)");
         return TierFor(isolation);
     }
 
@@ -258,8 +260,7 @@ public sealed class ContainerRuntime : IContainerRuntime
                 emit(oomLine);
     }
 
-    public void RunPoststart(RuntimeState state) =>
-        TierOf(new ContainerView(state.Id, state, ContainerStatus.Running)).RunPoststart(state);
+    public void RunPoststart(RuntimeState state) => TierOf(state.Id, state.Isolation).RunPoststart(state);
 
     void WithLocked(string id, Action<IIsolationTier, LocatedContainer> verb)
     {

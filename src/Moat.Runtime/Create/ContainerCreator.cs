@@ -135,7 +135,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values], message, options.PreserveFds, store.CacheDirectory,
+            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroups, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values], message, options.PreserveFds, store.CacheDirectory,
                 cgroupsAfterClone ? SetUpCgroups : null,
                 initPid =>
                 {
@@ -166,7 +166,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         catch
         {
             pidfd?.Dispose();
-            Cleanup.Remove(directory, state);
+            Cleanup.Remove(directory, state, cgroups);
             throw;
         }
     }

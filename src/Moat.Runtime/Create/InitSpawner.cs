@@ -24,7 +24,7 @@ public static class InitSpawner
     /// Cgroup work that create leaves until after the clone on hosts with v1 hierarchies; it runs
     /// while the init starts up, before the init is moved into its cgroups.
     /// </param>
-    public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ContainerCgroup cgroup,
+    public static unsafe (int Pid, FileDescriptor Pidfd, SyncChannel Channel, FileDescriptor? Console) Spawn(Spec spec, NamespacePlan plan, ICgroupDriver cgroups, ContainerCgroup cgroup,
         IReadOnlyList<int> descriptorsForInit, InitMessage message, int preserveFds, string cacheDirectory,
         Action? setUpCgroupsAfterClone = null, Action<int>? atHooksPoint = null, BindSources? bindSources = null, IdmapNamespaces? idmaps = null)
     {
@@ -167,7 +167,7 @@ public static class InitSpawner
             try
             {
                 setUpCgroupsAfterClone?.Invoke();
-                cgroup.AddProcess(initPid, includeUnified: !bornInCgroup);
+                cgroups.AddProcess(cgroup, initPid, includeUnified: !bornInCgroup);
                 channel.SendPlaced();
             }
             catch (Exception e) when (e is RuntimeException or SyscallException && ErrorOfExitedInit(channel, pidfd) is { } initError)

@@ -89,7 +89,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             throw new RuntimeException("cannot exec in a stopped container");
 
-        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, cgroup, [], message, options.PreserveFds, store.CacheDirectory);
+        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, CgroupDrivers.For(Host.HostContext.Current, warn), cgroup, [], message, options.PreserveFds, store.CacheDirectory);
         using (channel)
         {
             try

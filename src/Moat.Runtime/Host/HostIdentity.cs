@@ -51,16 +51,7 @@ public sealed record HostIdentity
         return uid;
     }
 
-    /// <summary>The name of a uid in passwd(5) text, or null.</summary>
-    public static string? NameOf(string? passwd, uint uid)
-    {
-        var wanted = uid.ToString();
-        foreach (var line in (passwd ?? "").Split('\n'))
-        {
-            var f = line.Split(':');
-            if (f.Length > 2 && f[2] == wanted && f[0].Length > 0)
-                return f[0];
-        }
-        return null;
-    }
+    /// <summary>The name of a uid in passwd(5) text (<see cref="Passwd.Find"/>), or null.</summary>
+    public static string? NameOf(string? passwd, uint uid) =>
+        passwd is not null && Passwd.Find(passwd, uid) is { Name.Length: > 0 } entry ? entry.Name : null;
 }

@@ -29,29 +29,9 @@ public static class HomeDirectory
         return [.. env, "HOME=" + (home ?? Fallback)];
     }
 
-    /// <summary>
-    /// The home directory (sixth field) of the first passwd(5) line whose uid (third field) is
-    /// <paramref name="uid"/>; null when there is none or it is empty. Blank lines, comments and
-    /// NIS "+"/"-" entries are skipped, as glibc's files backend does.
-    /// </summary>
-    public static string? Find(string passwd, uint uid)
-    {
-        foreach (var range in passwd.AsSpan().Split('\n'))
-        {
-            var line = passwd.AsSpan(range).TrimEnd('\r');
-            if (line.IsEmpty || line[0] is '#' or '+' or '-')
-                continue;
-            // name:password:uid:gid:gecos:home:shell
-            Span<Range> fields = stackalloc Range[8];
-            if (line.Split(fields, ':') < 6)
-                continue;
-            if (!uint.TryParse(line[fields[2]], System.Globalization.NumberStyles.None, null, out var entryUid) || entryUid != uid)
-                continue;
-            var home = line[fields[5]];
-            return home.IsEmpty ? null : home.ToString();
-        }
-        return null;
-    }
+    /// <summary>The home directory of <paramref name="uid"/> in passwd(5) text (<see cref="Passwd.Find"/>); null when there is none or it is empty.</summary>
+    public static string? Find(string passwd, uint uid) =>
+        Passwd.Find(passwd, uid) is { Home.Length: > 0 } entry ? entry.Home : null;
 
     /// <summary>
     /// /etc/passwd of the root the process runs in (the container's, after pivot_root or chroot),

@@ -7,7 +7,7 @@ namespace Moat.Runtime;
 /// <summary>Everything delete must undo, in an order that also works after a crash half-way through create.</summary>
 public static class Cleanup
 {
-    public static void Remove(ContainerDirectory directory, RuntimeState? state)
+    public static void Remove(ContainerDirectory directory, RuntimeState? state, ICgroupDriver cgroups)
     {
         if (state is not null)
         {
@@ -18,9 +18,9 @@ public static class Cleanup
             // Every process left in the cgroup goes too (a detached child of the init, or an init
             // whose creator died before it recorded the pid).
             if (state.CgroupCreated)
-                ContainerCgroup.Destroy(state.CgroupDirectories);
+                cgroups.Destroy(state.CgroupDirectories);
             else
-                foreach (var pid in ContainerCgroup.Pids(state.CgroupDirectories))
+                foreach (var pid in cgroups.Pids(state.CgroupDirectories))
                     Libc.kill(pid, Libc.SIGKILL);
         }
         directory.Remove();

@@ -5,9 +5,11 @@ using Moat.Runtime.State;
 namespace Moat.Runtime.Lifecycle;
 
 /// <summary>The container tier's start, kill, pause, resume and delete of a located container: each checks the status it needs first.</summary>
-public sealed class ContainerLifecycle(Action<string>? warn = null)
+public sealed class ContainerLifecycle(ICgroupDriver cgroups, Action<string>? warn = null)
 {
     readonly Action<string> warn = warn ?? (_ => { });
+
+    public ICgroupDriver Cgroups { get; } = cgroups;
 
     /// <summary>Lets a created container's init exec the user process (opens the other end of exec.fifo); the caller holds its directory locked.</summary>
     public unsafe void Start(ContainerDirectory dir, ContainerView view)
@@ -112,7 +114,7 @@ public sealed class ContainerLifecycle(Action<string>? warn = null)
             }
             // Every process of the cgroup, the init among them, gets the signal once (also those a
             // stopped init left behind, as runc does).
-            foreach (var pid in ContainerCgroup.Pids(state?.CgroupDirectories ?? []))
+            foreach (var pid in Cgroups.Pids(state?.CgroupDirectories ?? []))
                 Libc.kill(pid, signal);
             return;
         }
@@ -127,19 +129,19 @@ public sealed class ContainerLifecycle(Action<string>? warn = null)
     }
 
     /// <summary>pause: freezes every process of a running container.</summary>
-    public static void Pause(ContainerView view)
+    public void Pause(ContainerView view)
     {
         if (view.Status is not ContainerStatus.Running)
             throw new RuntimeException(view.Status == ContainerStatus.Paused ? "container is already paused" : "container not running");
-        Freezer.Set(view.State!.CgroupDirectories, frozen: true);
+        Cgroups.SetFrozen(view.State!.CgroupDirectories, frozen: true);
     }
 
     /// <summary>resume: thaws a paused container.</summary>
-    public static void Resume(ContainerView view)
+    public void Resume(ContainerView view)
     {
         if (view.Status is not ContainerStatus.Paused)
             throw new RuntimeException("container not paused");
-        Freezer.Set(view.State!.CgroupDirectories, frozen: false);
+        Cgroups.SetFrozen(view.State!.CgroupDirectories, frozen: false);
     }
 
     /// <summary>Removes a stopped (or, with force, any) container: processes, cgroups, state; the caller holds its directory locked.</summary>
@@ -147,7 +149,7 @@ public sealed class ContainerLifecycle(Action<string>? warn = null)
     {
         if (view.Status is ContainerStatus.Running or ContainerStatus.Paused && !force)
             throw new RuntimeException($"cannot delete container {view.Id} that is not stopped: {view.Status.ToSpecString()}");
-        Cleanup.Remove(dir, view.State);
+        Cleanup.Remove(dir, view.State, Cgroups);
         // poststop hooks: after the container is gone, before delete returns; failures are warnings.
         if (view.State is { Phase: RuntimeState.Phases.Created } state)
             Hooks.HookRunner.RunAllWarning(state.Config?.Hooks, Hooks.HookRunner.Poststop,

@@ -12,7 +12,9 @@ namespace Moat.Runtime.Tiers;
 /// <summary>The container tier: namespaces, cgroups, capabilities, seccomp; what runc and crun give, and the base of the other tiers.</summary>
 public sealed class ContainerTier(StateStore store, HostContext host, Action<string> warn, Action<string>? debug) : IIsolationTier
 {
-    readonly ContainerLifecycle lifecycle = new(warn);
+    readonly ContainerLifecycle lifecycle = new(CgroupDrivers.For(host, warn), warn);
+
+    ICgroupDriver Cgroups => lifecycle.Cgroups;
 
     public Isolation Isolation => Isolation.Container;
 
@@ -28,15 +30,15 @@ public sealed class ContainerTier(StateStore store, HostContext host, Action<str
     public ContainerExec.Started Exec(ContainerView container, ExecOptions options) =>
         new ContainerExec(store, debug, warn).Start(container, options);
 
-    public void Pause(LocatedContainer container) => ContainerLifecycle.Pause(container.View);
+    public void Pause(LocatedContainer container) => lifecycle.Pause(container.View);
 
-    public void Resume(LocatedContainer container) => ContainerLifecycle.Resume(container.View);
+    public void Resume(LocatedContainer container) => lifecycle.Resume(container.View);
 
     public void Update(LocatedContainer container, LinuxResources changes) =>
         ContainerUpdate.Apply(container.Directory, container.View, changes, warn);
 
     public IReadOnlyList<int> Processes(ContainerView container) =>
-        container.State is { } state ? CgroupDrivers.For(host).Pids(state.CgroupDirectories) : [];
+        container.State is { } state ? Cgroups.Pids(state.CgroupDirectories) : [];
 
     public CgroupStats Stats(ContainerView container) => CgroupStats.Read(CgroupOf(container));
 
@@ -48,6 +50,6 @@ public sealed class ContainerTier(StateStore store, HostContext host, Action<str
     {
         if (container.Status is ContainerStatus.Stopped or ContainerStatus.Creating || container.State is null)
             throw new RuntimeException("container not running");
-        return CgroupDrivers.For(host).Open(container.State.CgroupPath);
+        return Cgroups.Open(container.State.CgroupPath);
     }
 }
