@@ -36,6 +36,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; }
 fi
+# Images (src/Moat.Images, tests/Moat.Tests.Images): SQLite and zstd through the system's libraries, a real
+# registry the tests start on 127.0.0.1, skopeo and umoci as the peers that write and read images,
+# htpasswd and openssl for the registry's basic auth and TLS.
+images=(libsqlite3-0 libzstd1 zstd docker-registry skopeo umoci apache2-utils openssl ca-certificates)
+missing=()
+for p in "${images[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; }
+fi
+# Debian starts the registry as a service on install; the tests start their own on private ports.
+if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then systemctl stop docker-registry || true; fi
 if ! command -v dotnet >/dev/null; then
   echo "install-deps: installing the .NET SDK"
   export DEBIAN_FRONTEND=noninteractive
