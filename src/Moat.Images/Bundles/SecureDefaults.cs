@@ -1,0 +1,59 @@
+using Moat.Oci;
+
+namespace Moat.Images.Bundles;
+
+/// <summary>
+/// The parts of a container's config.json that do not come from the image: Docker's defaults (moby
+/// daemon/pkg/oci/defaults.go) for mounts, masked and read-only paths, namespaces and device access.
+/// </summary>
+internal static class SecureDefaults
+{
+    /// <summary>RLIMIT_NOFILE as Podman sets it: high enough for servers, the same soft and hard.</summary>
+    public const ulong OpenFilesLimit = 1048576;
+
+    public static List<Mount> Mounts() =>
+    [
+        new() { Destination = "/proc", Type = "proc", Source = "proc", Options = ["nosuid", "noexec", "nodev"] },
+        new() { Destination = "/dev", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+        new()
+        {
+            Destination = "/dev/pts", Type = "devpts", Source = "devpts",
+            Options = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+        },
+        new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = ["nosuid", "noexec", "nodev", "ro"] },
+        new() { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup", Options = ["ro", "nosuid", "noexec", "nodev"] },
+        new() { Destination = "/dev/mqueue", Type = "mqueue", Source = "mqueue", Options = ["nosuid", "noexec", "nodev"] },
+        // Docker's default --shm-size (64 MiB).
+        new() { Destination = "/dev/shm", Type = "tmpfs", Source = "shm", Options = ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+    ];
+
+    /// <summary>Kernel interfaces that leak host information or allow attacks on it: hidden (a /dev/null or empty tmpfs over them).</summary>
+    public static List<string> MaskedPaths() =>
+    [
+        "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+        "/sys/devices/virtual/powercap", "/sys/firmware",
+    ];
+
+    public static List<string> ReadonlyPaths() => ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+    public static List<LinuxNamespace> Namespaces() =>
+    [
+        new() { Type = NamespaceType.Mount },
+        new() { Type = NamespaceType.Network },
+        new() { Type = NamespaceType.Uts },
+        new() { Type = NamespaceType.Pid },
+        new() { Type = NamespaceType.Ipc },
+        new() { Type = NamespaceType.Cgroup },
+    ];
+
+    /// <summary>No device but the standard ones (null, zero, full, random, urandom, tty, console, ptmx); /dev/fuse refused explicitly.</summary>
+    public static List<LinuxDeviceCgroup> DeviceRules() =>
+    [
+        new() { Allow = false, Access = "rwm" },
+        Allow(1, 5), Allow(1, 3), Allow(1, 9), Allow(1, 8), Allow(5, 0), Allow(5, 1),
+        new() { Allow = false, Type = "c", Major = 10, Minor = 229, Access = "rwm" },
+    ];
+
+    static LinuxDeviceCgroup Allow(long major, long minor) => new() { Allow = true, Type = "c", Major = major, Minor = minor, Access = "rwm" };
+}
