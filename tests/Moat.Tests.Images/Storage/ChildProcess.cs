@@ -28,6 +28,20 @@ public sealed class ChildProcess : IDisposable
         return line.Result ?? throw new InvalidOperationException($"the child process ended without a line: {process.StandardError.ReadToEnd()}");
     }
 
+    /// <summary>Waits for a line equal to <paramref name="expected"/>, skipping others (a shell's echoes of settings).</summary>
+    public bool WaitForLine(string expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+                return false;
+            if (ReadLine(left) == expected)
+                return true;
+        }
+    }
+
     public int WaitForExit(TimeSpan timeout)
     {
         if (!process.WaitForExit(timeout))
