@@ -96,6 +96,9 @@ public sealed class BlobStore : IBlobStore
     public BlobIngest BeginIngest(Digest expected, long expectedSize, CancellationToken cancellation = default)
     {
         Check(expected);
+        // A committed blob needs no lock: the lock orders writers, and there is nothing left to write.
+        if (SizeOf(expected) is { } present)
+            return new PresentBlobIngest(present);
         var name = $"{expected.Algorithm}-{expected.Hex}";
         var fileLock = FileLock.Acquire(Path.Combine(IngestRoot, name + ".lock"), exclusive: true, cancellation);
         try

@@ -1,3 +1,6 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
 namespace Moat.Images.Storage;
 
 /// <summary>
@@ -17,8 +20,14 @@ internal static class SqliteProvider
         {
             if (initialized)
                 return;
+            // The provider imports "sqlite3", which the loader finds as libsqlite3.so: that name comes only
+            // with the -dev package. The runtime package (Debian's libsqlite3-0) has the versioned soname.
+            NativeLibrary.SetDllImportResolver(typeof(SQLitePCL.SQLite3Provider_sqlite3).Assembly, ResolveSqlite);
             SQLitePCL.raw.SetProvider(new SQLitePCL.SQLite3Provider_sqlite3());
             Volatile.Write(ref initialized, true);
         }
     }
+
+    static nint ResolveSqlite(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == "sqlite3" && NativeLibrary.TryLoad("libsqlite3.so.0", out var handle) ? handle : 0;
 }

@@ -340,6 +340,17 @@ public class BlobStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnIngestOfACommittedBlobNeitherWaitsNorWrites()
+    {
+        var digest = store.Put("committed"u8);
+        using var holder = new ChildProcess("flock", "--exclusive", LockOf(digest), "sh", "-c", "echo held; cat >/dev/null");
+        Assert.Equal("held", holder.ReadLine(TimeSpan.FromSeconds(10)));
+        using var ingest = store.BeginIngest(digest, 9, new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+        Assert.True(ingest.AlreadyPresent);
+        Assert.Equal(9, ingest.Offset);
+    }
+
+    [Fact]
     public void AWaitingIngestHonoursCancellation()
     {
         var digest = Digest.Sha256("cancel me"u8);

@@ -264,6 +264,15 @@ public class ImageCatalogTests : IDisposable
     }
 
     [Fact]
+    public void AFileThatIsNotADatabaseIsNamedInTheError()
+    {
+        var path = temp.Combine("garbage.db");
+        File.WriteAllText(path, new string('x', 4096));
+        var error = Assert.Throws<StorageException>(() => new ImageCatalog(path));
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
     public void DataSurvivesReopening()
     {
         catalog.Put(Image(Id("41"), ["localhost/persist:1"]));
