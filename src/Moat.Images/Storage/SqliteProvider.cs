@@ -1,0 +1,33 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Moat.Images.Storage;
+
+/// <summary>
+/// Points SQLitePCLRaw at the system's libsqlite3 (no bundled copy, no reflection-based bundle lookup).
+/// Once per process: the provider is a global of SQLitePCL.
+/// </summary>
+internal static class SqliteProvider
+{
+    static readonly Lock Gate = new();
+    static bool initialized;
+
+    public static void EnsureInitialized()
+    {
+        if (Volatile.Read(ref initialized))
+            return;
+        lock (Gate)
+        {
+            if (initialized)
+                return;
+            // The provider imports "sqlite3", which the loader finds as libsqlite3.so: that name comes only
+            // with the -dev package. The runtime package (Debian's libsqlite3-0) has the versioned soname.
+            NativeLibrary.SetDllImportResolver(typeof(SQLitePCL.SQLite3Provider_sqlite3).Assembly, ResolveSqlite);
+            SQLitePCL.raw.SetProvider(new SQLitePCL.SQLite3Provider_sqlite3());
+            Volatile.Write(ref initialized, true);
+        }
+    }
+
+    static nint ResolveSqlite(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == "sqlite3" && NativeLibrary.TryLoad("libsqlite3.so.0", out var handle) ? handle : 0;
+}
