@@ -17,6 +17,12 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint lgetxattr(string path, string name, byte* value, nint size);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint flistxattr(int fd, byte* list, nint size);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint fgetxattr(int fd, string name, byte* value, nint size);
+
     [StructLayout(LayoutKind.Sequential)]
     struct XattrArgs
     {
@@ -67,51 +73,75 @@ public static unsafe partial class Libc
     private static partial long syscall6(long number, long a1, long a2, long a3, long a4, long a5, long a6);
 
     /// <summary>The xattrs of a path (not following a final symlink), names with values.</summary>
-    public static List<(string Name, byte[] Value)> ListXattrs(string path)
+    public static List<(string Name, byte[] Value)> ListXattrs(string path) =>
+        ListXattrs(path, (list, size) => llistxattr(path, list, size), (name, value, size) => lgetxattr(path, name, value, size));
+
+    /// <summary>The xattrs of an open (not O_PATH) descriptor.</summary>
+    public static List<(string Name, byte[] Value)> ListXattrs(int fd, string what) =>
+        ListXattrs(what, (list, size) => flistxattr(fd, list, size), (name, value, size) => fgetxattr(fd, name, value, size));
+
+    delegate nint Lister(byte* list, nint size);
+    delegate nint Getter(string name, byte* value, nint size);
+
+    static List<(string Name, byte[] Value)> ListXattrs(string what, Lister list, Getter get)
     {
         var result = new List<(string, byte[])>();
-        var size = llistxattr(path, null, 0);
-        if (size < 0)
+        while (true)
         {
-            if (Errors.LastErrno == Errors.EOPNOTSUPP)
+            var size = list(null, 0);
+            if (size < 0)
+            {
+                if (Errors.LastErrno == Errors.EOPNOTSUPP)
+                    return result;
+                throw new SyscallException("listxattr", Errors.LastErrno, what);
+            }
+            if (size == 0)
                 return result;
-            throw new SyscallException("llistxattr", Errors.LastErrno, path);
-        }
-        if (size == 0)
+            var names = new byte[size];
+            fixed (byte* pl = names)
+                size = list(pl, names.Length);
+            if (size < 0 && Errors.LastErrno == Errors.ERANGE)
+                continue; // grew since asked
+            if (size < 0)
+                throw new SyscallException("listxattr", Errors.LastErrno, what);
+            var start = 0;
+            for (var i = 0; i < size; i++)
+            {
+                if (names[i] != 0)
+                    continue;
+                var name = System.Text.Encoding.UTF8.GetString(names, start, i - start);
+                start = i + 1;
+                if (GetXattr(what, name, get) is { } value)
+                    result.Add((name, value));
+            }
             return result;
-        var list = new byte[size + 256];
-        fixed (byte* pl = list)
-            size = (nint)Errors.Check((long)llistxattr(path, pl, list.Length), "llistxattr", path);
-        var start = 0;
-        for (var i = 0; i < size; i++)
-        {
-            if (list[i] != 0)
-                continue;
-            var name = System.Text.Encoding.UTF8.GetString(list, start, i - start);
-            start = i + 1;
-            if (GetXattr(path, name) is { } value)
-                result.Add((name, value));
         }
-        return result;
+    }
+
+    static byte[]? GetXattr(string what, string name, Getter get)
+    {
+        while (true)
+        {
+            var size = get(name, null, 0);
+            if (size < 0)
+            {
+                if (Errors.LastErrno is ENODATA or ENOTSUP)
+                    return null;
+                throw new SyscallException("getxattr " + name, Errors.LastErrno, what);
+            }
+            var value = new byte[size];
+            fixed (byte* pv = value)
+                size = get(name, pv, value.Length);
+            if (size < 0 && Errors.LastErrno == Errors.ERANGE)
+                continue;
+            if (size < 0)
+                throw new SyscallException("getxattr " + name, Errors.LastErrno, what);
+            return value.AsSpan(0, (int)size).ToArray();
+        }
     }
 
     const int ENOTSUP = Errors.EOPNOTSUPP, ENODATA = 61;
 
     /// <summary>One xattr of a path (not following a final symlink), or null when it is absent.</summary>
-    public static byte[]? GetXattr(string path, string name)
-    {
-        var size = lgetxattr(path, name, null, 0);
-        if (size < 0)
-        {
-            if (Errors.LastErrno is ENODATA or ENOTSUP)
-                return null;
-            throw new SyscallException("lgetxattr " + name, Errors.LastErrno, path);
-        }
-        var value = new byte[size];
-        fixed (byte* pv = value)
-            size = lgetxattr(path, name, pv, value.Length);
-        if (size < 0)
-            throw new SyscallException("lgetxattr " + name, Errors.LastErrno, path);
-        return value.AsSpan(0, (int)size).ToArray();
-    }
+    public static byte[]? GetXattr(string path, string name) => GetXattr(path, name, (n, value, size) => lgetxattr(path, n, value, size));
 }

@@ -234,8 +234,8 @@ internal sealed class LayerWriter : IDisposable
             // A whiteout hides what lower layers hold, never what this layer wrote.
             if (written!.Contains(EntryPath.Join(parent, name)))
                 return;
-            if (root.Directory(parent, create: false, entry.Name) is { } lower)
-                Replace(lower, name);
+            // Parents are made as for any member (docker's applier does too), so both modes give the same tree.
+            Replace(root.Directory(parent, create: true, entry.Name)!.Value, name);
             return;
         }
         var dir = root.Directory(parent, create: true, entry.Name)!.Value;
@@ -253,8 +253,12 @@ internal sealed class LayerWriter : IDisposable
     {
         if (apply)
         {
-            if (root.Directory(parent, create: false, entry.Name) is { } dir)
-                ClearLowerEntries(dir, parent);
+            if (root.Directory(parent, create: true, entry.Name) is { } dir)
+            {
+                // The resolved descriptor is O_PATH; listing needs the directory opened for reading.
+                using var readable = new FileDescriptor(Errors.Check(Libc.openat(dir, ".", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", parent));
+                ClearLowerEntries(readable.Fd, parent);
+            }
             return;
         }
         var target = root.Directory(parent, create: true, entry.Name)!.Value;

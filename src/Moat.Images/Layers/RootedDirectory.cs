@@ -142,7 +142,10 @@ internal sealed class RootedDirectory : IDisposable
         cachedPath = null;
     }
 
-    /// <summary>Removes name in dirfd and, for a directory, everything under it, without following any symlink.</summary>
+    /// <summary>
+    /// Removes name in dirfd and, for a directory, everything under it, without following any symlink and
+    /// without crossing into another filesystem (a mount left inside is refused, not emptied).
+    /// </summary>
     public static void RemoveTree(int dirfd, string name)
     {
         if (Libc.unlinkat(dirfd, name, 0) == 0)
@@ -152,6 +155,12 @@ internal sealed class RootedDirectory : IDisposable
             return;
         if (errno != Errors.EISDIR)
             throw new SyscallException("unlink", errno, name);
+        var parent = Libc.StatOf(dirfd, name);
+        RemoveDirectory(dirfd, name, (parent.DeviceMajor, parent.DeviceMinor));
+    }
+
+    static void RemoveDirectory(int dirfd, string name, (uint, uint) device)
+    {
         var fd = Libc.openat(dirfd, name, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
         if (fd < 0 && Errors.LastErrno == Errors.EACCES)
         {
@@ -161,8 +170,19 @@ internal sealed class RootedDirectory : IDisposable
         }
         using (var child = new FileDescriptor(Errors.Check(fd, "open", name)))
         {
-            foreach (var (entry, _) in Libc.ListDirectory(child.Fd, name))
-                RemoveTree(child.Fd, entry);
+            var status = Libc.StatOf(child.Fd, name);
+            if ((status.DeviceMajor, status.DeviceMinor) != device)
+                throw new IOException($"refusing to remove '{name}': another filesystem is mounted there");
+            foreach (var (entry, type) in Libc.ListDirectory(child.Fd, name))
+            {
+                if (type != Libc.DT_DIR && Libc.unlinkat(child.Fd, entry, 0) == 0)
+                    continue;
+                if (type != Libc.DT_DIR && Errors.LastErrno == Errors.ENOENT)
+                    continue;
+                if (type != Libc.DT_DIR && Errors.LastErrno != Errors.EISDIR)
+                    throw new SyscallException("unlink", Errors.LastErrno, entry);
+                RemoveDirectory(child.Fd, entry, device);
+            }
         }
         if (Libc.unlinkat(dirfd, name, Libc.AT_REMOVEDIR) < 0 && Errors.LastErrno != Errors.ENOENT)
             throw new SyscallException("rmdir", Errors.LastErrno, name);

@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Moat.Images.Layers;
+using Moat.Images.Model;
+using Moat.Interop;
+
+namespace Moat.Images.Snapshots;
+
+/// <summary>
+/// Layer snapshots, each unpacked once into `&lt;root&gt;/snapshots/&lt;chain-id hex&gt;/diff` (vfs: `vfs-snapshots`),
+/// and the per-container layers stacked on them in `&lt;root&gt;/containers/&lt;id&gt;`. A snapshot appears by an
+/// atomic rename of a finished temporary directory, under an flock per chain id: a crash leaves only a
+/// temporary directory (cleared by the next attempt), and a second preparer waits, then finds it done.
+/// </summary>
+public sealed class SnapshotStore
+{
+    const string InfoFile = "info", DiffDirectory = "diff", LayersFile = "layers";
+
+    readonly string snapshots, locks, containers;
+    readonly bool rootless;
+
+    /// <param name="root">The storage root (`/var/lib/moat`, or what --root says).</param>
+    /// <param name="driver">Forces a driver; null chooses (MOAT_STORAGE_DRIVER, else a probe of overlay, once per root).</param>
+    /// <param name="rootless">Overlay attributes in the user.* namespace (userxattr) and no device nodes.</param>
+    public SnapshotStore(string root, StorageDriver? driver = null, bool rootless = false)
+    {
+        Root = Path.GetFullPath(root);
+        this.rootless = rootless;
+        Driver = driver ?? StorageDriverProbe.Choose(Root, rootless);
+        // The two drivers' snapshots hold different things (one layer, or everything up to it): never mixed.
+        snapshots = Path.Combine(Root, Driver == StorageDriver.Overlay ? "snapshots" : "vfs-snapshots");
+        locks = Path.Combine(snapshots, ".locks");
+        containers = Path.Combine(Root, "containers");
+    }
+
+    public string Root { get; }
+    public StorageDriver Driver { get; }
+
+    /// <summary>How layers must be unpacked for this driver: overlay whiteouts, or applied on top of the parent's tree.</summary>
+    public WhiteoutMode LayerWhiteouts => Driver == StorageDriver.Overlay ? WhiteoutMode.Overlay : WhiteoutMode.Apply;
+
+    /// <summary>The chain id of the layer stack (image-spec config.md): ChainID(L0) = DiffID(L0), ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).</summary>
+    public static Digest ChainId(IReadOnlyList<Digest> diffIds)
+    {
+        if (diffIds.Count == 0)
+            throw new ArgumentException("a chain id needs at least one layer");
+        Digest? chain = null;
+        foreach (var diffId in diffIds)
+            chain = ChainId(chain, diffId);
+        return chain!.Value;
+    }
+
+    /// <summary>The chain id of a layer on top of <paramref name="parent"/> (null for the bottom layer).</summary>
+    public static Digest ChainId(Digest? parent, Digest diffId) =>
+        parent is { } p ? Digest.Sha256(Encoding.ASCII.GetBytes($"{p} {diffId}")) : diffId;
+
+    string SnapshotDirectory(Digest chainId) => Path.Combine(snapshots, chainId.Hex);
+
+    /// <summary>The directory holding the snapshot's files (the layer alone for overlay, the whole tree for vfs).</summary>
+    public string DiffPath(Digest chainId) => Path.Combine(SnapshotDirectory(chainId), DiffDirectory);
+
+    public bool Has(Digest chainId) => File.Exists(Path.Combine(SnapshotDirectory(chainId), InfoFile));
+
+    /// <summary>
+    /// Makes sure the snapshot of <paramref name="diffId"/> on top of <paramref name="parentChainId"/> exists and
+    /// returns its chain id. When it does not, <paramref name="unpack"/> is called (once, across threads and
+    /// processes) with an empty directory to fill and the whiteout mode to use — for vfs the directory already
+    /// holds the parent's tree. The diff_id it reports must be <paramref name="diffId"/>, or nothing is kept.
+    /// </summary>
+    public Digest EnsureLayer(Digest? parentChainId, Digest diffId, Func<string, WhiteoutMode, UnpackResult> unpack)
+    {
+        var chainId = ChainId(parentChainId, diffId);
+        if (Has(chainId))
+            return chainId;
+        if (parentChainId is { } parent && !Has(parent))
+            throw new InvalidOperationException($"the snapshot of layer {diffId} needs its parent snapshot {parent}, which is not in the store; prepare the layers bottom up");
+        Directory.CreateDirectory(locks);
+        using var held = FileLock.Exclusive(Path.Combine(locks, chainId.Hex));
+        if (Has(chainId))
+            return chainId;
+        RemoveLeftovers(".tmp-" + chainId.Hex + "-");
+        var temp = Path.Combine(snapshots, $".tmp-{chainId.Hex}-{Guid.NewGuid():N}");
+        var diff = Path.Combine(temp, DiffDirectory);
+        try
+        {
+            Directory.CreateDirectory(temp);
+            if (Driver == StorageDriver.Vfs && parentChainId is { } below)
+                TreeCopy.Copy(DiffPath(below), diff);
+            else
+                Directory.CreateDirectory(diff);
+            var result = unpack(diff, LayerWhiteouts);
+            if (result.DiffId != diffId)
+                throw new LayerUnpackException($"the layer unpacked has diff_id {result.DiffId}, but the image says {diffId}; the blob does not belong to this image, so it was not kept");
+            WriteInfo(temp, parentChainId, diffId, result.UncompressedSize);
+            // Everything on disk before the name appears: after a crash a snapshot is whole or absent.
+            using (var dir = Libc.Open(temp, Libc.O_RDONLY | Libc.O_DIRECTORY))
+                Errors.Check(Libc.syncfs(dir.Fd), "syncfs", temp);
+            Errors.Check(Libc.renameat2(Libc.AT_FDCWD, temp, Libc.AT_FDCWD, SnapshotDirectory(chainId), Libc.RENAME_NOREPLACE), "rename", SnapshotDirectory(chainId));
+            return chainId;
+        }
+        catch
+        {
+            TreeRemoval.Remove(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Ensures the snapshots of a whole image, bottom up, and returns their chain ids (bottom first).
+    /// <paramref name="unpackLayer"/> gets the layer's index in <paramref name="diffIds"/>, the directory and the whiteout mode.
+    /// </summary>
+    public IReadOnlyList<Digest> EnsureLayers(IReadOnlyList<Digest> diffIds, Func<int, string, WhiteoutMode, UnpackResult> unpackLayer)
+    {
+        var chain = new List<Digest>(diffIds.Count);
+        Digest? parent = null;
+        for (var i = 0; i < diffIds.Count; i++)
+        {
+            var index = i;
+            parent = EnsureLayer(parent, diffIds[i], (dir, mode) => unpackLayer(index, dir, mode));
+            chain.Add(parent.Value);
+        }
+        return chain;
+    }
+
+    static void WriteInfo(string directory, Digest? parent, Digest diffId, long size)
+    {
+        var text = $"parent {(parent is { } p ? p.ToString() : "-")}\ndiff_id {diffId}\nsize {size.ToString(CultureInfo.InvariantCulture)}\n";
+        File.WriteAllText(Path.Combine(directory, InfoFile), text);
+    }
+
+    (Digest? Parent, long Size) ReadInfo(Digest chainId)
+    {
+        Digest? parent = null;
+        long size = 0;
+        foreach (var line in File.ReadAllLines(Path.Combine(SnapshotDirectory(chainId), InfoFile)))
+        {
+            if (line.StartsWith("parent ", StringComparison.Ordinal) && Digest.TryParse(line[7..], out var p))
+                parent = p;
+            else if (line.StartsWith("size ", StringComparison.Ordinal))
+                long.TryParse(line[5..], NumberStyles.None, CultureInfo.InvariantCulture, out size);
+        }
+        return (parent, size);
+    }
+
+    /// <summary>The snapshot's parent chain id (null for a bottom layer).</summary>
+    public Digest? ParentOf(Digest chainId) => ReadInfo(chainId).Parent;
+
+    /// <summary>Every snapshot with the uncompressed size of its layer.</summary>
+    public IEnumerable<(Digest ChainId, long Size)> List()
+    {
+        if (!Directory.Exists(snapshots))
+            yield break;
+        foreach (var dir in Directory.EnumerateDirectories(snapshots))
+        {
+            if (!Digest.TryParse("sha256:" + Path.GetFileName(dir), out var chainId) || !Has(chainId))
+                continue;
+            yield return (chainId, ReadInfo(chainId).Size);
+        }
+    }
+
+    /// <summary>Removes a snapshot (absent is fine). The caller makes sure no container or snapshot above it still needs it.</summary>
+    public void Remove(Digest chainId)
+    {
+        if (!Directory.Exists(SnapshotDirectory(chainId)))
+            return;
+        Directory.CreateDirectory(locks);
+        using var held = FileLock.Exclusive(Path.Combine(locks, chainId.Hex));
+        var doomed = Path.Combine(snapshots, $".removing-{chainId.Hex}-{Guid.NewGuid():N}");
+        // Renamed out of sight first, so a crash mid-delete never leaves a half snapshot under its real name.
+        if (Libc.renameat2(Libc.AT_FDCWD, SnapshotDirectory(chainId), Libc.AT_FDCWD, doomed, Libc.RENAME_NOREPLACE) < 0)
+        {
+            if (Errors.LastErrno == Errors.ENOENT)
+                return;
+            throw new SyscallException("rename", Errors.LastErrno, SnapshotDirectory(chainId));
+        }
+        TreeRemoval.Remove(doomed);
+    }
+
+    void RemoveLeftovers(string prefix)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(snapshots, prefix + "*"))
+            TreeRemoval.Remove(dir);
+    }
+
+    // ---- containers ----
+
+    static void CheckContainerId(string id)
+    {
+        if (id.Length is 0 or > 128 || !char.IsAsciiLetterOrDigit(id[0]) || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')))
+            throw new ArgumentException($"'{id}' is not a valid container id (letters, digits, '_', '.', '-', starting with a letter or digit, at most 128)");
+    }
+
+    string ContainerDirectory(string id) => Path.Combine(containers, id);
+
+    /// <summary>
+    /// Creates the container's layer over the image's snapshots (<paramref name="chainIds"/>, bottom first,
+    /// as <see cref="EnsureLayers"/> returns them): overlay makes empty upper and work directories and an
+    /// empty mount point; vfs copies the top snapshot's tree into the rootfs. Nothing is left on failure.
+    /// </summary>
+    public ContainerFilesystem CreateContainerLayer(string containerId, IReadOnlyList<Digest> chainIds)
+    {
+        CheckContainerId(containerId);
+        if (chainIds.Count == 0)
+            throw new ArgumentException("a container layer needs at least one image layer below it");
+        foreach (var chainId in chainIds)
+            if (!Has(chainId))
+                throw new InvalidOperationException($"layer snapshot {chainId} is not in the store; the image's layers must be unpacked first");
+        var final = ContainerDirectory(containerId);
+        if (Directory.Exists(final))
+            throw new InvalidOperationException($"container {containerId} already has a filesystem layer");
+        Directory.CreateDirectory(containers);
+        var temp = Path.Combine(containers, $".tmp-{containerId}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(temp);
+            if (Driver == StorageDriver.Overlay)
+            {
+                foreach (var dir in new[] { "upper", "work", "merged" })
+                    Directory.CreateDirectory(Path.Combine(temp, dir));
+            }
+            else
+                TreeCopy.Copy(DiffPath(chainIds[^1]), Path.Combine(temp, "merged"));
+            File.WriteAllLines(Path.Combine(temp, LayersFile), [Driver == StorageDriver.Overlay ? "overlay" : "vfs", .. chainIds.Select(c => c.ToString())]);
+            Errors.Check(Libc.renameat2(Libc.AT_FDCWD, temp, Libc.AT_FDCWD, final, Libc.RENAME_NOREPLACE), "rename", final);
+        }
+        catch (SyscallException e) when (e.Errno is Errors.EEXIST or Errors.ENOTEMPTY)
+        {
+            TreeRemoval.Remove(temp);
+            throw new InvalidOperationException($"container {containerId} already has a filesystem layer", e);
+        }
+        catch
+        {
+            TreeRemoval.Remove(temp);
+            throw;
+        }
+        return GetContainerLayer(containerId)!;
+    }
+
+    /// <summary>The container's layer as created, or null when it has none.</summary>
+    public ContainerFilesystem? GetContainerLayer(string containerId)
+    {
+        CheckContainerId(containerId);
+        var dir = ContainerDirectory(containerId);
+        var layersFile = Path.Combine(dir, LayersFile);
+        if (!File.Exists(layersFile))
+            return null;
+        var lines = File.ReadAllLines(layersFile);
+        var driver = lines[0] == "overlay" ? StorageDriver.Overlay : StorageDriver.Vfs;
+        var chainIds = lines.Skip(1).Where(l => l.Length > 0).Select(Digest.Parse).ToList();
+        var overlay = driver == StorageDriver.Overlay;
+        var lowers = overlay ? chainIds.AsEnumerable().Reverse().Select(DiffPath).ToList() : [];
+        return new ContainerFilesystem(containerId, driver, dir, Path.Combine(dir, "merged"),
+            overlay ? Path.Combine(dir, "upper") : null, overlay ? Path.Combine(dir, "work") : null, lowers, chainIds);
+    }
+
+    ContainerFilesystem Require(string containerId) =>
+        GetContainerLayer(containerId) ?? throw new InvalidOperationException($"container {containerId} has no filesystem layer");
+
+    /// <summary>Mounts the container's overlay on its rootfs (vfs: nothing to mount) and returns the rootfs path.</summary>
+    public string Mount(string containerId)
+    {
+        var layer = Require(containerId);
+        if (layer.Driver == StorageDriver.Vfs)
+            return layer.Rootfs;
+        foreach (var chainId in layer.ChainIds)
+            if (!Has(chainId))
+                throw new InvalidOperationException($"container {containerId} stands on layer snapshot {chainId}, which has been removed");
+        OverlayMount.Mount(layer.LowerDirectories, layer.UpperDirectory, layer.WorkDirectory, layer.Rootfs, userXattr: rootless);
+        return layer.Rootfs;
+    }
+
+    /// <summary>Unmounts the container's rootfs; not mounted is fine.</summary>
+    public void Unmount(string containerId)
+    {
+        var layer = Require(containerId);
+        if (layer.Driver == StorageDriver.Overlay)
+            OverlayMount.Unmount(layer.Rootfs);
+    }
+
+    /// <summary>Unmounts and deletes the container's layer (its changes are gone); absent is fine.</summary>
+    public void RemoveContainerLayer(string containerId)
+    {
+        CheckContainerId(containerId);
+        var dir = ContainerDirectory(containerId);
+        if (!Directory.Exists(dir))
+            return;
+        OverlayMount.Unmount(Path.Combine(dir, "merged"));
+        var doomed = Path.Combine(containers, $".removing-{containerId}-{Guid.NewGuid():N}");
+        Errors.Check(Libc.renameat2(Libc.AT_FDCWD, dir, Libc.AT_FDCWD, doomed, Libc.RENAME_NOREPLACE), "rename", dir);
+        TreeRemoval.Remove(doomed);
+    }
+}
