@@ -16,7 +16,10 @@ internal sealed class LayerWriter : IDisposable
     readonly RootedDirectory root;
     readonly UnpackOptions options;
     readonly bool apply;
-    readonly bool privileged = Libc.geteuid() == 0;
+    // trusted.* xattrs need CAP_SYS_ADMIN in the initial user namespace: never rootless, even as uid 0 in a user namespace.
+    readonly bool trustedAllowed;
+    // Unprivileged, permission bits bind us too: directories stay open to us until the end.
+    readonly bool keepOwnerAccess;
     // Apply mode: the paths this layer wrote, which its own whiteouts must leave alone.
     readonly HashSet<string>? written;
     readonly List<DirectoryMetadata> directories = [];
@@ -29,6 +32,8 @@ internal sealed class LayerWriter : IDisposable
         this.root = root;
         this.options = options;
         apply = options.Whiteouts == WhiteoutMode.Apply;
+        trustedAllowed = !options.Rootless;
+        keepOwnerAccess = options.Rootless && Libc.geteuid() != 0;
         if (apply)
         {
             written = new HashSet<string>(StringComparer.Ordinal);
@@ -123,7 +128,7 @@ internal sealed class LayerWriter : IDisposable
 
     /// <summary>Directory permissions as the layer says, except that rootless keeps owner rwx until the end so members can go in.</summary>
     uint Mode(TarEntry entry, bool directory) =>
-        (entry.Mode & PermissionBits) | (directory && options.Rootless && !privileged ? OwnerAll : 0);
+        (entry.Mode & PermissionBits) | (directory && keepOwnerAccess ? OwnerAll : 0);
 
     static (long, uint) AccessTime(TarEntry entry) =>
         entry.HasAccessTime ? (entry.AccessSeconds, entry.AccessNanoseconds) : (entry.ModifySeconds, entry.ModifyNanoseconds);
@@ -269,7 +274,7 @@ internal sealed class LayerWriter : IDisposable
     }
 
     /// <summary>trusted.* needs CAP_SYS_ADMIN; without it overlay reads the user.* form (mounted with userxattr).</summary>
-    string OpaqueXattr => options.Rootless && !privileged ? "user.overlay.opaque" : "trusted.overlay.opaque";
+    string OpaqueXattr => trustedAllowed ? "trusted.overlay.opaque" : "user.overlay.opaque";
 
     /// <summary>An opaque directory in Apply mode: everything under it that this layer did not write goes.</summary>
     void ClearLowerEntries(int dir, string path)
@@ -303,7 +308,7 @@ internal sealed class LayerWriter : IDisposable
                 overlayXattrWarned = true;
                 continue;
             }
-            if (name.StartsWith("trusted.", StringComparison.Ordinal) && !privileged)
+            if (name.StartsWith("trusted.", StringComparison.Ordinal) && !trustedAllowed)
             {
                 Warn($"dropped xattr {name} on '{entry.Name}': trusted.* needs privilege");
                 continue;
@@ -361,7 +366,7 @@ internal sealed class LayerWriter : IDisposable
             var (parent, leaf) = d.Path.Length == 0 ? ("", ".") : EntryPath.Split(d.Path);
             if (root.Directory(parent, create: false, d.Path) is not { } dir || Libc.TryStatAt(dir, leaf) is not { IsDirectory: true })
                 continue; // replaced by a later member
-            if (options.Rootless && !privileged)
+            if (keepOwnerAccess)
                 Errors.Check(Libc.fchmodat(dir, leaf, d.Mode, 0), "chmod", d.Path);
             Libc.SetTimesAt(dir, leaf, d.AccessSeconds, d.AccessNanoseconds, d.ModifySeconds, d.ModifyNanoseconds);
         }

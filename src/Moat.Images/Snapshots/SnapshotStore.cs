@@ -266,8 +266,25 @@ public sealed class SnapshotStore
         foreach (var chainId in layer.ChainIds)
             if (!Has(chainId))
                 throw new InvalidOperationException($"container {containerId} stands on layer snapshot {chainId}, which has been removed");
+        if (IsMountPoint(layer.Rootfs, layer.Directory))
+            return layer.Rootfs; // mounted already: once is enough
         OverlayMount.Mount(layer.LowerDirectories, layer.UpperDirectory, layer.WorkDirectory, layer.Rootfs, userXattr: rootless);
         return layer.Rootfs;
+    }
+
+    static bool IsMountPoint(string path, string parent)
+    {
+        using var at = Libc.Open(path, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW);
+        using var above = Libc.Open(parent, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW);
+        var (inner, outer) = (Libc.StatOf(at.Fd, path), Libc.StatOf(above.Fd, parent));
+        return (inner.DeviceMajor, inner.DeviceMinor) != (outer.DeviceMajor, outer.DeviceMinor);
+    }
+
+    /// <summary>Whether the container's overlay is mounted on its rootfs now.</summary>
+    public bool IsMounted(string containerId)
+    {
+        var layer = Require(containerId);
+        return layer.Driver == StorageDriver.Overlay && IsMountPoint(layer.Rootfs, layer.Directory);
     }
 
     /// <summary>Unmounts the container's rootfs; not mounted is fine.</summary>

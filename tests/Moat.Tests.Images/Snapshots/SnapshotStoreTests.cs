@@ -113,6 +113,8 @@ public class SnapshotStoreTests
         Assert.Equal(driver, layer.Driver);
         var rootfs = store.Mount("c1");
         box.Mounts.Add(rootfs);
+        Assert.Equal(rootfs, store.Mount("c1")); // a second mount is a no-op
+        Assert.Equal(driver == StorageDriver.Overlay, store.IsMounted("c1"));
         try
         {
             Assert.Equal("top motd", File.ReadAllText(Path.Combine(rootfs, "etc/motd")));
@@ -128,7 +130,7 @@ public class SnapshotStoreTests
             // The container writes only into its own layer.
             File.WriteAllText(Path.Combine(rootfs, "etc/motd"), "changed");
             File.Delete(Path.Combine(rootfs, "etc/added"));
-            Assert.Equal("top motd", File.ReadAllText(Path.Combine(store.DiffPath(chain[driver == StorageDriver.Overlay ? 1 : 1]), "etc/motd")));
+            Assert.Equal("top motd", File.ReadAllText(Path.Combine(store.DiffPath(chain[1]), "etc/motd")));
             Assert.True(File.Exists(Path.Combine(store.DiffPath(chain[1]), "etc/added")));
             if (driver == StorageDriver.Overlay)
                 Assert.Equal("changed", File.ReadAllText(Path.Combine(layer.UpperDirectory!, "etc/motd")));
@@ -138,6 +140,7 @@ public class SnapshotStoreTests
             store.Unmount("c1");
             box.Mounts.Remove(rootfs);
         }
+        Assert.False(store.IsMounted("c1"));
         if (driver == StorageDriver.Overlay)
             Assert.Empty(Directory.EnumerateFileSystemEntries(rootfs));
         Assert.Equal("changed", File.ReadAllText(Path.Combine(driver == StorageDriver.Overlay ? layer.UpperDirectory! : layer.Rootfs, "etc/motd")));
