@@ -10,12 +10,20 @@ namespace Moat.Images.Snapshots;
 /// <summary>
 /// Layer snapshots, each unpacked once into `&lt;root&gt;/snapshots/&lt;chain-id hex&gt;/diff` (vfs: `vfs-snapshots`),
 /// and the per-container layers stacked on them in `&lt;root&gt;/containers/&lt;id&gt;`. A snapshot appears by an
-/// atomic rename of a finished temporary directory, under an flock per chain id: a crash leaves only a
-/// temporary directory (cleared by the next attempt), and a second preparer waits, then finds it done.
+/// atomic rename of a finished, verified temporary directory, under an flock per chain id: a crash leaves only
+/// a temporary directory (cleared by the next attempt), and a second preparer waits, then finds it done.
+/// <para>
+/// Durability is batched: a renamed snapshot is first "pending" (its data may still be only in the page
+/// cache, with the boot id noted), and becomes complete — visible to <see cref="Has"/> — when
+/// <see cref="CompleteLayers"/> has synced the filesystem once for the whole batch and renamed its
+/// `pending` file to `info`. A pending snapshot of this boot is good (the page cache outlives any process
+/// crash) and is completed by whoever meets it; one of an earlier boot may have lost data and is redone.
+/// </para>
 /// </summary>
 public sealed class SnapshotStore
 {
-    const string InfoFile = "info", DiffDirectory = "diff", LayersFile = "layers";
+    const string InfoFile = "info", PendingFile = "pending", DiffDirectory = "diff", LayersFile = "layers";
+    static readonly Lazy<string> BootId = new(() => (Libc.TryReadText("/proc/sys/kernel/random/boot_id") ?? "unknown").Trim());
 
     readonly string snapshots, locks, containers;
     readonly bool rootless;
@@ -60,55 +68,133 @@ public sealed class SnapshotStore
     /// <summary>The directory holding the snapshot's files (the layer alone for overlay, the whole tree for vfs).</summary>
     public string DiffPath(Digest chainId) => Path.Combine(SnapshotDirectory(chainId), DiffDirectory);
 
+    /// <summary>Whether the snapshot is complete: unpacked, verified and on disk.</summary>
     public bool Has(Digest chainId) => File.Exists(Path.Combine(SnapshotDirectory(chainId), InfoFile));
+
+    /// <summary>Complete, or pending from this boot (verified, its data at least in the page cache).</summary>
+    bool IsPrepared(Digest chainId) => Has(chainId) || PendingBootOf(chainId) == BootId.Value;
+
+    string? PendingBootOf(Digest chainId)
+    {
+        var text = Libc.TryReadText(Path.Combine(SnapshotDirectory(chainId), PendingFile));
+        if (text is null)
+            return null;
+        foreach (var line in text.Split('\n'))
+            if (line.StartsWith("boot ", StringComparison.Ordinal))
+                return line[5..];
+        return null;
+    }
 
     /// <summary>
     /// Makes sure the snapshot of <paramref name="diffId"/> on top of <paramref name="parentChainId"/> exists and
     /// returns its chain id. When it does not, <paramref name="unpack"/> is called (once, across threads and
     /// processes) with an empty directory to fill and the whiteout mode to use — for vfs the directory already
     /// holds the parent's tree. The diff_id it reports must be <paramref name="diffId"/>, or nothing is kept.
+    /// <para>
+    /// Overlay snapshots are independent directories, so the layers of one image may be prepared in parallel,
+    /// in any order; vfs needs the parent prepared first. With <paramref name="durable"/> false the snapshot is
+    /// left pending: call <see cref="CompleteLayers"/> for the batch (one filesystem sync) before using it.
+    /// </para>
     /// </summary>
-    public Digest EnsureLayer(Digest? parentChainId, Digest diffId, Func<string, WhiteoutMode, UnpackResult> unpack)
+    public Digest EnsureLayer(Digest? parentChainId, Digest diffId, Func<string, WhiteoutMode, UnpackResult> unpack, bool durable = true)
     {
         var chainId = ChainId(parentChainId, diffId);
         if (Has(chainId))
             return chainId;
-        if (parentChainId is { } parent && !Has(parent))
-            throw new InvalidOperationException($"the snapshot of layer {diffId} needs its parent snapshot {parent}, which is not in the store; prepare the layers bottom up");
+        if (Driver == StorageDriver.Vfs && parentChainId is { } parent && !IsPrepared(parent))
+            throw new InvalidOperationException($"the snapshot of layer {diffId} needs its parent snapshot {parent}, which is not in the store; with the vfs driver, prepare the layers bottom up");
         Directory.CreateDirectory(locks);
-        using var held = FileLock.Exclusive(Path.Combine(locks, chainId.Hex));
-        if (Has(chainId))
-            return chainId;
-        RemoveLeftovers(".tmp-" + chainId.Hex + "-");
-        var temp = Path.Combine(snapshots, $".tmp-{chainId.Hex}-{Guid.NewGuid():N}");
-        var diff = Path.Combine(temp, DiffDirectory);
+        using (FileLock.Exclusive(Path.Combine(locks, chainId.Hex)))
+        {
+            if (Has(chainId))
+                return chainId;
+            if (Directory.Exists(SnapshotDirectory(chainId)))
+            {
+                if (IsPrepared(chainId))
+                {
+                    if (durable)
+                        CompleteLocked([chainId]);
+                    return chainId;
+                }
+                // Renamed into place before the machine went down: its data may never have reached the disk.
+                TreeRemoval.Remove(SnapshotDirectory(chainId));
+            }
+            RemoveLeftovers(".tmp-" + chainId.Hex + "-");
+            var temp = Path.Combine(snapshots, $".tmp-{chainId.Hex}-{Guid.NewGuid():N}");
+            var diff = Path.Combine(temp, DiffDirectory);
+            try
+            {
+                Directory.CreateDirectory(temp);
+                if (Driver == StorageDriver.Vfs && parentChainId is { } below)
+                    TreeCopy.Copy(DiffPath(below), diff);
+                else
+                    Directory.CreateDirectory(diff);
+                var result = unpack(diff, LayerWhiteouts);
+                if (result.DiffId != diffId)
+                    throw new LayerUnpackException($"the layer unpacked has diff_id {result.DiffId}, but the image says {diffId}; the blob does not belong to this image, so it was not kept");
+                var info = $"boot {BootId.Value}\nparent {(parentChainId is { } p ? p.ToString() : "-")}\ndiff_id {diffId}\nsize {result.UncompressedSize.ToString(CultureInfo.InvariantCulture)}\n";
+                File.WriteAllText(Path.Combine(temp, PendingFile), info);
+                Errors.Check(Libc.renameat2(Libc.AT_FDCWD, temp, Libc.AT_FDCWD, SnapshotDirectory(chainId), Libc.RENAME_NOREPLACE), "rename", SnapshotDirectory(chainId));
+            }
+            catch
+            {
+                TreeRemoval.Remove(temp);
+                throw;
+            }
+            if (durable)
+                CompleteLocked([chainId]);
+        }
+        return chainId;
+    }
+
+    /// <summary>
+    /// Makes pending snapshots complete: one sync of the store's filesystem for all of them, then each one's
+    /// `pending` renamed to `info`. Complete snapshots are skipped; one that is absent, or pending from an
+    /// earlier boot, is an error (it must be prepared again).
+    /// </summary>
+    public void CompleteLayers(IEnumerable<Digest> chainIds)
+    {
+        var pending = chainIds.Where(c => !Has(c)).Distinct().ToList();
+        if (pending.Count == 0)
+            return;
+        Directory.CreateDirectory(locks);
+        var held = new List<FileLock>();
         try
         {
-            Directory.CreateDirectory(temp);
-            if (Driver == StorageDriver.Vfs && parentChainId is { } below)
-                TreeCopy.Copy(DiffPath(below), diff);
-            else
-                Directory.CreateDirectory(diff);
-            var result = unpack(diff, LayerWhiteouts);
-            if (result.DiffId != diffId)
-                throw new LayerUnpackException($"the layer unpacked has diff_id {result.DiffId}, but the image says {diffId}; the blob does not belong to this image, so it was not kept");
-            WriteInfo(temp, parentChainId, diffId, result.UncompressedSize);
-            // Everything on disk before the name appears: after a crash a snapshot is whole or absent.
-            using (var dir = Libc.Open(temp, Libc.O_RDONLY | Libc.O_DIRECTORY))
-                Errors.Check(Libc.syncfs(dir.Fd), "syncfs", temp);
-            Errors.Check(Libc.renameat2(Libc.AT_FDCWD, temp, Libc.AT_FDCWD, SnapshotDirectory(chainId), Libc.RENAME_NOREPLACE), "rename", SnapshotDirectory(chainId));
-            return chainId;
+            // Always locked in one order, so two completers of overlapping batches cannot deadlock.
+            foreach (var chainId in pending.OrderBy(c => c.Hex, StringComparer.Ordinal))
+                held.Add(FileLock.Exclusive(Path.Combine(locks, chainId.Hex)));
+            CompleteLocked(pending);
         }
-        catch
+        finally
         {
-            TreeRemoval.Remove(temp);
-            throw;
+            foreach (var l in held)
+                l.Dispose();
+        }
+    }
+
+    void CompleteLocked(IReadOnlyList<Digest> chainIds)
+    {
+        var todo = chainIds.Where(c => !Has(c)).ToList();
+        foreach (var chainId in todo)
+            if (PendingBootOf(chainId) != BootId.Value)
+                throw new InvalidOperationException($"layer snapshot {chainId} is not prepared (or was prepared before the last reboot and may be incomplete); prepare it again");
+        if (todo.Count == 0)
+            return;
+        // Data first, for the whole batch at once; only then the names that make the snapshots visible.
+        using (var dir = Libc.Open(snapshots, Libc.O_RDONLY | Libc.O_DIRECTORY))
+            Errors.Check(Libc.syncfs(dir.Fd), "syncfs", snapshots);
+        foreach (var chainId in todo)
+        {
+            var directory = SnapshotDirectory(chainId);
+            Errors.Check(Libc.renameat2(Libc.AT_FDCWD, Path.Combine(directory, PendingFile), Libc.AT_FDCWD, Path.Combine(directory, InfoFile), 0), "rename", Path.Combine(directory, PendingFile));
         }
     }
 
     /// <summary>
-    /// Ensures the snapshots of a whole image, bottom up, and returns their chain ids (bottom first).
-    /// <paramref name="unpackLayer"/> gets the layer's index in <paramref name="diffIds"/>, the directory and the whiteout mode.
+    /// Ensures the snapshots of a whole image, bottom up, with one filesystem sync for all of them, and returns
+    /// their chain ids (bottom first). <paramref name="unpackLayer"/> gets the layer's index in
+    /// <paramref name="diffIds"/>, the directory and the whiteout mode.
     /// </summary>
     public IReadOnlyList<Digest> EnsureLayers(IReadOnlyList<Digest> diffIds, Func<int, string, WhiteoutMode, UnpackResult> unpackLayer)
     {
@@ -117,23 +203,20 @@ public sealed class SnapshotStore
         for (var i = 0; i < diffIds.Count; i++)
         {
             var index = i;
-            parent = EnsureLayer(parent, diffIds[i], (dir, mode) => unpackLayer(index, dir, mode));
+            parent = EnsureLayer(parent, diffIds[i], (dir, mode) => unpackLayer(index, dir, mode), durable: false);
             chain.Add(parent.Value);
         }
+        CompleteLayers(chain);
         return chain;
-    }
-
-    static void WriteInfo(string directory, Digest? parent, Digest diffId, long size)
-    {
-        var text = $"parent {(parent is { } p ? p.ToString() : "-")}\ndiff_id {diffId}\nsize {size.ToString(CultureInfo.InvariantCulture)}\n";
-        File.WriteAllText(Path.Combine(directory, InfoFile), text);
     }
 
     (Digest? Parent, long Size) ReadInfo(Digest chainId)
     {
         Digest? parent = null;
         long size = 0;
-        foreach (var line in File.ReadAllLines(Path.Combine(SnapshotDirectory(chainId), InfoFile)))
+        var directory = SnapshotDirectory(chainId);
+        var file = File.Exists(Path.Combine(directory, InfoFile)) ? InfoFile : PendingFile;
+        foreach (var line in File.ReadAllLines(Path.Combine(directory, file)))
         {
             if (line.StartsWith("parent ", StringComparison.Ordinal) && Digest.TryParse(line[7..], out var p))
                 parent = p;
@@ -146,7 +229,7 @@ public sealed class SnapshotStore
     /// <summary>The snapshot's parent chain id (null for a bottom layer).</summary>
     public Digest? ParentOf(Digest chainId) => ReadInfo(chainId).Parent;
 
-    /// <summary>Every snapshot with the uncompressed size of its layer.</summary>
+    /// <summary>Every complete snapshot with the uncompressed size of its layer.</summary>
     public IEnumerable<(Digest ChainId, long Size)> List()
     {
         if (!Directory.Exists(snapshots))

@@ -87,13 +87,53 @@ public class SnapshotStoreTests
     }
 
     [Fact]
-    public void ALayerNeedsItsParentSnapshotFirst()
+    public void OverlayLayersMayBePreparedInAnyOrderButVfsNeedsTheParentFirst()
     {
         using var box = new Sandbox();
-        var store = new SnapshotStore(box.Target, StorageDriver.Vfs);
-        var missing = Digest.Sha256("absent"u8);
-        var error = Assert.Throws<InvalidOperationException>(() => store.EnsureLayer(missing, Digest.Sha256(Top), (dir, mode) => UnpackWith(Top, dir, mode)));
+        var diffIds = new[] { Digest.Sha256(Base), Digest.Sha256(Top) };
+        var chain = SnapshotStore.ChainId(diffIds);
+        var overlay = new SnapshotStore(Path.Combine(box.Target, "o"), StorageDriver.Overlay);
+        // The top layer first, as a parallel pull may finish it first.
+        Assert.Equal(chain, overlay.EnsureLayer(diffIds[0], diffIds[1], (dir, mode) => UnpackWith(Top, dir, mode)));
+        Assert.Equal(diffIds[0], overlay.EnsureLayer(null, diffIds[0], (dir, mode) => UnpackWith(Base, dir, mode)));
+        Assert.True(overlay.Has(chain) && overlay.Has(diffIds[0]));
+
+        var vfs = new SnapshotStore(Path.Combine(box.Target, "v"), StorageDriver.Vfs);
+        var error = Assert.Throws<InvalidOperationException>(() => vfs.EnsureLayer(diffIds[0], diffIds[1], (dir, mode) => UnpackWith(Top, dir, mode)));
         Assert.Contains("bottom up", error.Message);
+    }
+
+    [Fact]
+    public void ABatchIsVisibleOnlyOnceCompletedAndAPendingSnapshotOfAnEarlierBootIsRedone()
+    {
+        using var box = new Sandbox();
+        var store = new SnapshotStore(box.Target, StorageDriver.Overlay);
+        var diffIds = new[] { Digest.Sha256(Base), Digest.Sha256(Top) };
+        var unpacks = 0;
+        UnpackResult Counted(byte[] tar, string dir, WhiteoutMode mode) { unpacks++; return UnpackWith(tar, dir, mode); }
+
+        var bottom = store.EnsureLayer(null, diffIds[0], (dir, mode) => Counted(Base, dir, mode), durable: false);
+        var top = store.EnsureLayer(bottom, diffIds[1], (dir, mode) => Counted(Top, dir, mode), durable: false);
+        Assert.False(store.Has(bottom) || store.Has(top));
+        Assert.Empty(store.List());
+        Assert.True(File.Exists(Path.Combine(store.DiffPath(top), "etc/added")));
+        // A second preparer meets the pending snapshot of this boot: no second unpack.
+        Assert.Equal(bottom, store.EnsureLayer(null, diffIds[0], (dir, mode) => Counted(Base, dir, mode), durable: false));
+        Assert.Equal(2, unpacks);
+        store.CompleteLayers([bottom, top]);
+        Assert.True(store.Has(bottom) && store.Has(top));
+        Assert.Equal(2, store.List().Count());
+
+        // A snapshot renamed into place before a reboot may have lost data that was never synced: redone.
+        var other = new SnapshotStore(Path.Combine(box.Target, "other"), StorageDriver.Overlay);
+        var stale = other.EnsureLayer(null, diffIds[0], (dir, mode) => Counted(Base, dir, mode), durable: false);
+        var pendingFile = Path.Combine(box.Target, "other/snapshots", stale.Hex, "pending");
+        File.WriteAllText(pendingFile, File.ReadAllText(pendingFile).Replace("boot ", "boot earlier-"));
+        var error = Assert.Throws<InvalidOperationException>(() => other.CompleteLayers([stale]));
+        Assert.Contains("prepare it again", error.Message);
+        Assert.Equal(stale, other.EnsureLayer(null, diffIds[0], (dir, mode) => Counted(Base, dir, mode)));
+        Assert.Equal(4, unpacks);
+        Assert.True(other.Has(stale));
     }
 
     [Theory]
