@@ -420,6 +420,27 @@ public sealed class DefaultSeccompProfileTests
         Assert.NotEmpty(second.Architectures!);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SpecWritesTheProfileForItsBoundingSetAndThisHost(bool rootless)
+    {
+        var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(rootless);
+
+        var bounding = spec.Process!.Capabilities!.Bounding!.ToHashSet(StringComparer.Ordinal);
+        var expected = DefaultSeccompProfile.For(bounding, DefaultSeccompProfile.HostMachine);
+        Assert.Equal(AsJson(expected), AsJson(spec.Linux!.Seccomp!));
+        var filter = SeccompCompiler.Compile(spec.Linux.Seccomp!);
+        if (DefaultSeccompProfile.HostMachine == "amd64")
+        {
+            AssertRet(Eperm, filter.Eval("io_uring_setup"), "io_uring_setup");
+            AssertRet(Allow, filter.Eval("ptrace"), "ptrace");
+            AssertRet(Eperm, filter.Eval("socket", 38), "socket(AF_ALG)");
+        }
+    }
+
+    static string AsJson(LinuxSeccomp seccomp) => OciJson.Serialize(new Spec { Linux = new Linux { Seccomp = seccomp } });
+
     [Fact]
     public void HostMachineHasAProfileThatCompiles()
     {
