@@ -136,6 +136,9 @@ public static class DefaultSeccompProfile
         var other => throw new PlatformNotSupportedException($"the default seccomp profile has no architecture list for {other}"),
     };
 
+    /// <summary>The machine names <see cref="For(IReadOnlySet{string}, string)"/> knows, one spelling each (Go's).</summary>
+    public static IReadOnlyCollection<string> Machines => ArchitecturesByMachine.Keys;
+
     /// <summary>Every system call name any rule mentions, for checks against libseccomp's table.</summary>
     public static IReadOnlyCollection<string> AllNames =>
         Rules.SelectMany(r => r.Names).ToHashSet(StringComparer.Ordinal);

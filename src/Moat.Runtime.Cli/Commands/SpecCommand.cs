@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Moat.Interop;
 using Moat.Oci;
-using Moat.Runtime.Seccomp;
 
 namespace Moat.Runtime.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using Moat.Oci;
+using Moat.Oci.Profiles;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Create;
 using Moat.Runtime.Exec;
@@ -137,14 +138,16 @@ public sealed class ContainerRuntime : IContainerRuntime
     }
 
     /// <summary>
-    /// The config `spec` writes: runtime-spec's defaults (runc's), secure by default with the seccomp
-    /// allow-list Docker and Podman ship, for the capabilities it grants.
+    /// The config `spec` writes: runtime-spec's defaults (runc's), secure by default with Docker's
+    /// seccomp profile (Moat.Oci.Profiles, shared with image bundles) resolved for the bounding set
+    /// and this host's machine. Only `spec` builds it; create and run take the profile from config.json.
     /// </summary>
     public static Spec DefaultConfig(bool rootless)
     {
         var spec = rootless ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid()) : DefaultSpec.Create(rootless: false);
         spec.Linux ??= new Linux();
-        spec.Linux.Seccomp = Seccomp.DefaultSeccompProfile.For(spec.Process?.Capabilities?.Bounding ?? []);
+        var bounding = (spec.Process?.Capabilities?.Bounding ?? []).ToHashSet(StringComparer.Ordinal);
+        spec.Linux.Seccomp = DefaultSeccompProfile.For(bounding);
         return spec;
     }
 
