@@ -80,10 +80,10 @@ internal static class TomlReader
             var name = path[i];
             if (table.TableArrays.TryGetValue(name, out var array)) table = array[^1];
             else if (table.Tables.TryGetValue(name, out var next)) table = next;
-            else throw reader.Error($"[[{string.Join('.', path)}]] comes before any [[{string.Join('.', path.Take(i + 1))}]] it belongs to");
+            else throw new TomlException($"{reader.Source} line {line}: [[{string.Join('.', path)}]] comes before any [[{string.Join('.', path.Take(i + 1))}]] it belongs to");
         }
         var last = path[^1];
-        if (table.Tables.ContainsKey(last)) throw reader.Error($"'{last}' is already a table, not an array of tables");
+        if (table.Tables.ContainsKey(last)) throw new TomlException($"{reader.Source} line {line}: '{last}' is already a table, not an array of tables");
         if (!table.TableArrays.TryGetValue(last, out var list)) table.TableArrays[last] = list = [];
         var created = new TomlTable { Line = line };
         list.Add(created);
@@ -189,6 +189,7 @@ internal static class TomlReader
     struct Cursor(string text, string source)
     {
         int position;
+        public readonly string Source => source;
         public int Line { get; private set; } = 1;
         public readonly int Position => position;
         public readonly char? Peek => position < text.Length ? text[position] : null;
