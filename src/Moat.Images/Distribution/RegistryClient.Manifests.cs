@@ -21,22 +21,31 @@ public sealed partial class RegistryClient
     /// </summary>
     public async Task<ResolvedImage> ResolveAsync(ImageReference reference, PlatformSpec? platform = null, CancellationToken cancellation = default)
     {
+        var (found, manifest) = await FindManifestAsync(reference, cancellation).ConfigureAwait(false);
+        return await NarrowAsync(found, manifest, platform ?? options.Platform, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The manifest or index a reference names, as served (no platform chosen): a short name is tried in each
+    /// search registry (or its alias) in order, each registry's mirrors before its location.
+    /// </summary>
+    public async Task<ManifestResult> GetManifestAsync(ImageReference reference, CancellationToken cancellation = default) =>
+        (await FindManifestAsync(reference, cancellation).ConfigureAwait(false)).Manifest;
+
+    async Task<(ImageReference Reference, ManifestResult Manifest)> FindManifestAsync(ImageReference reference, CancellationToken cancellation)
+    {
         var candidates = options.Registries.ExpandShortName(reference);
-        var failures = new List<(ImageReference Reference, RegistryException Error)>();
+        var failures = new List<RegistryException>();
         foreach (var candidate in candidates)
         {
-            ManifestResult manifest;
-            try { manifest = await GetManifestAsync(candidate, cancellation).ConfigureAwait(false); }
+            try { return (candidate, await GetFromSourcesAsync(candidate, cancellation).ConfigureAwait(false)); }
             catch (RegistryException e) when (candidates.Count > 1 && e.Kind is RegistryErrorKind.NotFound or RegistryErrorKind.Unauthorized or RegistryErrorKind.Denied or RegistryErrorKind.Network or RegistryErrorKind.Tls)
             {
-                failures.Add((candidate, e));
-                continue;
+                failures.Add(e);
             }
-            return await NarrowAsync(candidate, manifest, platform ?? options.Platform, cancellation).ConfigureAwait(false);
         }
-        throw new RegistryException(failures[^1].Error.Kind,
-            $"{reference.ShortPath} was not found in any search registry of {options.Registries.Path}: " +
-            string.Join("; ", failures.Select(f => f.Error.Message)), failures[^1].Error);
+        throw new RegistryException(failures[^1].Kind,
+            $"{reference.ShortPath} was not found in any search registry of {options.Registries.Path}: {string.Join("; ", failures.Select(f => f.Message))}", failures[^1]);
     }
 
     async Task<ResolvedImage> NarrowAsync(ImageReference reference, ManifestResult manifest, PlatformSpec platform, CancellationToken cancellation)
@@ -65,13 +74,10 @@ public sealed partial class RegistryClient
         return new ResolvedImage { Reference = reference, Source = manifest.Source, Manifest = manifest, Image = image, Index = index, Platform = chosenPlatform };
     }
 
-    /// <summary>
-    /// The manifest (or index) a qualified reference names, from the first of its pull sources that has it:
-    /// a mirror that fails is skipped; the registry's own location decides.
-    /// </summary>
-    public async Task<ManifestResult> GetManifestAsync(ImageReference reference, CancellationToken cancellation = default)
+    /// <summary>From the first of a qualified reference's pull sources that has it: a failing mirror is skipped, the location decides.</summary>
+    async Task<ManifestResult> GetFromSourcesAsync(ImageReference reference, CancellationToken cancellation)
     {
-        var sources = options.Registries.PullSources(reference.IsShortName ? options.Registries.ExpandShortName(reference)[0] : reference);
+        var sources = options.Registries.PullSources(reference);
         for (var i = 0; ; i++)
         {
             try { return await GetManifestAsync(sources[i], reference.TagOrDigest, cancellation).ConfigureAwait(false); }

@@ -12,7 +12,7 @@ internal sealed class RegistryHost(string name, string apiHost, bool insecure)
     public string ApiHost { get; } = apiHost;
     /// <summary>Plain HTTP and unverified TLS allowed.</summary>
     public bool Insecure { get; } = insecure;
-    public Uri? BaseUri { get; set; }
+    public volatile Uri? BaseUri;
     /// <summary>The last challenge seen; null while the registry has asked for no authentication.</summary>
     public volatile AuthChallenge? Challenge;
     public readonly SemaphoreSlim PingLock = new(1, 1);

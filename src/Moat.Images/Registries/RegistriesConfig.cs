@@ -96,14 +96,18 @@ public sealed class RegistriesConfig
             UnqualifiedSearchRegistries = list;
         }
         if (root.TableArrays.TryGetValue("registry", out var entries))
+        {
+            // Within a file a prefix is defined once; a later file (a drop-in) replaces an earlier file's entry.
+            var prefixesHere = new HashSet<string>(StringComparer.Ordinal);
             foreach (var table in entries)
             {
                 var entry = ReadEntry(table, source);
-                registries.RemoveAll(r => r.Prefix == entry.Prefix);
-                if (registries.Any(r => r.Prefix == entry.Prefix))
+                if (!prefixesHere.Add(entry.Prefix))
                     throw new RegistriesConfigException($"{source} line {table.Line}: the prefix '{entry.Prefix}' has two [[registry]] tables");
+                registries.RemoveAll(r => r.Prefix == entry.Prefix);
                 registries.Add(entry);
             }
+        }
         if (root.Tables.TryGetValue("aliases", out var aliasTable))
             foreach (var (name, value) in aliasTable.Values)
             {

@@ -120,6 +120,16 @@ public sealed class CredentialStoreTests : IDisposable
     }
 
     [Fact]
+    public void TheStoreIsTheClientsCredentialSource()
+    {
+        var primary = PathOf("auth.json");
+        var store = new CredentialStore(primary, [primary]);
+        store.Save("r.io", new RegistryCredential("u", "p"));
+        var options = new Moat.Images.Distribution.RegistryClientOptions { Credentials = store.Find };
+        Assert.Equal("u", options.Credentials!("r.io", "team/app")!.Username);
+    }
+
+    [Fact]
     public void CredentialsNeverPrintThePassword() =>
         Assert.DoesNotContain("s3cret", new RegistryCredential("u", "s3cret").ToString());
 }

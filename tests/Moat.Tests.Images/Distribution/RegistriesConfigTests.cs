@@ -138,6 +138,7 @@ public class RegistriesConfigTests
     [InlineData("[aliases]\n\"x\" = \"x\"", "line 2", "fully qualified")]
     [InlineData("a = \"\\q\"", "line 1", "not a valid escape")]
     [InlineData("a.b = 1", "line 1", "dotted keys")]
+    [InlineData("[[registry]]\nlocation = 'a.io'\n[[registry]]\nprefix = 'a.io'", "line 3", "two [[registry]] tables")]
     public void ErrorsNameTheFileAndLine(string text, string line, string why)
     {
         var error = Assert.Throws<RegistriesConfigException>(() => RegistriesConfig.Parse(text, "test.conf"));
