@@ -63,17 +63,19 @@ public sealed class RegistryServer : IDisposable
         while (true)
         {
             if (process.HasExited) throw new InvalidOperationException($"docker-registry on port {Port} exited at start: {process.Output}");
+            if (DateTime.UtcNow > deadline)
+            {
+                // Not left running behind a failed fixture.
+                process.Kill();
+                throw new TimeoutException($"docker-registry on port {Port} did not listen in 30 s: {process.Output}");
+            }
             try
             {
                 using var probe = new System.Net.Sockets.TcpClient();
                 probe.Connect(System.Net.IPAddress.Loopback, Port);
                 return;
             }
-            catch (System.Net.Sockets.SocketException)
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"docker-registry on port {Port} did not listen in 30 s: {process.Output}");
-                Thread.Sleep(20);
-            }
+            catch (System.Net.Sockets.SocketException) { Thread.Sleep(20); }
         }
     }
 
