@@ -3,14 +3,52 @@ using Moat.Cli.Commands;
 
 namespace Moat.Cli;
 
-/// <summary>The `moat` command tree: the command people use (the engine issues fill it in).</summary>
+/// <summary>The `moat` command tree: the command people use (docker's and podman's verbs).</summary>
 public static class MoatCommandLine
 {
     public static RootCommand Build()
     {
         var root = new RootCommand("moat: run containers at three strengths (container, sandbox, vm); the OCI runtime is moat-runtime");
+        root.Options.Add(MoatGlobalOptions.Root);
+        root.Options.Add(MoatGlobalOptions.RegistriesConf);
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(PullCommand.Create());
+        root.Subcommands.Add(PushCommand.Create());
+        root.Subcommands.Add(ImagesCommand.Create());
+        root.Subcommands.Add(RmiCommand.Create());
+        root.Subcommands.Add(TagCommand.Create());
+        root.Subcommands.Add(SaveCommand.Create());
+        root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(LoginCommand.Create());
+        root.Subcommands.Add(LogoutCommand.Create());
+        root.Subcommands.Add(ImageCommand());
+        root.Subcommands.Add(SystemCommand());
         return root;
+    }
+
+    /// <summary>`moat image VERB`: the image verbs under one noun, as docker and podman have them.</summary>
+    static Command ImageCommand()
+    {
+        var image = new Command("image", "manage images");
+        image.Subcommands.Add(ImagesCommand.Create("ls"));
+        image.Subcommands.Add(RmiCommand.Create("rm"));
+        image.Subcommands.Add(TagCommand.Create("tag"));
+        image.Subcommands.Add(PullCommand.Create("pull"));
+        image.Subcommands.Add(PushCommand.Create("push"));
+        image.Subcommands.Add(ImageInspectCommand.Create());
+        image.Subcommands.Add(ImagePruneCommand.Create());
+        image.Subcommands.Add(SaveCommand.Create("save"));
+        image.Subcommands.Add(LoadCommand.Create("load"));
+        image.Subcommands.Add(ImportCommand.Create("import"));
+        return image;
+    }
+
+    static Command SystemCommand()
+    {
+        var system = new Command("system", "the store as a whole");
+        system.Subcommands.Add(SystemDfCommand.Create());
+        return system;
     }
 }

@@ -12,6 +12,8 @@ namespace Moat.Images.Model;
 [JsonSerializable(typeof(ImageConfig))]
 [JsonSerializable(typeof(Descriptor))]
 [JsonSerializable(typeof(ManifestProbe))]
+[JsonSerializable(typeof(ContainerConfig))]
+[JsonSerializable(typeof(List<HistoryEntry>))]
 public sealed partial class ImageJsonContext : JsonSerializerContext;
 
 /// <summary>The two fields that tell which kind of document a manifest response is, when the Content-Type is vague.</summary>

@@ -337,6 +337,23 @@ public sealed class SnapshotStore
             overlay ? Path.Combine(dir, "upper") : null, overlay ? Path.Combine(dir, "work") : null, lowers, chainIds);
     }
 
+    /// <summary>Every snapshot some container layer stands on: garbage collection keeps them whatever happened to their images.</summary>
+    public IReadOnlySet<Digest> ContainerLayerChainIds()
+    {
+        var used = new HashSet<Digest>();
+        if (!Directory.Exists(containers))
+            return used;
+        foreach (var directory in Directory.EnumerateDirectories(containers))
+        {
+            var id = Path.GetFileName(directory);
+            if (id.StartsWith('.'))
+                continue;
+            if (GetContainerLayer(id) is { } layer)
+                used.UnionWith(layer.ChainIds);
+        }
+        return used;
+    }
+
     ContainerFilesystem Require(string containerId) =>
         GetContainerLayer(containerId) ?? throw new InvalidOperationException($"container {containerId} has no filesystem layer");
 
