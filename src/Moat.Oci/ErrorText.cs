@@ -33,6 +33,7 @@ public static class ErrorText
         {
             FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
             PathTooLongException => "file name too long",
+            EndOfStreamException => "the data ends too early",
             // .NET refuses to open a directory as a file with EACCES of its own.
             UnauthorizedAccessException when errno == 21 || (argument is { Length: > 0 } && argument[0] == '/' && Directory.Exists(argument)) => "is a directory",
             UnauthorizedAccessException => "permission denied",

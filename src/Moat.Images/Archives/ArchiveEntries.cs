@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Formats.Tar;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -53,7 +54,7 @@ internal static class ArchiveEntries
         }
         catch (JsonException e)
         {
-            throw new ArchiveException($"{what} in the archive is not valid JSON: {e.Message}", e);
+            throw new ArchiveException($"{what} in the archive is not valid JSON: {ErrorText.Reason(e)}", e);
         }
     }
 
@@ -72,7 +73,7 @@ internal static class ArchiveEntries
         }
         catch (Exception e) when (e is not ArchiveException)
         {
-            throw new ArchiveException($"{what} in the archive does not match its digest {expected}: {e.Message}", e);
+            throw new ArchiveException($"{what} in the archive does not match its digest {expected}: {ErrorText.Reason(e)}", e);
         }
     }
 }

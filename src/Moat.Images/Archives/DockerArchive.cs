@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
@@ -273,7 +274,7 @@ public static class DockerArchive
         }
         catch (InvalidDataException e)
         {
-            throw new ArchiveException($"the archive is not a valid tar file: {e.Message}", e);
+            throw new ArchiveException($"the archive is not a valid tar file: {ErrorText.Reason(e)}", e);
         }
     }
 

@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Text.Json;
 using Moat.Images.Model;
 
@@ -62,7 +63,7 @@ public static class ImageChanges
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new ArchiveException($"change \"{change}\": the JSON form must be a list of strings ({e.Message})", e);
+            throw new ArchiveException($"change \"{change}\": the JSON form must be a list of strings ({ErrorText.Reason(e)})", e);
         }
     }
 

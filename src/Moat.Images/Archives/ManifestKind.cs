@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Text.Json;
 using Moat.Images.Model;
 
@@ -15,7 +16,7 @@ internal static class ManifestKind
         }
         catch (JsonException e)
         {
-            throw new ArchiveException($"a manifest in the archive is not valid JSON: {e.Message}", e);
+            throw new ArchiveException($"a manifest in the archive is not valid JSON: {ErrorText.Reason(e)}", e);
         }
         if (!string.IsNullOrEmpty(probe.MediaType))
             return probe.MediaType;

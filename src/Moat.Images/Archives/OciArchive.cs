@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Formats.Tar;
 using System.Text.Json;
 using Moat.Images.Model;
@@ -88,7 +89,7 @@ public static class OciArchive
         }
         catch (InvalidDataException e)
         {
-            throw new ArchiveException($"the archive is not a valid tar file: {e.Message}", e);
+            throw new ArchiveException($"the archive is not a valid tar file: {ErrorText.Reason(e)}", e);
         }
         if (!sawLayout)
             throw new ArchiveException("the archive has no oci-layout file: it is not an oci-archive (a docker-archive has manifest.json instead)");

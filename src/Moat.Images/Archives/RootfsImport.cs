@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
@@ -138,8 +139,8 @@ public static class RootfsImport
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
             throw new ArchiveException(members == 0
-                ? $"the input is not a tar archive (or its compression is damaged): {e.Message}"
-                : $"the tarball is damaged or truncated after {members} members: {e.Message}", e);
+                ? $"the input is not a tar archive (or its compression is damaged): {ErrorText.Reason(e)}"
+                : $"the tarball is damaged or truncated after {members} members: {ErrorText.Reason(e)}", e);
         }
         if (members == 0)
             throw new ArchiveException("the input is not a tar archive, or an empty one: it holds no files");

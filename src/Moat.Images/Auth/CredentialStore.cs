@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -131,14 +132,14 @@ public sealed class CredentialStore
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CredentialStoreException($"cannot read {path}: {e.Message}", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CredentialStoreException($"cannot read {path}: {ErrorText.Reason(e)}", e); }
         if (bytes.Length == 0) return null;
         try
         {
             return JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }) as JsonObject
                 ?? throw new CredentialStoreException($"{path} is not an auth file: its top level is not a JSON object");
         }
-        catch (JsonException e) { throw new CredentialStoreException($"{path} is not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new CredentialStoreException($"{path} is not valid JSON ({ErrorText.Reason(e)})", e); }
     }
 
     /// <summary>Temp file with mode 0600 beside the target, fsync, rename: a reader sees the old file or the new, whole.</summary>
@@ -167,7 +168,7 @@ public sealed class CredentialStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             try { File.Delete(temp); } catch (IOException) { }
-            throw new CredentialStoreException($"cannot write {path}: {e.Message}", e);
+            throw new CredentialStoreException($"cannot write {path}: {ErrorText.Reason(e)}", e);
         }
     }
 }

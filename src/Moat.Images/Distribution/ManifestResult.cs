@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Text.Json;
 using Moat.Images.Model;
 using Moat.Images.References;
@@ -23,7 +24,7 @@ public sealed record ManifestResult(byte[] Bytes, string MediaType, Digest Diges
         }
         catch (JsonException e)
         {
-            throw new RegistryException(RegistryErrorKind.Protocol, $"{Source}@{Digest} is not {what} ({e.Message})", e);
+            throw new RegistryException(RegistryErrorKind.Protocol, $"{Source}@{Digest} is not {what} ({ErrorText.Reason(e)})", e);
         }
     }
 }

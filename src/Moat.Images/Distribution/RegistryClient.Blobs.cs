@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
@@ -54,7 +55,7 @@ public sealed partial class RegistryClient
                 catch (Exception e) when (IsTransient(e, cancellation))
                 {
                     throw e as RegistryException ?? new RegistryException(RegistryErrorKind.Network,
-                        $"downloading blob {digest} from {repository} failed {attempt} times, the last after {transfer.Position} of {transfer.Size} bytes: {e.Message}", e);
+                        $"downloading blob {digest} from {repository} failed {attempt} times, the last after {transfer.Position} of {transfer.Size} bytes: {ErrorText.Reason(e)}", e);
                 }
             }
         }
@@ -64,7 +65,7 @@ public sealed partial class RegistryClient
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new RegistryException(RegistryErrorKind.DigestMismatch,
-                $"blob {digest} from {repository} does not match its digest or size: refused, nothing stored ({e.Message})", e);
+                $"blob {digest} from {repository} does not match its digest or size: refused, nothing stored ({ErrorText.Reason(e)})", e);
         }
         return new BlobFetch(false, resumedFrom, attempt, transfer.Transferred);
     }

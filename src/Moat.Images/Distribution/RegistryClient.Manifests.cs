@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -108,7 +109,7 @@ public sealed partial class RegistryClient
 
         byte[] bytes;
         try { bytes = await ReadLimitedAsync(response.Content, MaxManifestBytes, timeout.Token).ConfigureAwait(false); }
-        catch (IOException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{repository.Registry} sent a {what} that cannot be read: {e.Message}", e); }
+        catch (IOException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{repository.Registry} sent a {what} that cannot be read: {ErrorText.Reason(e)}", e); }
         catch (HttpRequestException e) { throw TransportError(e, repository.Registry, response.RequestMessage?.RequestUri ?? new Uri($"https://{repository.Registry}")); }
 
         var mediaType = MediaTypeOf(response, bytes, repository, what);

@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -142,7 +143,7 @@ public sealed partial class RegistryClient
             var body = await ReadLimitedAsync(response.Content, 16 << 20, timeout.Token).ConfigureAwait(false);
             TagList? list;
             try { list = JsonSerializer.Deserialize(body, DistributionJsonContext.Default.TagList); }
-            catch (JsonException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{repository.Registry} answered the tag list of {repository} with something that is not one (not JSON: {e.Message})", e); }
+            catch (JsonException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{repository.Registry} answered the tag list of {repository} with something that is not one (not JSON: {ErrorText.Reason(e)})", e); }
             if (list?.Tags is { } pageTags) tags.AddRange(pageTags);
             next = NextLink(response);
         }

@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
@@ -92,7 +93,7 @@ public sealed partial class RegistryClient : IDisposable
             catch (RegistryException e) when (e.Kind is RegistryErrorKind.Network or RegistryErrorKind.Tls) { httpsFailure = e; }
             if (!host.Insecure)
                 throw httpsFailure is RegistryException { Kind: RegistryErrorKind.Tls } tls
-                    ? new RegistryException(RegistryErrorKind.Tls, $"{tls.Message} (if {host.Name} speaks plain HTTP or has a certificate of its own, mark it insecure in registries.conf or use --tls-verify=false)", tls.InnerException)
+                    ? new RegistryException(RegistryErrorKind.Tls, $"{ErrorText.Reason(tls)} (if {host.Name} speaks plain HTTP or has a certificate of its own, mark it insecure in registries.conf or use --tls-verify=false)", tls.InnerException)
                     : httpsFailure;
             var http = new Uri($"http://{host.ApiHost}");
             await PingAt(host, http, verify: false, cancellation).ConfigureAwait(false);
@@ -152,8 +153,8 @@ public sealed partial class RegistryClient : IDisposable
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
             if (inner is AuthenticationException)
-                return new RegistryException(RegistryErrorKind.Tls, $"TLS with {registry} ({uri.GetLeftPart(UriPartial.Authority)}) failed: {Innermost(e).Message}", e);
-        return new RegistryException(RegistryErrorKind.Network, $"cannot reach {registry} ({uri.GetLeftPart(UriPartial.Authority)}): {Innermost(e).Message}", e);
+                return new RegistryException(RegistryErrorKind.Tls, $"TLS with {registry} ({uri.GetLeftPart(UriPartial.Authority)}) failed: {ErrorText.Reason(Innermost(e))}", e);
+        return new RegistryException(RegistryErrorKind.Network, $"cannot reach {registry} ({uri.GetLeftPart(UriPartial.Authority)}): {ErrorText.Reason(Innermost(e))}", e);
     }
 
     static Exception Innermost(Exception e)
@@ -246,7 +247,7 @@ public sealed partial class RegistryClient : IDisposable
                 $"{host.Name}'s token service at {realm.GetLeftPart(UriPartial.Path)} answered {(int)response.StatusCode} {response.ReasonPhrase}{ErrorDetail(body)}") { StatusCode = (int)response.StatusCode };
         TokenResponse? parsed;
         try { parsed = JsonSerializer.Deserialize(body, DistributionJsonContext.Default.TokenResponse); }
-        catch (JsonException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{host.Name}'s token service at {realm.GetLeftPart(UriPartial.Path)} answered something that is not a token (not JSON: {e.Message})", e); }
+        catch (JsonException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{host.Name}'s token service at {realm.GetLeftPart(UriPartial.Path)} answered something that is not a token (not JSON: {ErrorText.Reason(e)})", e); }
         var value = parsed?.Token is { Length: > 0 } t ? t : parsed?.AccessToken;
         if (string.IsNullOrEmpty(value))
             throw new RegistryException(RegistryErrorKind.Protocol, $"{host.Name}'s token service at {realm.GetLeftPart(UriPartial.Path)} answered without a token");

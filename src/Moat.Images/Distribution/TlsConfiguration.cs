@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
@@ -49,7 +50,7 @@ internal sealed class TlsConfiguration
             }
             catch (System.Security.Cryptography.CryptographicException e)
             {
-                throw new RegistryException(RegistryErrorKind.Tls, $"cannot load certificate {file}: {e.Message}", e);
+                throw new RegistryException(RegistryErrorKind.Tls, $"cannot load certificate {file}: {ErrorText.Reason(e)}", e);
             }
         }
     }

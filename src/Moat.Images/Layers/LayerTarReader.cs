@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -61,7 +62,7 @@ internal sealed class LayerTarReader : IDisposable
             }
             catch (InvalidDataException e)
             {
-                throw new LayerUnpackException($"the layer's compressed data is corrupt or truncated after {TotalBytes} uncompressed bytes: {e.Message}", e);
+                throw new LayerUnpackException($"the layer's compressed data is corrupt or truncated after {TotalBytes} uncompressed bytes: {ErrorText.Reason(e)}", e);
             }
             if (n == 0)
             {

@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.IO.Compression;
 using Moat.Images.Model;
 using Moat.Interop;
@@ -38,7 +39,7 @@ public static class LayerUnpacker
             }
             catch (SyscallException e)
             {
-                throw new LayerUnpackException($"unpacking the layer's member '{entry.Name}' into {targetDirectory}: {e.Message}", e);
+                throw new LayerUnpackException($"unpacking the layer's member '{entry.Name}' into {targetDirectory}: {ErrorText.Reason(e)}", e);
             }
             entries++;
         }

@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Text.Json;
 using Moat.Images.Distribution;
 using Moat.Images.Layers;
@@ -117,7 +118,7 @@ public sealed class ImagePuller(RegistryClient registry, IBlobStore blobs, Snaps
         }
         catch (JsonException e)
         {
-            throw new RegistryException(RegistryErrorKind.Protocol, $"the config of {reference.FullName} is not an image configuration ({e.Message})", e);
+            throw new RegistryException(RegistryErrorKind.Protocol, $"the config of {reference.FullName} is not an image configuration ({ErrorText.Reason(e)})", e);
         }
     }
 
@@ -134,7 +135,7 @@ public sealed class ImagePuller(RegistryClient registry, IBlobStore blobs, Snaps
     static LayerCompression CompressionOf(Descriptor layer, ImageReference reference)
     {
         try { return MediaTypes.LayerCompressionOf(layer.MediaType); }
-        catch (NotSupportedException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{reference.FullName}: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new RegistryException(RegistryErrorKind.Protocol, $"{reference.FullName}: {ErrorText.Reason(e)}", e); }
     }
 
     sealed class Progress(IPullProgress progress, Digest digest) : IProgress<long>

@@ -1,3 +1,4 @@
+using Moat.Oci;
 using Moat.Images.References;
 
 namespace Moat.Images.Registries;
@@ -66,7 +67,7 @@ public sealed class RegistriesConfig
         try { return File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RegistriesConfigException($"cannot read registries configuration {path}: {e.Message}");
+            throw new RegistriesConfigException($"cannot read registries configuration {path}: {ErrorText.Reason(e)}");
         }
     }
 

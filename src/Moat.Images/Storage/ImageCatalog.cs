@@ -1,3 +1,4 @@
+using Moat.Oci;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Moat.Images.Model;
@@ -65,7 +66,7 @@ public sealed class ImageCatalog : IImageCatalog
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new StorageException($"cannot open the image catalogue {DatabasePath}: {e.Message}", e);
+            throw new StorageException($"cannot open the image catalogue {DatabasePath}: {ErrorText.Reason(e)}", e);
         }
         catch
         {
@@ -273,7 +274,7 @@ public sealed class ImageCatalog : IImageCatalog
             }
             catch (SqliteException e)
             {
-                throw new StorageException($"the image catalogue {DatabasePath} could not be changed: {e.Message}", e);
+                throw new StorageException($"the image catalogue {DatabasePath} could not be changed: {ErrorText.Reason(e)}", e);
             }
         }
     }
