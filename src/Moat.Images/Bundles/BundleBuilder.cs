@@ -64,7 +64,7 @@ public static class BundleBuilder
                     Effective = [.. capabilities],
                     Permitted = [.. capabilities],
                 },
-                Rlimits = [new PosixRlimit { Type = "RLIMIT_NOFILE", Hard = SecureDefaults.OpenFilesLimit, Soft = SecureDefaults.OpenFilesLimit }],
+                Rlimits = [new PosixRlimit { Type = "RLIMIT_NOFILE", Hard = SecureDefaults.OpenFilesLimitHere(), Soft = SecureDefaults.OpenFilesLimitHere() }],
                 NoNewPrivileges = true,
             },
             Mounts = SecureDefaults.Mounts(),

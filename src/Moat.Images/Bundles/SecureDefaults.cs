@@ -11,6 +11,31 @@ internal static class SecureDefaults
     /// <summary>RLIMIT_NOFILE as Podman sets it: high enough for servers, the same soft and hard.</summary>
     public const ulong OpenFilesLimit = 1048576;
 
+    /// <summary>
+    /// <see cref="OpenFilesLimit"/>, or this process's hard limit when that is lower and it lacks CAP_SYS_RESOURCE
+    /// to raise it (as podman does): a limit the runtime cannot set would fail every container on such a host.
+    /// </summary>
+    public static unsafe ulong OpenFilesLimitHere()
+    {
+        const int RLIMIT_NOFILE = 7, CAP_SYS_RESOURCE = 24;
+        Moat.Interop.Libc.RLimit current;
+        if (Moat.Interop.Libc.prlimit(0, RLIMIT_NOFILE, null, &current) != 0 || current.Hard >= OpenFilesLimit)
+            return OpenFilesLimit;
+        return HasEffectiveCapability(CAP_SYS_RESOURCE) ? OpenFilesLimit : current.Hard;
+    }
+
+    static bool HasEffectiveCapability(int capability)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("CapEff:", StringComparison.Ordinal))
+                    return (Convert.ToUInt64(line[7..].Trim(), 16) & (1UL << capability)) != 0;
+        }
+        catch (IOException) { }
+        return false;
+    }
+
     public static List<Mount> Mounts() =>
     [
         new() { Destination = "/proc", Type = "proc", Source = "proc", Options = ["nosuid", "noexec", "nodev"] },
