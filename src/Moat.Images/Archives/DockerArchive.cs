@@ -201,14 +201,14 @@ public static class DockerArchive
         var compression = MediaTypes.LayerCompressionOf(mediaType);
         if (compression == LayerCompression.None)
             return store.Open(blob);
-        if (compression == LayerCompression.Zstd)
-            throw new ArchiveException($"layer {blob} is zstd-compressed; a docker-archive needs plain tars and this build cannot decompress zstd here yet (save as oci-archive instead)");
         // The tar writer needs the length up front: decompress into a temporary file, hashing as it goes.
         var file = TemporaryFile.Create(temporaryDirectory);
         try
         {
             using (var compressed = store.Open(blob))
-            using (var gzip = new GZipStream(compressed, CompressionMode.Decompress))
+            using (Stream gzip = compression == LayerCompression.Zstd
+                ? new Layers.ZstdDecompressionStream(compressed, leaveOpen: true)
+                : new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true))
             using (var hasher = diffId.CreateHasher())
             {
                 var buffer = new byte[1 << 16];

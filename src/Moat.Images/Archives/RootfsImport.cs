@@ -24,7 +24,7 @@ public sealed record ImportOptions
 public sealed record ImportedImage(Digest ManifestDigest, byte[] Manifest, Digest ConfigDigest);
 
 /// <summary>
-/// `moat import`: a root filesystem tarball (plain, gzip; zstd is recognised by its magic) becomes a
+/// `moat import`: a root filesystem tarball (plain, gzip or zstd, told apart by their magic) becomes a
 /// one-layer image, as `docker import` makes it — the layer stored gzip-compressed, its diff_id (the
 /// uncompressed tar) and digest (the gzip stream) computed in the one pass that compresses it; a config
 /// with that diff_id, this machine's platform, a "moat import" history entry and the changes asked for;
@@ -48,7 +48,7 @@ public static class RootfsImport
         Stream uncompressed = CompressionMagic.Detect(head.AsSpan(0, headLength)) switch
         {
             LayerCompression.Gzip => new GZipStream(input, CompressionMode.Decompress, leaveOpen: true),
-            LayerCompression.Zstd => throw new ArchiveException("the tarball is zstd-compressed; this build cannot decompress zstd here yet: decompress it first (zstd -d) or use gzip"),
+            LayerCompression.Zstd => new Layers.ZstdDecompressionStream(input, leaveOpen: true),
             _ => input,
         };
 
