@@ -88,10 +88,16 @@ public sealed class ImageCommandContext(ParseResult parse, RegistryOptions? regi
     public static CancellationToken Interruptible()
     {
         var source = new CancellationTokenSource();
-        System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; source.Cancel(); });
-        System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; source.Cancel(); });
+        // Kept in a static: a registration that is collected stops handling the signal.
+        signals =
+        [
+            System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; source.Cancel(); }),
+            System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; source.Cancel(); }),
+        ];
         return source.Token;
     }
+
+    static System.Runtime.InteropServices.PosixSignalRegistration[]? signals;
 
     public void Dispose() => service?.Dispose();
 }

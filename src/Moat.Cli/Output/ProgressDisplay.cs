@@ -38,15 +38,16 @@ public sealed class ProgressDisplay : IPullProgress
     {
         lock (gate)
         {
-            if (terminal)
+            if (terminal && lines.Count > 0)
             {
-                // Messages go above the bars: clear the bars, print, redraw.
-                Erase();
-                output.Write(text + "\n");
+                // A message after the bars ("Digest: ...") ends them: they stay on screen as they are, the message goes below.
                 Redraw(force: true);
+                lines.Clear();
+                byDigest.Clear();
+                drawnLines = 0;
             }
-            else
-                output.Write(text + "\n");
+            output.Write(text + "\n");
+            output.Flush();
         }
     }
 
@@ -97,15 +98,7 @@ public sealed class ProgressDisplay : IPullProgress
     public void Finish()
     {
         lock (gate)
-            if (terminal) Redraw(force: true);
-    }
-
-    void Erase()
-    {
-        if (drawnLines == 0) return;
-        output.Write($"\x1b[{drawnLines}A\x1b[J");
-        output.Flush();
-        drawnLines = 0;
+            if (terminal && lines.Count > 0) Redraw(force: true);
     }
 
     void Redraw(bool force)

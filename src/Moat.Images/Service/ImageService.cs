@@ -74,11 +74,12 @@ public sealed partial class ImageService : IDisposable
 
     UnpackOptions UnpackOptions => new() { Rootless = !Layout.ForRoot, Warn = options.Warn };
 
-    public Task<ImageRecord> PullAsync(string text, PlatformSpec? platform, IPullProgress progress, CancellationToken cancellation = default)
+    public async Task<ImageRecord> PullAsync(string text, PlatformSpec? platform, IPullProgress progress, CancellationToken cancellation = default)
     {
         var reference = ImageReference.Parse(text);
+        // From the first blob until the catalogue names the image, garbage collection must wait.
         using var hold = Blobs.HoldAgainstCollection(cancellation);
-        return new ImagePuller(Registry, Blobs, Snapshots, Catalog, UnpackOptions).PullAsync(reference, platform, progress, cancellation);
+        return await new ImagePuller(Registry, Blobs, Snapshots, Catalog, UnpackOptions).PullAsync(reference, platform, progress, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>`moat push SOURCE [DESTINATION]`: the destination defaults to the source's own name.</summary>
