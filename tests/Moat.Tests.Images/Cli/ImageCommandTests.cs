@@ -218,4 +218,38 @@ public sealed class ImageCommandTests(RegistryFixture registries) : IDisposable
         Assert.Equal(3, blobs.Length); // manifest, config, one layer: each stored once
         Assert.Empty(Directory.GetFiles(Path.Combine(Moat.Root, "images", "ingest"), "*.partial"));
     }
+
+    [Fact]
+    public void APullKilledMidLayerLeavesNothingVisibleAndTheNextPullResumesIt()
+    {
+        // Big enough that the download is still going when the test sees its first bytes on disk.
+        var image = TestImages.BuildLargeLayerLayout(Path.Combine(directory, "large"), "large", 192 << 20);
+        registries.Push(image.SkopeoSource, registries.Plain, "cli/large:1");
+        var reference = $"{registries.Plain.Host}/cli/large:1";
+        var ingest = Path.Combine(Moat.Root, "images", "ingest");
+
+        using (var pull = Moat.Start("pull", "-q", "--tls-verify=false", reference))
+        {
+            long seen = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (seen < (4 << 20) && !pull.HasExited && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(2);
+                seen = Directory.Exists(ingest) ? Directory.GetFiles(ingest, "*.partial").Sum(f => new FileInfo(f).Length) : 0;
+            }
+            Assert.False(pull.HasExited, "the pull finished before it could be interrupted; the layer must be larger on this machine");
+            pull.Kill();
+            pull.WaitForExit();
+        }
+        var partial = Directory.GetFiles(ingest, "*.partial").Sum(f => new FileInfo(f).Length);
+        Assert.True(partial > 0, "the killed pull left no partial download to resume");
+        Assert.Equal("", Moat.Ok("images", "-q", "-a"));
+        Assert.False(File.Exists(Path.Combine(Moat.Root, "images", "blobs", "sha256", image.Layers[0].ParsedDigest.Hex)));
+
+        Assert.Equal(image.ConfigDigest.Hex, Moat.Ok("pull", "-q", "--tls-verify=false", reference).Trim());
+        Assert.Empty(Directory.GetFiles(ingest, "*.partial"));
+        Assert.Equal(image.Layers[0].Size, new FileInfo(Path.Combine(Moat.Root, "images", "blobs", "sha256", image.Layers[0].ParsedDigest.Hex)).Length);
+        var unpacked = Directory.GetFiles(Path.Combine(Moat.Root, "snapshots"), "large.bin", SearchOption.AllDirectories);
+        Assert.Equal(192L << 20, new FileInfo(Assert.Single(unpacked)).Length);
+    }
 }

@@ -27,7 +27,34 @@ public sealed class MoatProcess(string root, string? authFile = null)
 
     public MoatResult Run(params string[] arguments) => RunWithInput(null, arguments);
 
+    /// <summary>Starts moat and returns at once (for tests that interrupt it); output is discarded.</summary>
+    public Process Start(params string[] arguments)
+    {
+        var start = Prepare(arguments);
+        start.RedirectStandardOutput = false;
+        start.RedirectStandardError = false;
+        start.RedirectStandardInput = false;
+        start.StandardOutputEncoding = null;
+        return Process.Start(start)!;
+    }
+
     public MoatResult RunWithInput(string? input, params string[] arguments)
+    {
+        var start = Prepare(arguments);
+        using var process = Process.Start(start)!;
+        if (input is not null) process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"moat {string.Join(' ', arguments)} did not finish in 3 minutes");
+        }
+        return new MoatResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    ProcessStartInfo Prepare(string[] arguments)
     {
         var start = new ProcessStartInfo(Binary)
         {
@@ -42,17 +69,7 @@ public sealed class MoatProcess(string root, string? authFile = null)
         if (!File.Exists(registriesConf))
             File.WriteAllText(registriesConf, "unqualified-search-registries = []\n");
         start.Environment["CONTAINERS_REGISTRIES_CONF"] = registriesConf;
-        using var process = Process.Start(start)!;
-        if (input is not null) process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"moat {string.Join(' ', arguments)} did not finish in 3 minutes");
-        }
-        return new MoatResult(process.ExitCode, stdout.Result, stderr.Result);
+        return start;
     }
 
     public string Ok(params string[] arguments)

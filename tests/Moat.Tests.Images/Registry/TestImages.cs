@@ -83,6 +83,20 @@ public static class TestImages
         return BuildLayout(directory, tag, "linux", HostArchitecture, null, [(gz.ToArray(), Digest.Sha256(bytes))], cmd: null);
     }
 
+    /// <summary>A valid layer (a tar holding one file of <paramref name="size"/> random bytes), gzip-stored so skopeo keeps its digest.</summary>
+    public static TestImage BuildLargeLayerLayout(string directory, string tag, int size, int seed = 16)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        using var tar = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(tar, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "large.bin") { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)0x1a4 });
+        var uncompressed = tar.ToArray();
+        using var gz = new MemoryStream();
+        using (var gzip = new GZipStream(gz, CompressionLevel.NoCompression, leaveOpen: true)) gzip.Write(uncompressed);
+        return BuildLayout(directory, tag, "linux", HostArchitecture, null, [(gz.ToArray(), Digest.Sha256(uncompressed))], cmd: null);
+    }
+
     public static string HostArchitecture => Moat.Images.Distribution.PlatformSpec.Host.Architecture;
 
     /// <summary>Writes config, layers and manifest as blobs; tags the manifest in index.json unless tag is null.</summary>
