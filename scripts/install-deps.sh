@@ -6,49 +6,32 @@ if [ "$(id -u)" != 0 ]; then
   echo "install-deps: run as root (it installs Debian packages; containers need root too)" >&2
   exit 1
 fi
-packages=(busybox-static jq gcc libc6-dev make runc time procps libseccomp2 libseccomp-dev bsdutils file)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# install_missing [--no-install-recommends] PACKAGE...: installs those not installed yet (apt-get update
+# only if the install fails, so a machine with a fresh index pays nothing).
+install_missing() {
+  local flags=()
+  if [ "$1" = --no-install-recommends ]; then flags=(--no-install-recommends); shift; fi
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }
-fi
+  apt-get install -y -qq "${flags[@]}" "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq "${flags[@]}" "${missing[@]}"; }
+}
+install_missing busybox-static jq gcc libc6-dev make runc time procps libseccomp2 libseccomp-dev bsdutils file
 # The cgroup v2 lane's virtual machine (scripts/lanes/cgroup-v2-vm.sh): qemu, without its
 # recommends (graphics and audio stacks nothing here uses).
-if ! dpkg-query -W -f='${Status}' qemu-system-x86 2>/dev/null | grep -q "install ok installed"; then
-  echo "install-deps: installing qemu-system-x86"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null 2>&1 \
-    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86; }
-fi
+install_missing --no-install-recommends qemu-system-x86
 # tests/Moat.Tests.Engines: real engines driving moat; each test starts its own daemon on private
 # paths. Without recommends: nothing the tests use (and no AppArmor tools, which this kernel lacks).
-engines=(podman conmon containerd docker.io tar util-linux)
-missing=()
-for p in "${engines[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; }
-fi
+install_missing --no-install-recommends podman conmon containerd docker.io tar util-linux
 # Images (src/Moat.Images, tests/Moat.Tests.Images): SQLite and zstd through the system's libraries, a real
 # registry the tests start on 127.0.0.1, skopeo and umoci as the peers that write and read images,
 # htpasswd and openssl for the registry's basic auth and TLS.
-images=(libsqlite3-0 libzstd1 zstd docker-registry skopeo umoci apache2-utils openssl ca-certificates)
-missing=()
-for p in "${images[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; }
-fi
+install_missing --no-install-recommends libsqlite3-0 libzstd1 zstd docker-registry skopeo umoci apache2-utils openssl ca-certificates
 # Debian starts the registry as a service on install; the tests start their own on private ports.
 if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then systemctl stop docker-registry || true; fi
 if ! command -v dotnet >/dev/null; then

@@ -55,12 +55,7 @@ public sealed class ProgressDisplay : IPullProgress
     {
         lock (gate)
         {
-            if (!byDigest.TryGetValue(digest, out var line))
-            {
-                line = new Line { Id = digest.Short };
-                byDigest[digest] = line;
-                lines.Add(line);
-            }
+            var line = LineFor(digest);
             line.Size = size;
             line.Status = "Downloading";
             if (terminal) Redraw(force: true);
@@ -82,16 +77,22 @@ public sealed class ProgressDisplay : IPullProgress
     {
         lock (gate)
         {
-            if (!byDigest.TryGetValue(digest, out var line))
-            {
-                line = new Line { Id = digest.Short };
-                byDigest[digest] = line;
-                lines.Add(line);
-            }
+            var line = LineFor(digest);
             line.Status = status;
             if (terminal) Redraw(force: true);
             else output.Write($"{line.Id}: {status}\n");
         }
+    }
+
+    Line LineFor(Digest digest)
+    {
+        if (!byDigest.TryGetValue(digest, out var line))
+        {
+            line = new Line { Id = digest.Short };
+            byDigest[digest] = line;
+            lines.Add(line);
+        }
+        return line;
     }
 
     /// <summary>Leaves the final state of the bars on screen.</summary>

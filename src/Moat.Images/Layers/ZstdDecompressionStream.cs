@@ -6,7 +6,7 @@ namespace Moat.Images.Layers;
 /// A read-only stream of the decompressed bytes of a zstd stream (one or more frames), through libzstd's
 /// ZSTD_decompressStream. Input that ends inside a frame is an error, not a short read.
 /// </summary>
-public sealed unsafe class ZstdDecompressionStream : Stream
+public sealed unsafe class ZstdDecompressionStream : IO.ForwardOnlyReadStream
 {
     readonly Stream source;
     readonly bool leaveOpen;
@@ -68,8 +68,6 @@ public sealed unsafe class ZstdDecompressionStream : Stream
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -81,13 +79,4 @@ public sealed unsafe class ZstdDecompressionStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
