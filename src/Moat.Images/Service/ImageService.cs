@@ -176,7 +176,8 @@ public sealed partial class ImageService : IDisposable
         foreach (var image in Catalog.List())
             keep.UnionWith(ChainIdsOf(image));
         keep.UnionWith(Snapshots.ContainerLayerChainIds());
-        long freed = blobs.BytesFreed;
+        // Partial downloads nobody resumed within a day are abandoned; newer ones wait for the next pull.
+        long freed = blobs.BytesFreed + Blobs.PruneIngests(TimeSpan.FromDays(1));
         foreach (var (chainId, size) in Snapshots.List().ToList())
         {
             if (keep.Contains(chainId)) continue;
