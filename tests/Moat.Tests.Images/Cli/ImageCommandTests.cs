@@ -103,6 +103,20 @@ public sealed class ImageCommandTests(RegistryFixture registries) : IDisposable
     }
 
     [Fact]
+    public void LoginToATokenRegistryChecksTheCredentialsWithTheTokenService()
+    {
+        var image = PushBusybox(registries.Token, "cli/token-login:1");
+        var wrong = Moat.RunWithInput("not-the-password\n", "login", "--tls-verify=false", "-u", RegistryFixture.Username, "--password-stdin", registries.Token.Host);
+        Assert.NotEqual(0, wrong.ExitCode);
+        Assert.Contains(registries.Token.Host, wrong.Stderr);
+        Assert.False(File.Exists(Moat.AuthFile));
+
+        var login = Moat.RunWithInput(RegistryFixture.Password + "\n", "login", "--tls-verify=false", "-u", RegistryFixture.Username, "--password-stdin", registries.Token.Host);
+        Assert.True(login.ExitCode == 0, login.ToString());
+        Assert.Equal(image.ConfigDigest.Hex, Moat.Ok("pull", "-q", "--tls-verify=false", $"{registries.Token.Host}/cli/token-login:1").Trim());
+    }
+
+    [Fact]
     public void PushedImagesKeepTheirDigestAndSkopeoReadsThem()
     {
         var image = PushBusybox(registries.Plain, "cli/source:1");
