@@ -118,7 +118,8 @@ public static class ScanReports
     internal static string Write(Action<Utf8JsonWriter> body)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        // Relaxed escaping: purls keep their "&" and "+" readable (the output is a file, never embedded in HTML).
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             body(writer);
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
