@@ -24,7 +24,8 @@ public sealed record OsvRecord(string Id, string? Modified, bool Withdrawn, stri
         }
         catch (JsonException e)
         {
-            throw new ScanException($"{what} is not valid JSON ({Moat.Oci.ErrorText.JsonSyntax(e)})");
+            // The position, not the reader's message: NativeAOT builds carry only its resource key.
+            throw new ScanException($"{what} is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
         }
         using (document)
         {
