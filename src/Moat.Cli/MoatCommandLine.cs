@@ -23,6 +23,8 @@ public static class MoatCommandLine
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(LoginCommand.Create());
         root.Subcommands.Add(LogoutCommand.Create());
+        root.Subcommands.Add(SbomCommand.Create());
+        root.Subcommands.Add(ScanCommand.Create());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(SystemCommand());
         return root;

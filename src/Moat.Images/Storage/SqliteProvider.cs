@@ -7,7 +7,7 @@ namespace Moat.Images.Storage;
 /// Points SQLitePCLRaw at the system's libsqlite3 (no bundled copy, no reflection-based bundle lookup).
 /// Once per process: the provider is a global of SQLitePCL.
 /// </summary>
-internal static class SqliteProvider
+public static class SqliteProvider
 {
     static readonly Lock Gate = new();
     static bool initialized;
