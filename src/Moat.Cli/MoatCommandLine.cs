@@ -25,6 +25,7 @@ public static class MoatCommandLine
         root.Subcommands.Add(LogoutCommand.Create());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(SystemCommand());
+        root.Subcommands.Add(AuditCommand.Create());
         return root;
     }
 
