@@ -18,7 +18,9 @@ public sealed class SensitiveHostMount : SpecRule
             if (!SpecFacts.IsBind(mount) || string.IsNullOrEmpty(mount.Source) || !mount.Source.StartsWith('/')) continue;
             if (HostPaths.WhySensitive(mount.Source, mount.Destination) is not { } why) continue;
             var readOnly = SpecFacts.IsReadOnly(mount);
-            sink.Add(readOnly ? AuditSeverity.High : AuditSeverity.Critical, $"mounts[{i}].source",
+            var severity = readOnly ? AuditSeverity.High : AuditSeverity.Critical;
+            // In a user namespace that separates root, the files are reached as the mapped unprivileged host user.
+            sink.Add(config.UserNamespaceSeparatesRoot ? severity.Softened() : severity, $"mounts[{i}].source",
                 $"{why} is mounted {(readOnly ? "read-only" : "read-write")} at {mount.Destination}",
                 readOnly ? "read the host's secrets (/etc/shadow, keys, other containers' files)"
                     : "write the host's files (cron jobs, /etc/passwd, binaries, kernel settings): root on the host",

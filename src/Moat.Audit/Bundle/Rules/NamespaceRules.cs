@@ -12,7 +12,10 @@ public sealed class HostNamespace(string id, string type, AuditSeverity severity
     {
         if (config.Owns(type)) return;
         var joined = config.JoinedPath(type);
-        sink.Add(config.NamespacePath(type),
+        // Inside a user namespace that separates root, sharing the host's network or IPC gives what the mapped
+        // (unprivileged) host user already has: one step lower. The user and mount rules are not softened.
+        var softened = config.UserNamespaceSeparatesRoot && type is not (NamespaceType.User or NamespaceType.Mount);
+        sink.Add(softened ? Info.Severity.Softened() : Info.Severity, config.NamespacePath(type),
             joined is null ? $"no {type} namespace: the container shares the host's" : $"joins the host's {type} namespace ({joined})",
             gain,
             new AuditFix(flag, $"add {{\"type\":\"{type}\"}} (without a path) to linux.namespaces"));

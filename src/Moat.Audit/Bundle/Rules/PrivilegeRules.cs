@@ -26,12 +26,18 @@ public sealed class PrivilegedOrAllCapabilities : SpecRule
     public override RuleInfo Info { get; } = new("MOAT-A002", "privileged or all capabilities", AuditSeverity.Critical, "CIS 5.4",
         "A privileged container, or one holding every capability, can load kernel modules, mount the host's disks, and reconfigure the kernel: there is no isolation left to audit.");
 
-    /// <summary>Every capability up to CAP_AUDIT_READ (37, the last one kernels before 5.8 know) means "all".</summary>
+    /// <summary>
+    /// "All": CAP_SYS_ADMIN and CAP_SYS_MODULE with at most two others missing up to CAP_AUDIT_READ (37, the last
+    /// one kernels before 5.8 know). An engine grants --privileged containers only the capabilities it holds itself,
+    /// so a sandboxed podman's "all" lacks e.g. CAP_SYS_RESOURCE.
+    /// </summary>
     public static bool HasAll(SpecFacts config)
     {
+        if (!config.Has("CAP_SYS_ADMIN") || !config.Has("CAP_SYS_MODULE")) return false;
+        var missing = 0;
         for (var number = 0; number <= 37; number++)
-            if (!config.Has(Capabilities.GetName(number))) return false;
-        return true;
+            if (!config.Has(Capabilities.GetName(number))) missing++;
+        return missing <= 2;
     }
 
     public override void Check(SpecFacts config, FindingSink sink)
@@ -41,7 +47,7 @@ public sealed class PrivilegedOrAllCapabilities : SpecRule
         var path = config.Capabilities["CAP_SYS_ADMIN"];
         sink.Add(config.UserNamespaceSeparatesRoot ? AuditSeverity.High : AuditSeverity.Critical,
             path[..path.IndexOf('[')],
-            privileged ? "privileged: every capability and every device" : "every capability is granted",
+            privileged ? $"privileged: every capability ({config.Capabilities.Count}) and every device" : $"every capability is granted ({config.Capabilities.Count})",
             "root on the host: load a kernel module, mount the host's disk, write /proc/sys or the cgroup release_agent",
             new AuditFix("remove --privileged and --cap-add ALL; add back only the capabilities the program needs (--cap-drop ALL --cap-add NET_BIND_SERVICE ...)",
                 "list only the needed capabilities in process.capabilities.bounding, effective and permitted (Docker's default set at most)"));
