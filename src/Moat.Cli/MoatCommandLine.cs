@@ -27,6 +27,7 @@ public static class MoatCommandLine
         root.Subcommands.Add(ScanCommand.Create());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(SystemCommand());
+        root.Subcommands.Add(AuditCommand.Create());
         return root;
     }
 

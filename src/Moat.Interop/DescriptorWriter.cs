@@ -12,6 +12,9 @@ public sealed class DescriptorWriter(int fd) : TextWriter
 
     public override Encoding Encoding => Encoding.UTF8;
 
+    /// <summary>The descriptor written to (1 or 2), so a caller can ask isatty whether colour makes sense.</summary>
+    public int Descriptor => fd;
+
     public override void Write(char value)
     {
         pending.Append(value);

@@ -100,6 +100,14 @@ public static unsafe partial class Libc
         return (*(ushort*)(buffer + 28), *(uint*)(buffer + 20), *(uint*)(buffer + 24));
     }
 
+    /// <summary>Type and permission bits, owner and group of a path, following symlinks; null when it cannot be stat'ed (missing, dangling, no access).</summary>
+    public static (uint Mode, uint Uid, uint Gid)? TryStat(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, buffer) != 0) return null;
+        return (*(ushort*)(buffer + 28), *(uint*)(buffer + 20), *(uint*)(buffer + 24));
+    }
+
     /// <summary>The type and permission bits of a path, following symlinks; null when it cannot be stat'ed (missing, dangling, no access).</summary>
     public static uint? TryStatMode(string path)
     {
