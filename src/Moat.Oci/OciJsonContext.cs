@@ -12,6 +12,8 @@ namespace Moat.Oci;
 /// (<see cref="SpecJson"/>), because the serializer's run-time metadata set-up for their ~70 types
 /// cost milliseconds per process, and their generated code added a fifth to the start-up
 /// rehydration of every moat process. (Their converters let a context embed them.)
+/// No code of moat-runtime uses this context (OciJson writes every document by hand); it stays as the
+/// reference the hand-written writers are tested against, and for readers outside the runtime.
 /// </summary>
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

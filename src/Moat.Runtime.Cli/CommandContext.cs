@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Moat.Interop;
 using Moat.Oci;
+using Moat.Oci.Json;
 using Moat.Runtime;
 using Moat.Runtime.State;
 
@@ -101,7 +102,7 @@ public sealed class CommandContext(ParseResult parse)
     }
 
     static string JsonEncode(string s) =>
-        JsonSerializer.Serialize(s, Moat.Runtime.Cli.CliJsonContext.Default.String);
+        Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(w => w.WriteStringValue(s)));
 
     /// <summary>Runs a command body; a failure becomes one clear line and exit status 1.</summary>
     public static int Run(ParseResult parse, Func<CommandContext, int> body)
@@ -126,6 +127,3 @@ public sealed class CommandContext(ParseResult parse)
         }
     }
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

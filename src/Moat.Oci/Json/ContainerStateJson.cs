@@ -24,4 +24,19 @@ public static class ContainerStateJson
 
     public static byte[] ToUtf8Bytes(ContainerState state, bool indented = false) =>
         SpecJson.ToUtf8Bytes(w => Write(w, state), SpecJson.WriterOptions(indented));
+
+    /// <summary>A list of states as a JSON array (null elements as null, as the serializer writes them).</summary>
+    public static byte[] ToUtf8Bytes(List<ContainerState> states, bool indented = false) =>
+        SpecJson.ToUtf8Bytes(w =>
+        {
+            w.WriteStartArray();
+            foreach (var state in states)
+            {
+                if (state is null)
+                    w.WriteNullValue();
+                else
+                    Write(w, state);
+            }
+            w.WriteEndArray();
+        }, SpecJson.WriterOptions(indented));
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Moat.Oci;
 using Moat.Runtime;
 using Moat.Runtime.Cgroups;
@@ -16,7 +15,7 @@ public static class FeaturesCommand
         command.SetAction(parse => CommandContext.Run(parse, context =>
         {
             var features = context.Runtime.Features();
-            CommandContext.Out(JsonSerializer.Serialize(features, OciJson.Indented.Features) + "\n");
+            CommandContext.Out(OciJson.SerializeIndented(features) + "\n");
             return 0;
         }));
         return command;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using Moat.Oci.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -29,11 +31,11 @@ public sealed class CgroupStats
     const ulong ClockTicks = 100;
 
     /// <summary>The JSON runc writes for these statistics (the "data" of a stats event).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, CgroupStatsJsonContext.Default.CgroupStats);
+    public string ToJson() => Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(w => CgroupStatsJson.WriteStats(w, this)));
 
     /// <summary>One line of <c>events --stats</c>: {"type":"stats","id":ID,"data":{...}}.</summary>
     public string ToEventJson(string id) =>
-        JsonSerializer.Serialize(new StatsEvent { Id = id, Data = this }, CgroupStatsJsonContext.Default.StatsEvent);
+        Encoding.UTF8.GetString(SpecJson.ToUtf8Bytes(w => CgroupStatsJson.WriteEvent(w, new StatsEvent { Id = id, Data = this })));
 
     /// <summary>Reads the statistics of a container's cgroup.</summary>
     public static CgroupStats Read(ContainerCgroup cgroup)

@@ -151,6 +151,8 @@ public sealed class NetworkInterfaceStats
     public ulong TxDropped { get; set; }
 }
 
+// Not used by the runtime (CgroupStatsJson writes these by hand, with the same bytes); the reference
+// the hand-written writer is tested against.
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StatsEvent))]
 [JsonSerializable(typeof(CgroupStats))]

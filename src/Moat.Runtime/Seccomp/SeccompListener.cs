@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Moat.Interop;
 using Moat.Oci;
+using Moat.Oci.Json;
 
 namespace Moat.Runtime.Seccomp;
 
@@ -62,7 +63,30 @@ public static class SeccompListener
             Metadata = string.IsNullOrEmpty(metadata) ? null : metadata,
             State = state,
         };
-        return JsonSerializer.SerializeToUtf8Bytes(document, SeccompJsonContext.Default.ContainerProcessState);
+        return SpecJson.ToUtf8Bytes(w => Write(w, document));
+    }
+
+    /// <summary>
+    /// By hand, the bytes the source-generated form writes (metadata left out when null): a serializer
+    /// context would put System.Text.Json's serializer into moat-runtime, ~0.3 MB of resident type data
+    /// in every process.
+    /// </summary>
+    internal static void Write(Utf8JsonWriter w, ContainerProcessState document)
+    {
+        w.WriteStartObject();
+        w.WriteString("ociVersion"u8, document.OciVersion);
+        w.WriteStartArray("fds"u8);
+        foreach (var name in document.Fds)
+        {
+            w.WriteStringValue(name);
+        }
+        w.WriteEndArray();
+        w.WriteNumber("pid"u8, document.Pid);
+        if (document.Metadata is not null)
+            w.WriteString("metadata"u8, document.Metadata);
+        w.WritePropertyName("state"u8);
+        ContainerStateJson.Write(w, document.State);
+        w.WriteEndObject();
     }
 }
 

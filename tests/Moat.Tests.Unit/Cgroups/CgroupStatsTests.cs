@@ -240,6 +240,30 @@ public sealed class CgroupStatsTests
     }
 
     [Fact]
+    public void TheHandWrittenJsonIsTheSerializersByteForByte()
+    {
+        using var v2 = V2WithStats();
+        using var empty = FakeCgroupFs.V2("memory");
+        var full = CgroupStats.Read(v2.Cgroup());
+        full.Cpu.Usage!.Percpu = [1, 2, 18446744073709551615];
+        full.Cpu.Usage.PercpuKernel = [];
+        full.Cpu.Usage.PercpuUser = [3];
+        full.Cpuset.Cpus = [0, 1, 65535];
+        full.Cpuset.Mems = [0];
+        full.Cpuset.SchedRelaxDomainLevel = -1;
+        full.Memory.Kernel = null;
+        full.Memory.Psi = new PsiStats { Full = new PsiData { Avg10 = 0.1, Avg60 = 1e-7, Avg300 = 12345.678, Total = 9 } };
+        full.Blkio.Psi = new PsiStats();
+        full.Hugetlb["\u00e9\"x"] = null!;
+        full.NetworkInterfaces = [new NetworkInterfaceStats { Name = "eth0", RxBytes = 1, TxDropped = 2 }, null!];
+        foreach (var stats in new[] { full, CgroupStats.Read(empty.Cgroup()) })
+        {
+            Assert.Equal(JsonSerializer.Serialize(stats, CgroupStatsJsonContext.Default.CgroupStats), stats.ToJson());
+            Assert.Equal(JsonSerializer.Serialize(new StatsEvent { Id = "c\u00e9", Data = stats }, CgroupStatsJsonContext.Default.StatsEvent), stats.ToEventJson("c\u00e9"));
+        }
+    }
+
+    [Fact]
     public void ZerosAreLeftOutAsRuncDoes()
     {
         using var fs = FakeCgroupFs.V2("memory");

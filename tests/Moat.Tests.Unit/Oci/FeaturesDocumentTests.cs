@@ -97,4 +97,46 @@ public class FeaturesDocumentTests
 
         JsonAssert.Equivalent(json, OciJson.Serialize(features));
     }
+
+    [Fact]
+    public void TheHandWrittenFeaturesJsonIsTheSerializersByteForByte()
+    {
+        var documents = new[]
+        {
+            FeaturesDocument.Create(new FeatureSupport
+            {
+                MountOptions = ["rbind", "ro"],
+                CgroupV2 = true,
+                Systemd = true,
+                Seccomp = true,
+                SeccompSupportedFlags = ["SECCOMP_FILTER_FLAG_LOG"],
+                IdmapMounts = true,
+                Annotations = new Dictionary<string, string> { ["org.moat.version"] = "0.1.0", ["x\"<&'\u00e9\U0001F600"] = "\u0001\n" },
+                PotentiallyUnsafeConfigAnnotations = ["org.systemd.property."],
+            }),
+            FeaturesDocument.Create(new FeatureSupport { Seccomp = false, CgroupV1 = true, SELinux = true, IntelRdt = true }),
+            new Features(),
+            new Features { Linux = new LinuxFeatures { MountExtensions = new MountExtensionsFeatures() }, Hooks = [] },
+        };
+        foreach (var features in documents)
+        {
+            Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(features, OciJsonContext.Default.Features), OciJson.SerializeToUtf8Bytes(features));
+            Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(features, ReferenceJson.IndentedOci.Features), OciJson.SerializeToUtf8Bytes(features, indented: true));
+        }
+    }
+
+    [Fact]
+    public void TheHandWrittenStateListIsTheSerializersByteForByte()
+    {
+        var states = new List<ContainerState>
+        {
+            new() { OciVersion = "1.2.0", Id = "a", Status = ContainerStatus.Running, Pid = 7, Bundle = "/b", Annotations = new() { ["k"] = "v" } },
+            new() { OciVersion = "1.2.0", Id = "b\u00e9", Status = ContainerStatus.Stopped, Bundle = "/c" },
+        };
+        foreach (var list in new[] { states, new List<ContainerState>() })
+        {
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(list, OciJsonContext.Default.ListContainerState), OciJson.Serialize(list));
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(list, ReferenceJson.IndentedOci.ListContainerState), OciJson.SerializeIndented(list));
+        }
+    }
 }

@@ -128,3 +128,16 @@ internal static class ReferenceSpecLoader
 [JsonSerializable(typeof(Process))]
 [JsonSerializable(typeof(LinuxResources))]
 internal partial class ConverterJsonContext : JsonSerializerContext;
+
+/// <summary>OciJsonContext indented with tabs, as the runtime's documents were written before the hand-written writers.</summary>
+internal static class ReferenceJson
+{
+    private static OciJsonContext? s_indentedOci;
+
+    public static OciJsonContext IndentedOci => s_indentedOci ??= new(new JsonSerializerOptions(OciJsonContext.Default.Options)
+    {
+        WriteIndented = true,
+        IndentCharacter = '\t',
+        IndentSize = 1,
+    });
+}

@@ -551,6 +551,6 @@ public class SpecJsonTests
         };
 
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(state, OciJsonContext.Default.ContainerState), ContainerStateJson.ToUtf8Bytes(state));
-        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(state, OciJson.Indented.ContainerState), ContainerStateJson.ToUtf8Bytes(state, indented: true));
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(state, ReferenceJson.IndentedOci.ContainerState), ContainerStateJson.ToUtf8Bytes(state, indented: true));
     }
 }

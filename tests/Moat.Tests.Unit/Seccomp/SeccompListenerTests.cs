@@ -21,6 +21,24 @@ public sealed partial class SeccompListenerTests
         Annotations = new() { ["io.example"] = "yes" },
     };
 
+    [Theory]
+    [InlineData("MKNOD=/dev/null;BPF=hash")]
+    [InlineData(null)]
+    [InlineData("\u00e9\"<\n")]
+    public void StateJsonIsTheSerializersByteForByte(string? metadata)
+    {
+        var expected = JsonSerializer.SerializeToUtf8Bytes(new ContainerProcessState
+        {
+            OciVersion = "1.2.0",
+            Fds = ["seccompFd"],
+            Pid = 4422,
+            Metadata = metadata,
+            State = State(),
+        }, SeccompJsonContext.Default.ContainerProcessState);
+
+        Assert.Equal(expected, SeccompListener.BuildStateJson("1.2.0", 4422, metadata, State()));
+    }
+
     [Fact]
     public void StateJsonHasTheRuntimeSpecShape()
     {
