@@ -156,6 +156,10 @@ measure_rss() { # rt: peak RSS (KiB) of BENCH_RSS_RUNS separate `run` calls, one
   local rt=$1 bin root id i
   bin=$(rt_bin "$rt"); root=$(rt_root "$rt")
   cover_unified
+  # Every binary's page cache is dropped first, so each is mapped as after a reboot or a package
+  # install: a file just written by a build (or copied) sits in the cache in other folio sizes,
+  # which alone moves the code part of RSS by up to 0.4 MB (docs/performance.md, 2026-12-02).
+  dd if="$bin" iflag=nocache count=0 status=none 2>/dev/null || true
   for ((i = 0; i < BENCH_RSS_RUNS; i++)); do
     id=$BENCH_PREFIX-$rt-rss-$i
     /usr/bin/time -f %M -o "$BENCH_TMP/time.out" "$bin" --root "$root" run --bundle "$BENCH_BUNDLE" "$id" \
