@@ -32,6 +32,12 @@ install_missing --no-install-recommends podman conmon containerd docker.io tar u
 # registry the tests start on 127.0.0.1, skopeo and umoci as the peers that write and read images,
 # htpasswd and openssl for the registry's basic auth and TLS.
 install_missing --no-install-recommends libsqlite3-0 libzstd1 zstd docker-registry skopeo umoci apache2-utils openssl ca-certificates
+# tests/Moat.Tests.Scan builds a Debian image from real packages (`apt-get download`), which needs the
+# package index even where every package above was already installed.
+if ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+  echo "install-deps: fetching the apt package index"
+  apt-get update -qq
+fi
 # Debian starts the registry as a service on install; the tests start their own on private ports.
 if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then systemctl stop docker-registry || true; fi
 if ! command -v dotnet >/dev/null; then
