@@ -50,11 +50,7 @@ public sealed class ImageCommandContext(ParseResult parse, RegistryOptions? regi
 
     public static void Warn(string text) => Err("WARN: " + text);
 
-    public static void Err(string line)
-    {
-        try { Libc.WriteAll(2, Encoding.UTF8.GetBytes(line + "\n"), "stderr"); }
-        catch (SyscallException) { }
-    }
+    public static void Err(string line) => DescriptorWriter.ErrorLine(line);
 
     /// <summary>Runs a command body; any failure becomes "Error: sentence" on stderr and exit status 125, as podman does.</summary>
     public static int Run(ParseResult parse, RegistryOptions? registry, Func<ImageCommandContext, int> body)

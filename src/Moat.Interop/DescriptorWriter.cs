@@ -12,6 +12,21 @@ public sealed class DescriptorWriter(int fd) : TextWriter
 
     public override Encoding Encoding => Encoding.UTF8;
 
+    /// <summary>
+    /// One line on stderr with a plain write(2), for errors said outside a command's writer. A closed or
+    /// broken stderr is ignored: there is nowhere else to say it.
+    /// </summary>
+    public static void ErrorLine(string line)
+    {
+        try
+        {
+            Libc.WriteAll(2, Encoding.UTF8.GetBytes(line + "\n"), "stderr");
+        }
+        catch (SyscallException)
+        {
+        }
+    }
+
     /// <summary>The descriptor written to (1 or 2), so a caller can ask isatty whether colour makes sense.</summary>
     public int Descriptor => fd;
 

@@ -60,6 +60,16 @@ public static class Capabilities
     /// <summary>All known names; the position of a name is its capability number.</summary>
     public static IReadOnlyList<string> Names => NamesByNumber;
 
+    /// <summary>
+    /// What Docker and Podman grant a container unless told otherwise (moby daemon/pkg/oci/caps/defaults.go):
+    /// the set a bundle from an image starts with, and the baseline the audit measures a config against.
+    /// </summary>
+    public static IReadOnlyList<string> DockerDefault { get; } =
+    [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ];
+
     public static bool IsKnown(string name) => NumbersByName.ContainsKey(name);
 
     public static bool TryGetNumber(string name, out int number) => NumbersByName.TryGetValue(name, out number);

@@ -37,17 +37,7 @@ public sealed class CommandContext(ParseResult parse)
     /// initialises it, which sends the terminfo keypad string (smkx) and leaves the terminal in
     /// application keypad mode after we exit.
     /// </summary>
-    public static void Err(string line)
-    {
-        try
-        {
-            Libc.WriteAll(2, Encoding.UTF8.GetBytes(line + "\n"), "stderr");
-        }
-        catch (SyscallException)
-        {
-            // stderr is closed or broken: there is nowhere else to say it.
-        }
-    }
+    public static void Err(string line) => DescriptorWriter.ErrorLine(line);
 
     /// <summary>A file named by an option, its failure said with the option and the path.</summary>
     public static byte[] ReadFile(string path, string option)

@@ -11,11 +11,7 @@ namespace Moat.Audit.Bundle;
 public static class CapabilityRisks
 {
     /// <summary>What Docker (and Podman before 4.0) grant a container unless told otherwise.</summary>
-    public static readonly FrozenSet<string> DockerDefault = new[]
-    {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-    }.ToFrozenSet(StringComparer.Ordinal);
+    public static readonly FrozenSet<string> DockerDefault = Moat.Oci.Capabilities.DockerDefault.ToFrozenSet(StringComparer.Ordinal);
 
     public sealed record Risk(AuditSeverity Severity, string Allows);
 

@@ -62,13 +62,10 @@ public static class LoginCommand
     /// <summary>`https://host:port/v2/` and `host:port/path` both mean host:port; docker.io's aliases become docker.io.</summary>
     internal static string RegistryHostOf(string text)
     {
-        var host = text;
-        if (host.StartsWith("https://", StringComparison.Ordinal)) host = host[8..];
-        else if (host.StartsWith("http://", StringComparison.Ordinal)) host = host[7..];
-        var slash = host.IndexOf('/');
-        if (slash >= 0) host = host[..slash];
+        // The auth file's own key normalisation (schemes, URL paths, docker.io's aliases), then only the host.
+        var host = CredentialStore.NormalizeKey(text).Split('/')[0];
         if (host.Length == 0)
             throw new ArgumentException($"'{text}' names no registry");
-        return host is "index.docker.io" or "registry-1.docker.io" ? "docker.io" : host;
+        return host;
     }
 }

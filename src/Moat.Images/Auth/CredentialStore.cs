@@ -100,7 +100,7 @@ public sealed class CredentialStore
     }
 
     /// <summary>docker writes `https://index.docker.io/v1/`; podman writes `docker.io`. Both mean the same registry.</summary>
-    internal static string NormalizeKey(string key)
+    public static string NormalizeKey(string key)
     {
         var k = key;
         if (k.StartsWith("https://", StringComparison.Ordinal)) k = k["https://".Length..];

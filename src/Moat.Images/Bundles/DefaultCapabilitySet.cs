@@ -6,11 +6,7 @@ namespace Moat.Images.Bundles;
 public static class DefaultCapabilitySet
 {
     /// <summary>What Docker and Podman grant a container unless told otherwise.</summary>
-    public static IReadOnlyList<string> Names { get; } =
-    [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-    ];
+    public static IReadOnlyList<string> Names => Capabilities.DockerDefault;
 
     const string All = "ALL";
 

@@ -36,10 +36,7 @@ public sealed class ImagePuller(RegistryClient registry, IBlobStore blobs, Snaps
         var diffIds = DiffIdsOf(config, manifest, resolved.Reference);
         var compressions = manifest.Layers.Select(l => CompressionOf(l, resolved.Reference)).ToArray();
 
-        var chainIds = new Digest[diffIds.Count];
-        Digest? parent = null;
-        for (var i = 0; i < diffIds.Count; i++)
-            chainIds[i] = (parent = SnapshotStore.ChainId(parent, diffIds[i])).Value;
+        var chainIds = SnapshotStore.ChainIds(diffIds);
 
         using var gate = new SemaphoreSlim(Parallelism);
         var unpacked = new Task[manifest.Layers.Count];
@@ -52,25 +49,15 @@ public sealed class ImagePuller(RegistryClient registry, IBlobStore blobs, Snaps
         await Task.WhenAll(unpacked).ConfigureAwait(false);
         snapshots.CompleteLayers(chainIds);
 
-        var now = DateTimeOffset.UtcNow;
-        var image = new ImageRecord
-        {
-            Id = configDigest,
-            ManifestDigest = resolved.Manifest.Digest,
-            ManifestMediaType = resolved.Manifest.MediaType,
-            Size = manifest.Config.Size + manifest.Layers.Sum(l => l.Size),
-            Created = config.Created ?? now,
-            Stored = now,
-            Names = resolved.Reference.Digest is null ? [resolved.Reference.FullName] : [],
-            RepoDigests = [$"{resolved.Reference.Name}@{resolved.Manifest.Digest}"],
-            Platform = config.Variant is { Length: > 0 } v ? $"{config.Os}/{config.Architecture}/{v}" : $"{config.Os}/{config.Architecture}",
-        };
+        var image = ImageRecord.Create(configDigest, resolved.Manifest.Digest, resolved.Manifest.MediaType, manifest, config,
+            names: resolved.Reference.Digest is null ? [resolved.Reference.FullName] : [],
+            repoDigests: [$"{resolved.Reference.Name}@{resolved.Manifest.Digest}"]);
         catalog.Put(image);
         progress.Message($"Digest: {resolved.Manifest.Digest}");
         return catalog.Get(image.Id) ?? image;
     }
 
-    async Task PullLayerAsync(ResolvedImage resolved, int layer, IReadOnlyList<Digest> diffIds, Digest[] chainIds, LayerCompression compression,
+    async Task PullLayerAsync(ResolvedImage resolved, int layer, IReadOnlyList<Digest> diffIds, IReadOnlyList<Digest> chainIds, LayerCompression compression,
         Task below, SemaphoreSlim gate, IPullProgress progress, CancellationToken cancellation)
     {
         var descriptor = resolved.Image.Layers[layer];

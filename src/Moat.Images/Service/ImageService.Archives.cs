@@ -76,19 +76,7 @@ public sealed partial class ImageService
             var layer = manifest.Layers[index];
             return LayerUnpacker.Unpack(Blobs.PathOf(layer.ParsedDigest), MediaTypes.LayerCompressionOf(layer.MediaType), directory, UnpackOptions with { Whiteouts = whiteouts });
         });
-        var now = DateTimeOffset.UtcNow;
-        var record = new ImageRecord
-        {
-            Id = configDigest,
-            ManifestDigest = manifestDigest,
-            ManifestMediaType = manifestMediaType,
-            Size = manifest.Config.Size + manifest.Layers.Sum(l => l.Size),
-            Created = config.Created ?? now,
-            Stored = now,
-            Names = names,
-            RepoDigests = [],
-            Platform = config.Variant is { Length: > 0 } v ? $"{config.Os}/{config.Architecture}/{v}" : $"{config.Os}/{config.Architecture}",
-        };
+        var record = ImageRecord.Create(configDigest, manifestDigest, manifestMediaType, manifest, config, names, repoDigests: []);
         Catalog.Put(record);
         return Catalog.Get(configDigest) ?? record;
     }

@@ -192,13 +192,11 @@ public sealed partial class ImageService : IDisposable
     {
         if (!Blobs.Contains(image.Id))
             return [];
-        var config = ConfigOf(image);
-        var chain = new List<Digest>();
-        Digest? parent = null;
-        foreach (var text in config.RootFs.DiffIds)
+        var diffIds = new List<Digest>();
+        foreach (var text in ConfigOf(image).RootFs.DiffIds)
             if (Digest.TryParse(text, out var diffId))
-                chain.Add((parent = SnapshotStore.ChainId(parent, diffId)).Value);
-        return chain;
+                diffIds.Add(diffId);
+        return SnapshotStore.ChainIds(diffIds);
     }
 
     public ImageConfig ConfigOf(ImageRecord image) =>

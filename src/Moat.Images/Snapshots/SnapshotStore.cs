@@ -59,6 +59,16 @@ public sealed class SnapshotStore
         return chain!.Value;
     }
 
+    /// <summary>The chain ids of every layer of the stack, bottom first: the snapshots an image stands on.</summary>
+    public static IReadOnlyList<Digest> ChainIds(IReadOnlyList<Digest> diffIds)
+    {
+        var chain = new List<Digest>(diffIds.Count);
+        Digest? parent = null;
+        foreach (var diffId in diffIds)
+            chain.Add((parent = ChainId(parent, diffId)).Value);
+        return chain;
+    }
+
     /// <summary>The chain id of a layer on top of <paramref name="parent"/> (null for the bottom layer).</summary>
     public static Digest ChainId(Digest? parent, Digest diffId) =>
         parent is { } p ? Digest.Sha256(Encoding.ASCII.GetBytes($"{p} {diffId}")) : diffId;

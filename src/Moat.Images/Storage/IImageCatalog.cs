@@ -19,6 +19,25 @@ public sealed record ImageRecord
     public IReadOnlyList<string> RepoDigests { get; init; } = [];
     /// <summary>`os/arch[/variant]`.</summary>
     public required string Platform { get; init; }
+
+    /// <summary>The record of an image whose manifest and config are in hand (a pull, a load, an import), stored now.</summary>
+    public static ImageRecord Create(Digest id, Digest manifestDigest, string manifestMediaType, ImageManifest manifest, ImageConfig config,
+        IReadOnlyList<string> names, IReadOnlyList<string> repoDigests)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new ImageRecord
+        {
+            Id = id,
+            ManifestDigest = manifestDigest,
+            ManifestMediaType = manifestMediaType,
+            Size = manifest.Config.Size + manifest.Layers.Sum(l => l.Size),
+            Created = config.Created ?? now,
+            Stored = now,
+            Names = names,
+            RepoDigests = repoDigests,
+            Platform = config.Variant is { Length: > 0 } v ? $"{config.Os}/{config.Architecture}/{v}" : $"{config.Os}/{config.Architecture}",
+        };
+    }
 }
 
 /// <summary>

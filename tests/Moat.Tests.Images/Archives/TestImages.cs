@@ -77,18 +77,7 @@ internal static class TestImages
     }
 
     /// <summary>Runs a tool (skopeo, umoci) and returns its standard output; a failure shows its standard error.</summary>
-    public static string Run(string tool, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error}");
-        return output.Result;
-    }
+    public static string Run(string tool, params string[] arguments) => Registry.Tool.Run(tool, arguments);
 
     public static JsonElement RunJson(string tool, params string[] arguments) => JsonDocument.Parse(Run(tool, arguments)).RootElement;
 }
