@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Moat.Interop;
+
+namespace Moat.Monitor.Protocol;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(MonitorConfig))]
+[JsonSerializable(typeof(MonitorStatus))]
+[JsonSerializable(typeof(ExitRecord))]
+[JsonSerializable(typeof(HealthRecord))]
+[JsonSerializable(typeof(EngineEvent))]
+internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
+
+/// <summary>Reading and writing the protocol's files: whole or not at all.</summary>
+public static class ProtocolFiles
+{
+    public static void Write<T>(string path, T value) where T : class =>
+        WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), ProtocolJsonContext.Default));
+
+    /// <summary>The file's document, or null when it does not exist (a torn file cannot exist: writes are atomic).</summary>
+    public static T? Read<T>(string path) where T : class
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        try
+        {
+            return (T?)JsonSerializer.Deserialize(bytes, typeof(T), ProtocolJsonContext.Default);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not a valid {typeof(T).Name} document: {e.Message}", e);
+        }
+    }
+
+    /// <summary>One event as its journal line (no newline inside; the caller appends it with one write).</summary>
+    public static byte[] EventLine(EngineEvent value)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, ProtocolJsonContext.Default.EngineEvent);
+        var line = new byte[json.Length + 1];
+        json.CopyTo(line, 0);
+        line[^1] = (byte)'\n';
+        return line;
+    }
+
+    public static EngineEvent? ParseEvent(ReadOnlySpan<byte> line) =>
+        JsonSerializer.Deserialize(line, ProtocolJsonContext.Default.EngineEvent);
+
+    /// <summary>Appends one event to the journal with a single O_APPEND write (lines from many processes never interleave).</summary>
+    public static void AppendEvent(string journal, EngineEvent value)
+    {
+        var line = EventLine(value);
+        using var stream = new FileStream(journal, new FileStreamOptions
+        {
+            Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        stream.Write(line);
+    }
+
+    static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+        using var dir = Libc.Open(directory, Libc.O_RDONLY | Libc.O_DIRECTORY);
+        Libc.fsync(dir.Fd);
+    }
+}
