@@ -28,6 +28,7 @@ public static class MoatCommandLine
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(SystemCommand());
         root.Subcommands.Add(AuditCommand.Create());
+        root.Subcommands.Add(SeccompCommand());
         return root;
     }
 
@@ -46,6 +47,15 @@ public static class MoatCommandLine
         image.Subcommands.Add(LoadCommand.Create("load"));
         image.Subcommands.Add(ImportCommand.Create("import"));
         return image;
+    }
+
+    /// <summary>`moat seccomp VERB`: least-privilege profiles from a recorded run, and their differences.</summary>
+    static Command SeccompCommand()
+    {
+        var seccomp = new Command("seccomp", "generate and compare seccomp profiles");
+        seccomp.Subcommands.Add(SeccompGenerateCommand.Create());
+        seccomp.Subcommands.Add(SeccompDiffCommand.Create());
+        return seccomp;
     }
 
     static Command SystemCommand()

@@ -92,6 +92,25 @@ public static unsafe partial class Libseccomp
     public static partial int seccomp_syscall_resolve_name_arch(uint archToken, string name);
 
     [LibraryImport(LibraryName)]
+    private static partial byte* seccomp_syscall_resolve_num_arch(uint archToken, int num);
+
+    /// <summary>The name libseccomp gives system call <paramref name="number"/> of an architecture, or null if it has none.</summary>
+    public static string? SyscallName(uint archToken, int number)
+    {
+        var name = seccomp_syscall_resolve_num_arch(archToken, number);
+        if (name == null)
+            return null;
+        try
+        {
+            return Marshal.PtrToStringUTF8((nint)name);
+        }
+        finally
+        {
+            NativeMemory.Free(name); // libseccomp returns a strdup'd string
+        }
+    }
+
+    [LibraryImport(LibraryName)]
     public static partial int seccomp_rule_add_array(SeccompContext ctx, uint action, int syscall, uint argCount, ArgCmp* args);
 
     [LibraryImport(LibraryName)]

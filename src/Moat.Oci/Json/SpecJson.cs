@@ -28,6 +28,9 @@ public static class SpecJson
 
     public static LinuxResources ReadLinuxResources(ReadOnlySpan<byte> utf8) => ReadDocument(utf8, ResourcesReader.ReadResources);
 
+    /// <summary>A linux.seccomp object alone (a profile file).</summary>
+    public static LinuxSeccomp ReadSeccomp(ReadOnlySpan<byte> utf8) => ReadDocument(utf8, SeccompReader.ReadSeccomp);
+
     public static void Write(Utf8JsonWriter writer, Spec spec) => SpecWriter.WriteSpec(writer, spec);
 
     public static void Write(Utf8JsonWriter writer, Process process) => ProcessWriter.WriteProcess(writer, process);
@@ -35,7 +38,7 @@ public static class SpecJson
     public static void Write(Utf8JsonWriter writer, LinuxResources resources) => ResourcesWriter.WriteResources(writer, resources);
 
     /// <summary>A seccomp object alone, compact (the seccomp filter cache keys on it).</summary>
-    public static byte[] ToUtf8Bytes(LinuxSeccomp seccomp) => ToUtf8Bytes(w => SeccompWriter.WriteSeccomp(w, seccomp));
+    public static byte[] ToUtf8Bytes(LinuxSeccomp seccomp, bool indented = false) => ToUtf8Bytes(w => SeccompWriter.WriteSeccomp(w, seccomp), WriterOptions(indented));
 
     public static byte[] ToUtf8Bytes(Spec spec, bool indented = false) => ToUtf8Bytes(w => Write(w, spec), WriterOptions(indented));
 
