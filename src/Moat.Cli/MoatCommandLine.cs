@@ -29,6 +29,10 @@ public static class MoatCommandLine
         root.Subcommands.Add(SystemCommand());
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(SeccompCommand());
+        root.Subcommands.Add(SignCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(KeyCommand());
+        root.Subcommands.Add(TrustCommand());
         return root;
     }
 
@@ -56,6 +60,22 @@ public static class MoatCommandLine
         seccomp.Subcommands.Add(SeccompGenerateCommand.Create());
         seccomp.Subcommands.Add(SeccompDiffCommand.Create());
         return seccomp;
+    }
+
+    /// <summary>`moat key VERB`: cosign key pairs.</summary>
+    static Command KeyCommand()
+    {
+        var key = new Command("key", "cosign signing keys");
+        key.Subcommands.Add(KeyGenerateCommand.Create());
+        return key;
+    }
+
+    /// <summary>`moat trust VERB`: the trust policy (containers-policy.json).</summary>
+    static Command TrustCommand()
+    {
+        var trust = new Command("trust", "the image trust policy");
+        trust.Subcommands.Add(TrustCheckCommand.Create());
+        return trust;
     }
 
     static Command SystemCommand()

@@ -21,10 +21,18 @@ public sealed class ImagePuller(RegistryClient registry, IBlobStore blobs, Snaps
     /// <summary>Layers fetched at once: enough to fill a link, few enough not to thrash a small disk.</summary>
     public int Parallelism { get; init; } = 4;
 
+    /// <summary>
+    /// Run once the reference is resolved, before anything is stored: a trust policy (Moat.Trust) throws here
+    /// to refuse the image, so a refused image leaves no blob, snapshot or name behind.
+    /// </summary>
+    public Func<ResolvedImage, CancellationToken, Task>? Verify { get; init; }
+
     public async Task<ImageRecord> PullAsync(ImageReference reference, PlatformSpec? platform, IPullProgress progress, CancellationToken cancellation = default)
     {
         progress.Message($"Trying to pull {reference.FullName}...");
         var resolved = await registry.ResolveAsync(reference, platform, cancellation).ConfigureAwait(false);
+        if (Verify is not null)
+            await Verify(resolved, cancellation).ConfigureAwait(false);
         if (resolved.Index is { } index)
             StoreVerified(index.Bytes, index.Digest);
         StoreVerified(resolved.Manifest.Bytes, resolved.Manifest.Digest);

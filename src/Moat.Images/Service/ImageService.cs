@@ -74,12 +74,14 @@ public sealed partial class ImageService : IDisposable
 
     UnpackOptions UnpackOptions => new() { Rootless = !Layout.ForRoot, Warn = options.Warn };
 
-    public async Task<ImageRecord> PullAsync(string text, PlatformSpec? platform, IPullProgress progress, CancellationToken cancellation = default)
+    /// <param name="verify">Checks the resolved image before anything is stored (the trust policy); throws to refuse it.</param>
+    public async Task<ImageRecord> PullAsync(string text, PlatformSpec? platform, IPullProgress progress, CancellationToken cancellation = default,
+        Func<ResolvedImage, CancellationToken, Task>? verify = null)
     {
         var reference = ImageReference.Parse(text);
         // From the first blob until the catalogue names the image, garbage collection must wait.
         using var hold = Blobs.HoldAgainstCollection(cancellation);
-        return await new ImagePuller(Registry, Blobs, Snapshots, Catalog, UnpackOptions).PullAsync(reference, platform, progress, cancellation).ConfigureAwait(false);
+        return await new ImagePuller(Registry, Blobs, Snapshots, Catalog, UnpackOptions) { Verify = verify }.PullAsync(reference, platform, progress, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>`moat push SOURCE [DESTINATION]`: the destination defaults to the source's own name.</summary>
