@@ -35,7 +35,7 @@ public sealed unsafe class ContainerRun : IDisposable
     /// </summary>
     public static ContainerRun Create(MonitorConfig config, RuntimeClient runtime, ContainerDirectory directory, MonitorLog log)
     {
-        var pidFile = directory.File("pid");
+        var pidFile = directory.File(ContainerFiles.PidFile);
         File.Delete(pidFile);
         var owned = new List<FileDescriptor>();
         FileDescriptor? consoleListener = null;
@@ -49,9 +49,9 @@ public sealed unsafe class ContainerRun : IDisposable
             if (config.Terminal)
             {
                 // The runtime connects here and sends the pty master (SCM_RIGHTS), as runc and crun do.
-                File.Delete(directory.File("console.sock"));
-                consoleListener = Libc.ListenUnix(directory.SocketPath("console.sock"), Libc.SOCK_STREAM);
-                verb.AddRange(["--console-socket", directory.SocketPath("console.sock")]);
+                File.Delete(directory.File(ContainerFiles.ConsoleSocket));
+                consoleListener = Libc.ListenUnix(directory.SocketPath(ContainerFiles.ConsoleSocket), Libc.SOCK_STREAM);
+                verb.AddRange(["--console-socket", directory.SocketPath(ContainerFiles.ConsoleSocket)]);
                 errors = new FileDescriptor(Errors.Check(Libc.memfd_create("moat-monitor-create", Libc.MFD_CLOEXEC), "memfd_create"));
                 owned.Add(errors);
                 (childIn, childOut, childErr) = (devNull.Fd, devNull.Fd, errors.Fd);
@@ -137,7 +137,7 @@ public sealed unsafe class ContainerRun : IDisposable
             if (consoleListener is not null)
             {
                 consoleListener.Dispose();
-                File.Delete(directory.File("console.sock"));
+                File.Delete(directory.File(ContainerFiles.ConsoleSocket));
             }
         }
     }

@@ -118,4 +118,21 @@ public class ExitAndRestartTests
         Assert.True(Directory.Exists($"/proc/{pid}"));
         Assert.Equal(ContainerStates.Running, container.Status!.State); // what the monitor last knew; the engine checks its pid
     }
+
+    [Fact]
+    public void AnOomKillIsRecordedAndReported()
+    {
+        // The shell collects 256 MB into a variable under a 32 MB limit: the cgroup's OOM killer ends it.
+        using var container = new MonitoredContainer(["sh", "-c", "x=$(head -c 268435456 /dev/zero | tr '\\0' a); echo survived"],
+            editSpec: spec => spec["linux"]!["resources"] = System.Text.Json.Nodes.JsonNode.Parse("""{"memory":{"limit":33554432,"swap":33554432}}"""));
+        container.Create();
+        using var client = container.AttachAndStart();
+        var (stdout, _, code) = MonitoredContainer.ReadUntilExit(client);
+        Assert.DoesNotContain("survived", stdout);
+        Assert.Equal(137, code);
+        container.WaitForMonitorExit();
+        Assert.True(container.Exit!.OomKilled, $"exit.json: {container.Exit}");
+        var actions = container.Events().Select(e => e.Action).ToList();
+        Assert.Equal(["start", "oom", "die"], actions);
+    }
 }

@@ -21,6 +21,8 @@ public class HealthTests
         Assert.All(health.Log, p => Assert.Equal(1, p.ExitCode));
         Assert.Contains("probe-failed", health.Log[^1].Output);
         Assert.InRange(health.Log.Count, 2, 5);
+        // The event follows health.json.
+        Wait.Until(() => container.Events().Any(e => e.Action == "health_status"), TimeSpan.FromSeconds(30), () => "no health_status event");
         var change = Assert.Single(container.Events(), e => e.Action == "health_status");
         Assert.Equal(HealthStates.Unhealthy, change.Attributes!["health_status"]);
         File.WriteAllText(Path.Combine(container.Directory, ContainerFiles.StopRequested), "");
@@ -38,7 +40,8 @@ public class HealthTests
         Wait.Until(() => container.Health?.Status == HealthStates.Healthy, TimeSpan.FromSeconds(60), () => $"not healthy: {container.Health}\n{container.MonitorLog}");
         Assert.Equal(0, container.Health!.FailingStreak);
         Assert.Equal(0, container.Health.Log[^1].ExitCode);
-        Assert.Contains(container.Events(), e => e.Action == "health_status" && e.Attributes!["health_status"] == HealthStates.Healthy);
+        Wait.Until(() => container.Events().Any(e => e.Action == "health_status" && e.Attributes!["health_status"] == HealthStates.Healthy),
+            TimeSpan.FromSeconds(30), () => "no health_status healthy event");
         container.RuntimeCommand("kill", container.Id, "KILL").Ok();
         container.WaitForMonitorExit();
     }

@@ -15,14 +15,15 @@ public sealed class MonitoredContainer : IDisposable
 {
     static int counter;
 
-    public MonitoredContainer(string[] args, Func<MonitorConfig, MonitorConfig>? configure = null, Action<JsonNode>? editSpec = null)
+    /// <param name="directoryName">The container directory's name (a long one makes socket paths too long for sun_path).</param>
+    public MonitoredContainer(string[] args, Func<MonitorConfig, MonitorConfig>? configure = null, Action<JsonNode>? editSpec = null, string directoryName = "c")
     {
         Paths.RequireRoot();
         var n = Interlocked.Increment(ref counter);
         Id = $"mon-{Environment.ProcessId}-{n}";
         Root = Path.Combine(Path.GetTempPath(), $"moat-monitor-test-{Environment.ProcessId}-{n}");
         System.IO.Directory.CreateDirectory(Root);
-        Directory = Path.Combine(Root, "c");
+        Directory = Path.Combine(Root, directoryName);
         System.IO.Directory.CreateDirectory(Directory);
         RuntimeRoot = $"/run/moat-mon-{Environment.ProcessId}-{n}";
         var bundle = Path.Combine(Directory, ContainerFiles.Bundle);

@@ -68,4 +68,19 @@ public class StdioTests
         container.WaitForMonitorExit();
         Assert.Contains("33 77", File.ReadAllText(container.LogPath));
     }
+
+    [Fact]
+    public void SocketsInADirectoryWhosePathIsTooLongForSunPathStillWork()
+    {
+        // As <root>/containers/<64 hex digits>/: attach.sock and console.sock there exceed 107 bytes.
+        using var container = new MonitoredContainer(["sh", "-c", "tty; echo long"], c => c with { Terminal = true },
+            spec => spec["process"]!["terminal"] = true, directoryName: new string('d', 64) + "/" + new string('e', 40));
+        Assert.True(Path.Combine(container.Directory, ContainerFiles.AttachSocket).Length > 107);
+        container.Create();
+        using var client = container.AttachAndStart();
+        var (stdout, _, code) = MonitoredContainer.ReadUntilExit(client);
+        Assert.Contains("/dev/pts/", stdout);
+        Assert.Contains("long", stdout);
+        Assert.Equal(0, code);
+    }
 }
