@@ -83,4 +83,36 @@ public class StdioTests
         Assert.Contains("long", stdout);
         Assert.Equal(0, code);
     }
+
+    [Fact]
+    public void ClientsGoingAwayAndHangUpsDoNotEndTheMonitor()
+    {
+        using var container = new MonitoredContainer(["sh", "-c", "while true; do echo tick; sleep 0.01; done"]);
+        container.Create();
+        // The first client starts it, takes one message and vanishes while output flows (EPIPE, never SIGPIPE).
+        using (var first = container.AttachAndStart())
+            Assert.NotNull(first.Receive(TimeSpan.FromSeconds(30)));
+        var status = container.Status!;
+        foreach (var signal in new[] { 1 /* SIGHUP */, 2 /* SIGINT */, 13 /* SIGPIPE */ })
+            Assert.Equal(0, kill(status.MonitorPid, signal));
+        Thread.Sleep(50); // give a wrongly handled signal the time to end the monitor
+        using var second = container.Attach();
+        var message = second.Receive(TimeSpan.FromSeconds(30));
+        Assert.Equal(AttachFrames.Stdout, message!.Value.Type);
+        Assert.True(MonitoredContainer.Alive(status.MonitorPid, status.MonitorStartTime));
+        second.Send(AttachFrames.Start);
+        // Start on a running container answers Started with its pid again.
+        while (second.Receive(TimeSpan.FromSeconds(30)) is { } answer)
+            if (answer.Type == AttachFrames.Started)
+            {
+                Assert.Equal(status.Pid, AttachClient.Number(answer.Payload));
+                break;
+            }
+        container.RuntimeCommand("kill", container.Id, "KILL").Ok();
+        Assert.Equal(137, MonitoredContainer.ReadUntilExit(second).ExitCode);
+        container.WaitForMonitorExit();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int kill(int pid, int signal);
 }
