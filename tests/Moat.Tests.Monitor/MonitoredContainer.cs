@@ -176,8 +176,10 @@ public sealed class MonitoredContainer : IDisposable
         RuntimeCommand("delete", "--force", Id);
         try
         {
-            if (System.IO.Directory.Exists(RuntimeRoot))
-                System.IO.Directory.Delete(RuntimeRoot, recursive: true);
+            // The runtime keeps a cache (compiled seccomp filters) beside its state root.
+            foreach (var dir in new[] { RuntimeRoot, RuntimeRoot + ".cache" })
+                if (System.IO.Directory.Exists(dir))
+                    System.IO.Directory.Delete(dir, recursive: true);
             System.IO.Directory.Delete(Root, recursive: true);
         }
         catch (IOException)
