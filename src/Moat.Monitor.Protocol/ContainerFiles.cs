@@ -36,4 +36,11 @@ public static class ContainerFiles
     public const string MonitorLog = "monitor.log";
     /// <summary>The container's output log (when the config names no other path).</summary>
     public const string ContainerLog = "ctr.log";
+    /// <summary>The init's pid as the runtime's create wrote it (--pid-file); the monitor's own record is <see cref="Status"/>.</summary>
+    public const string PidFile = "pid";
+    /// <summary>
+    /// The socket on which the monitor receives the pty master from the runtime's create (--console-socket),
+    /// there only during a create with a terminal.
+    /// </summary>
+    public const string ConsoleSocket = "console.sock";
 }
