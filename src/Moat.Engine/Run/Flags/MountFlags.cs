@@ -232,6 +232,9 @@ public static partial class MountFlags
             var eq = option.IndexOf('=');
             var key = eq < 0 ? option : option[..eq];
             var value = eq < 0 ? "" : option[(eq + 1)..];
+            var takesValue = key is "size" or "mode" or "uid" or "gid" or "nr_inodes" or "nr_blocks";
+            if (takesValue ? eq < 0 : eq >= 0 && TmpfsFlagsWithoutValue.Contains(key))
+                throw new RunFlagException(takesValue ? $"--tmpfs \"{text}\": {key} needs a value" : $"--tmpfs \"{text}\": {key} takes no value");
             switch (key)
             {
                 case "ro":
@@ -266,15 +269,18 @@ public static partial class MountFlags
                 default:
                     throw new RunFlagException($"--tmpfs \"{text}\": unknown tmpfs option \"{key}\"");
             }
-            var takesValue = key is "size" or "mode" or "uid" or "gid" or "nr_inodes" or "nr_blocks";
-            if (takesValue != (eq >= 0))
-                throw new RunFlagException(takesValue ? $"--tmpfs \"{text}\": {key} needs a value" : $"--tmpfs \"{text}\": {key} takes no value");
             var normalized = takesValue ? key + "=" + value : key;
             options.RemoveAll(o => o == normalized || takesValue && o.StartsWith(key + "=", StringComparison.Ordinal));
             options.Add(normalized);
         }
         return new MountRequest { Type = Tmpfs, Target = Clean(target), ReadOnly = readOnly, Options = options };
     }
+
+    static readonly HashSet<string> TmpfsFlagsWithoutValue =
+    [
+        "ro", "rw", "exec", "suid", "dev", "noexec", "nosuid", "nodev", "atime", "noatime", "relatime", "strictatime", "nodiratime",
+        "diratime", "private", "rprivate", "shared", "rshared", "slave", "rslave", "tmpcopyup", "notmpcopyup", "U",
+    ];
 
     static bool ByteSizeLike(string value) => value.Length > 1 && value[..^1].All(char.IsAsciiDigit) && "kKmMgG".Contains(value[^1]);
 
