@@ -18,7 +18,12 @@ build:
 	$(DOTNET) publish src/Moat.Runtime.Cli -c Release -o $(BUILD_DIR)/publish-runtime --nologo -v quiet -p:TreatWarningsAsErrors=true
 	$(DOTNET) publish src/Moat.Cli -c Release -o $(BUILD_DIR)/publish-moat --nologo -v quiet -p:TreatWarningsAsErrors=true
 	mkdir -p bin && cp $(BUILD_DIR)/publish-runtime/moat-runtime bin/moat-runtime && cp $(BUILD_DIR)/publish-moat/moat bin/moat
+	$(MAKE) --no-print-directory bin/moat-init
 	ln -sf moat-runtime bin/moat-runtime-sandbox && ln -sf moat-runtime bin/moat-runtime-vm
+
+## bin/moat-init: the reaper `moat run --init` makes pid 1 (native/moat-init.c), static so any image can run it
+bin/moat-init: native/moat-init.c
+	mkdir -p bin && cc -static -Os -s -Wall -Wextra -Werror -o $@ $<
 
 ## bundle: the built-in busybox-static OCI bundle
 bundle:
