@@ -21,7 +21,12 @@ build:
 	$(DOTNET) publish src/Moat.Monitor -c Release -o $(BUILD_DIR)/publish-monitor --nologo -v quiet -p:TreatWarningsAsErrors=true
 	mkdir -p bin && cp $(BUILD_DIR)/publish-runtime/moat-runtime bin/moat-runtime && cp $(BUILD_DIR)/publish-moat/moat bin/moat
 	cp $(BUILD_DIR)/publish-monitor/moat-monitor bin/moat-monitor
+	$(MAKE) --no-print-directory bin/moat-init
 	ln -sf moat-runtime bin/moat-runtime-sandbox && ln -sf moat-runtime bin/moat-runtime-vm
+
+## bin/moat-init: the reaper `moat run --init` makes pid 1 (native/moat-init.c), static so any image can run it
+bin/moat-init: native/moat-init.c
+	mkdir -p bin && cc -static -Os -s -Wall -Wextra -Werror -o $@ $<
 
 ## bundle: the built-in busybox-static OCI bundle
 bundle:
