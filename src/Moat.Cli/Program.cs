@@ -5,4 +5,5 @@ using Moat.Interop;
 // Output through write(2): System.Console would put a terminal in keypad mode.
 using var output = new DescriptorWriter(1);
 using var error = new DescriptorWriter(2);
-return MoatCommandLine.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+var root = MoatCommandLine.Build();
+return root.Parse(CommandArguments.Prepare(root, args)).Invoke(new InvocationConfiguration { Output = output, Error = error });
