@@ -8,25 +8,25 @@ namespace Moat.Interop;
 /// </summary>
 public static unsafe partial class Libc
 {
-    const short POSIX_SPAWN_SETSID = 0x80, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSIGDEF = 0x04;
+    const short DetachedSetSid = 0x80, DetachedSetSigMask = 0x08, DetachedSetSigDefault = 0x04;
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawnattr_init(byte* attr);
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_init", SetLastError = true)]
+    private static partial int DetachedAttrInit(byte* attr);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawnattr_destroy(byte* attr);
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_destroy", SetLastError = true)]
+    private static partial int DetachedAttrDestroy(byte* attr);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawnattr_setflags(byte* attr, short flags);
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags", SetLastError = true)]
+    private static partial int DetachedAttrSetFlags(byte* attr, short flags);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawnattr_setsigmask(byte* attr, byte* mask);
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigmask", SetLastError = true)]
+    private static partial int DetachedAttrSetSigMask(byte* attr, byte* mask);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawnattr_setsigdefault(byte* attr, byte* mask);
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigdefault", SetLastError = true)]
+    private static partial int DetachedAttrSetSigDefault(byte* attr, byte* mask);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawn_file_actions_addopen(byte* actions, int fd, byte* path, int flags, uint mode);
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addopen", SetLastError = true)]
+    private static partial int DetachedAddOpen(byte* actions, int fd, byte* path, int flags, uint mode);
 
     /// <summary>
     /// Starts <paramref name="path"/> in a session of its own with stdin/stdout/stderr on /dev/null and
@@ -42,22 +42,22 @@ public static unsafe partial class Libc
         {
             var rc = posix_spawn_file_actions_init(actions);
             if (rc != 0) throw new SyscallException("posix_spawn_file_actions_init", rc);
-            rc = posix_spawnattr_init(attr);
+            rc = DetachedAttrInit(attr);
             if (rc != 0) throw new SyscallException("posix_spawnattr_init", rc);
             var devNull = Marshal.StringToCoTaskMemUTF8("/dev/null");
             allocations.Add(devNull);
-            posix_spawn_file_actions_addopen(actions, 0, (byte*)devNull, O_RDONLY, 0);
-            posix_spawn_file_actions_addopen(actions, 1, (byte*)devNull, O_WRONLY, 0);
-            posix_spawn_file_actions_addopen(actions, 2, (byte*)devNull, O_WRONLY, 0);
+            DetachedAddOpen(actions, 0, (byte*)devNull, O_RDONLY, 0);
+            DetachedAddOpen(actions, 1, (byte*)devNull, O_WRONLY, 0);
+            DetachedAddOpen(actions, 2, (byte*)devNull, O_WRONLY, 0);
             posix_spawn_file_actions_adddup2(actions, passFd, passAs);
             // sigset_t is 128 bytes in glibc: empty mask, and every catchable signal back to its default.
             var empty = stackalloc byte[128];
             new Span<byte>(empty, 128).Clear();
             var all = stackalloc byte[128];
             new Span<byte>(all, 128).Fill(0xff);
-            posix_spawnattr_setsigmask(attr, empty);
-            posix_spawnattr_setsigdefault(attr, all);
-            posix_spawnattr_setflags(attr, (short)(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+            DetachedAttrSetSigMask(attr, empty);
+            DetachedAttrSetSigDefault(attr, all);
+            DetachedAttrSetFlags(attr, (short)(DetachedSetSid | DetachedSetSigMask | DetachedSetSigDefault));
             IntPtr* Array(IReadOnlyList<string> items)
             {
                 var p = (IntPtr*)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Count + 1));
@@ -75,7 +75,7 @@ public static unsafe partial class Libc
             int pid;
             rc = posix_spawn(&pid, (byte*)pathPtr, actions, attr, Array(argv), Array(envp));
             posix_spawn_file_actions_destroy(actions);
-            posix_spawnattr_destroy(attr);
+            DetachedAttrDestroy(attr);
             if (rc != 0)
                 throw new SyscallException("spawn", rc, path);
             return pid;

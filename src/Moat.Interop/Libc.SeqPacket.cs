@@ -5,16 +5,11 @@ namespace Moat.Interop;
 /// <summary>AF_UNIX SOCK_SEQPACKET clients (a container monitor's attach socket): one send is one message.</summary>
 public static unsafe partial class Libc
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint send(int fd, byte* buffer, nint length, int flags);
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static partial nint SeqPacketSend(int fd, byte* buffer, nint length, int flags);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint recv(int fd, byte* buffer, nint length, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int shutdown(int fd, int how);
-
-    public const int SHUT_WR = 1;
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    private static partial nint SeqPacketReceive(int fd, byte* buffer, nint length, int flags);
 
     /// <summary>socket(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC) connected to <paramref name="path"/>.</summary>
     public static FileDescriptor ConnectUnixSeqPacket(string path)
@@ -47,7 +42,7 @@ public static unsafe partial class Libc
         {
             nint n;
             do
-                n = send(fd, p, message.Length, MSG_NOSIGNAL);
+                n = SeqPacketSend(fd, p, message.Length, MSG_NOSIGNAL);
             while (n < 0 && Errors.LastErrno == Errors.EINTR);
             if (n < 0)
                 throw new SyscallException("send", Errors.LastErrno, what);
@@ -61,7 +56,7 @@ public static unsafe partial class Libc
         {
             nint n;
             do
-                n = recv(fd, p, buffer.Length, 0);
+                n = SeqPacketReceive(fd, p, buffer.Length, 0);
             while (n < 0 && Errors.LastErrno == Errors.EINTR);
             if (n < 0)
             {
