@@ -6,4 +6,5 @@ using Moat.Interop;
 using var output = new DescriptorWriter(1);
 using var error = new DescriptorWriter(2);
 var root = MoatCommandLine.Build();
-return root.Parse(CommandArguments.Prepare(root, args)).Invoke(new InvocationConfiguration { Output = output, Error = error });
+// `moat run IMAGE ls -l`, `moat exec CTR ls -l`: what follows IMAGE or CONTAINER is the container's command, flags and all.
+return root.Parse(CommandArguments.Prepare(root, Moat.Cli.Commands.RunFlags.SeparateCommand(args))).Invoke(new InvocationConfiguration { Output = output, Error = error });

@@ -13,10 +13,10 @@ public static class CreateCommand
         var command = new Command(name, "create a container without starting it");
         command.Arguments.Add(image);
         command.Arguments.Add(arguments);
-        InterimRunFlags.AddTo(command);
+        RunFlags.AddTo(command);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
-            var request = InterimRunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
             foreach (var warning in request.Warnings)
                 ImageCommandContext.Warn(warning);
             var record = context.Engine.CreateAsync(request, new ProgressDisplay(parse.InvocationConfiguration.Error, 2), ImageCommandContext.Interruptible()).GetAwaiter().GetResult();

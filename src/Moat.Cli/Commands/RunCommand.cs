@@ -17,10 +17,10 @@ public static class RunCommand
         var command = new Command(name, "create and start a container");
         command.Arguments.Add(image);
         command.Arguments.Add(arguments);
-        InterimRunFlags.AddTo(command);
+        RunFlags.AddTo(command);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
-            var request = InterimRunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
             foreach (var warning in request.Warnings)
                 ImageCommandContext.Warn(warning);
             var engine = context.Engine;

@@ -80,10 +80,12 @@ public sealed partial class ContainerEngine
                 [NameAnnotation] = name,
                 [ImageAnnotation] = imageName,
             };
-            var spec = BundleBuilder.Build(imageConfig, rootfs, request.Bundle with { Terminal = request.Tty, Annotations = annotations }, bundle);
-            spec.Mounts ??= [];
-            foreach (var mount in mounts)
-                spec.Mounts.Add(ToOciMount(mount));
+            var spec = BundleBuilder.Build(imageConfig, rootfs, request.Bundle with
+            {
+                Terminal = request.Tty,
+                Annotations = annotations,
+                Mounts = [.. request.Bundle.Mounts, .. mounts.Select(ToOciMount)],
+            }, bundle);
             BundleBuilder.WriteConfig(bundle, spec);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with
@@ -98,6 +100,7 @@ public sealed partial class ContainerEngine
                 WorkingDir = spec.Process?.Cwd ?? "/",
                 Hostname = spec.Hostname ?? "",
                 ReadOnlyRootfs = request.Bundle.ReadOnlyRootfs,
+                Privileged = request.Bundle.Privileged,
             };
             record = record with { Settings = settings };
             Store.Update(record);

@@ -60,6 +60,14 @@ public sealed record RunRequest
     public string? CidFile { get; init; }
     /// <summary>`--runtime`: the OCI runtime's executable; null: bin/moat-runtime next to moat.</summary>
     public string? Runtime { get; init; }
+    /// <summary>`--add-host NAME:IP`, lines for the container's /etc/hosts (the engine writes the file; IP may be host-gateway).</summary>
+    public IReadOnlyList<HostEntry> AddHosts { get; init; } = [];
+    /// <summary>`--dns IP`: nameservers for the container's /etc/resolv.conf (the engine writes it); empty: the host's.</summary>
+    public IReadOnlyList<string> Dns { get; init; } = [];
+    /// <summary>`--dns-search DOMAIN`.</summary>
+    public IReadOnlyList<string> DnsSearch { get; init; } = [];
+    /// <summary>`--dns-option OPTION` (resolv.conf's options line).</summary>
+    public IReadOnlyList<string> DnsOptions { get; init; } = [];
     /// <summary>
     /// One sentence per flag that loosens a secure default (`--privileged`, `--cap-add SYS_ADMIN`,
     /// `seccomp=unconfined`, a host namespace, a bind mount of `/`, a container-engine socket, `/proc`...),
@@ -67,6 +75,9 @@ public sealed record RunRequest
     /// </summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }
+
+/// <summary>One /etc/hosts line from `--add-host`.</summary>
+public sealed record HostEntry(string Name, string Address);
 
 /// <summary>A mount as `run` was asked for it.</summary>
 public sealed record MountRequest

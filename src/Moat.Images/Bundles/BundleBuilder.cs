@@ -32,20 +32,30 @@ public static class BundleBuilder
             throw new BundleException($"the root filesystem {rootfsPath} does not exist");
 
         var config = image.Config;
-        var hostname = options.Hostname ?? BundleOptions.DefaultHostname;
+        var hostUts = options.HostNamespaces.Contains(NamespaceType.Uts);
+        if (hostUts && options.Hostname is not null)
+            throw new BundleException("a hostname cannot be set for a container that shares the host's UTS namespace");
+        var hostname = hostUts ? Environment.MachineName : options.Hostname ?? BundleOptions.DefaultHostname;
         ValidateHostname(hostname);
         var user = ImageUser.Resolve(rootfsPath, options.User ?? config?.User);
-        var capabilities = DefaultCapabilitySet.Apply(options.CapAdd, options.CapDrop);
+        var capabilities = options.Privileged
+            ? [.. Capabilities.Names]
+            : DefaultCapabilitySet.Apply(options.CapAdd, options.CapDrop);
+        var additionalGids = user.AdditionalGids.Concat(ImageUser.ResolveGroups(rootfsPath, options.GroupAdd)).Distinct().ToList();
 
         var annotations = ImageAnnotations.From(image);
         foreach (var (key, value) in options.Annotations ?? new Dictionary<string, string>())
             annotations[key] = value;
 
+        var args = ProcessSettings.Args(config, options);
+        if (options.Init)
+            args.InsertRange(0, [BundleOptions.InitPathInContainer, "--"]);
+
         return new Spec
         {
             OciVersion = SpecVersion.Current,
             Root = new Root { Path = RootPathFor(rootfsPath, bundleDirectory), Readonly = options.ReadOnlyRootfs },
-            Hostname = hostname,
+            Hostname = hostUts ? null : hostname,
             Process = new Process
             {
                 Terminal = options.Terminal,
@@ -53,9 +63,9 @@ public static class BundleBuilder
                 {
                     Uid = user.Uid,
                     Gid = user.Gid,
-                    AdditionalGids = user.AdditionalGids.Count > 0 ? [.. user.AdditionalGids] : null,
+                    AdditionalGids = additionalGids.Count > 0 ? additionalGids : null,
                 },
-                Args = ProcessSettings.Args(config, options),
+                Args = args,
                 Env = ProcessSettings.Env(config, options, hostname, user.Home),
                 Cwd = ProcessSettings.WorkingDir(config, options),
                 Capabilities = new LinuxCapabilities
@@ -64,25 +74,53 @@ public static class BundleBuilder
                     Effective = [.. capabilities],
                     Permitted = [.. capabilities],
                 },
-                Rlimits = [new PosixRlimit { Type = "RLIMIT_NOFILE", Hard = SecureDefaults.OpenFilesLimitHere(), Soft = SecureDefaults.OpenFilesLimitHere() }],
-                NoNewPrivileges = true,
+                Rlimits = RlimitsFor(options),
+                NoNewPrivileges = options.NoNewPrivileges,
+                ApparmorProfile = options.AppArmorProfile is { } profile && profile != "unconfined" && !options.Privileged ? profile : null,
+                SelinuxLabel = options.LabelDisabled || options.Privileged ? null : options.SelinuxLabel,
+                OomScoreAdj = options.OomScoreAdj,
             },
-            Mounts = SecureDefaults.Mounts(),
+            Mounts = MountSettings.For(options),
             Annotations = annotations.Count > 0 ? annotations : null,
             Linux = new Linux
             {
-                Namespaces = SecureDefaults.Namespaces(),
-                MaskedPaths = SecureDefaults.MaskedPaths(),
-                ReadonlyPaths = SecureDefaults.ReadonlyPaths(),
-                Resources = new LinuxResources
-                {
-                    Devices = SecureDefaults.DeviceRules(),
-                    Pids = options.PidsLimit > 0 ? new LinuxPids { Limit = options.PidsLimit } : null,
-                },
+                Namespaces = SecureDefaults.Namespaces(options.HostNamespaces, userNamespace: options.UidMappings.Count > 0),
+                UidMappings = options.UidMappings.Count > 0 ? [.. options.UidMappings] : null,
+                GidMappings = options.GidMappings.Count > 0 ? [.. options.GidMappings] : null,
+                Devices = DeviceSettings.Nodes(options),
+                MaskedPaths = options.Privileged ? null : Unmasked(SecureDefaults.MaskedPaths().Concat(options.MaskPaths).Distinct().ToList(), options),
+                ReadonlyPaths = options.Privileged ? null : Unmasked(SecureDefaults.ReadonlyPaths(), options),
+                Resources = ResourceSettings.For(options),
+                Sysctl = options.Sysctls.Count > 0 ? new Dictionary<string, string>(options.Sysctls) : null,
                 // Docker resolves the profile against the bounding set.
-                Seccomp = DefaultSeccompProfile.For(capabilities.ToHashSet(StringComparer.Ordinal)),
+                Seccomp = options.Privileged || options.SeccompUnconfined
+                    ? null
+                    : options.Seccomp ?? DefaultSeccompProfile.For(capabilities.ToHashSet(StringComparer.Ordinal)),
             },
         };
+    }
+
+    static List<PosixRlimit> RlimitsFor(BundleOptions options)
+    {
+        var limits = new List<PosixRlimit> { new() { Type = "RLIMIT_NOFILE", Hard = SecureDefaults.OpenFilesLimitHere(), Soft = SecureDefaults.OpenFilesLimitHere() } };
+        foreach (var ulimit in options.Ulimits)
+        {
+            limits.RemoveAll(l => l.Type == ulimit.Type);
+            limits.Add(new PosixRlimit { Type = ulimit.Type, Soft = ulimit.Soft, Hard = ulimit.Hard });
+        }
+        return limits;
+    }
+
+    /// <summary>The paths left after `unmask=`: ALL clears the list, a path removes itself and what lies under it.</summary>
+    static List<string>? Unmasked(List<string> paths, BundleOptions options)
+    {
+        foreach (var unmask in options.UnmaskPaths)
+        {
+            if (unmask == "ALL")
+                return null;
+            paths.RemoveAll(p => p == unmask || p.StartsWith(unmask.TrimEnd('/') + "/", StringComparison.Ordinal));
+        }
+        return paths.Count > 0 ? paths : null;
     }
 
     /// <summary>Builds the spec and writes it as the bundle's config.json; returns the spec written.</summary>

@@ -60,6 +60,19 @@ public sealed record ImageUser(uint Uid, uint Gid, IReadOnlyList<uint> Additiona
         return new ImageUser(uid, gid, additional, home);
     }
 
+    /// <summary>`--group-add`: each a gid or a group name looked up in the image's /etc/group.</summary>
+    public static List<uint> ResolveGroups(string rootfs, IReadOnlyList<string> groups)
+    {
+        var gids = new List<uint>();
+        foreach (var group in groups)
+        {
+            var gid = TryParseId(group, "gid", group) ?? LookUpGroup(rootfs, group);
+            if (!gids.Contains(gid))
+                gids.Add(gid);
+        }
+        return gids;
+    }
+
     static uint LookUpGroup(string rootfs, string name)
     {
         var groupFile = RootfsFile.TryReadText(rootfs, "/etc/group")

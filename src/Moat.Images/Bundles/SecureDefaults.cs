@@ -62,15 +62,18 @@ internal static class SecureDefaults
 
     public static List<string> ReadonlyPaths() => ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-    public static List<LinuxNamespace> Namespaces() =>
-    [
-        new() { Type = NamespaceType.Mount },
-        new() { Type = NamespaceType.Network },
-        new() { Type = NamespaceType.Uts },
-        new() { Type = NamespaceType.Pid },
-        new() { Type = NamespaceType.Ipc },
-        new() { Type = NamespaceType.Cgroup },
-    ];
+    /// <summary>
+    /// A namespace of each kind but user and time, less those shared with the host (NamespaceType names);
+    /// a user namespace too when the container has id mappings.
+    /// </summary>
+    public static List<LinuxNamespace> Namespaces(IReadOnlyCollection<string>? shareHost = null, bool userNamespace = false)
+    {
+        string[] kinds = [NamespaceType.Mount, NamespaceType.Network, NamespaceType.Uts, NamespaceType.Pid, NamespaceType.Ipc, NamespaceType.Cgroup];
+        var namespaces = kinds.Where(k => shareHost is null || !shareHost.Contains(k)).Select(k => new LinuxNamespace { Type = k }).ToList();
+        if (userNamespace)
+            namespaces.Add(new LinuxNamespace { Type = NamespaceType.User });
+        return namespaces;
+    }
 
     /// <summary>No device but the standard ones (null, zero, full, random, urandom, tty, console, ptmx); /dev/fuse refused explicitly.</summary>
     public static List<LinuxDeviceCgroup> DeviceRules() =>
