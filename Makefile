@@ -12,12 +12,15 @@ all: build
 deps:
 	./scripts/install-deps.sh
 
-## build: the two NativeAOT executables: bin/moat-runtime (the OCI runtime engines call) and bin/moat
-## (the command people use); bin/moat-runtime-sandbox and -vm are links that select a tier by name.
+## build: the NativeAOT executables: bin/moat-runtime (the OCI runtime engines call), bin/moat
+## (the command people use) and bin/moat-monitor (one per running container, started by moat);
+## bin/moat-runtime-sandbox and -vm are links that select a tier by name.
 build:
 	$(DOTNET) publish src/Moat.Runtime.Cli -c Release -o $(BUILD_DIR)/publish-runtime --nologo -v quiet -p:TreatWarningsAsErrors=true
 	$(DOTNET) publish src/Moat.Cli -c Release -o $(BUILD_DIR)/publish-moat --nologo -v quiet -p:TreatWarningsAsErrors=true
+	$(DOTNET) publish src/Moat.Monitor -c Release -o $(BUILD_DIR)/publish-monitor --nologo -v quiet -p:TreatWarningsAsErrors=true
 	mkdir -p bin && cp $(BUILD_DIR)/publish-runtime/moat-runtime bin/moat-runtime && cp $(BUILD_DIR)/publish-moat/moat bin/moat
+	cp $(BUILD_DIR)/publish-monitor/moat-monitor bin/moat-monitor
 	ln -sf moat-runtime bin/moat-runtime-sandbox && ln -sf moat-runtime bin/moat-runtime-vm
 
 ## bundle: the built-in busybox-static OCI bundle

@@ -256,3 +256,28 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint pread(int fd, byte* buf, nint count, long offset);
 }
+
+public static unsafe partial class Libc
+{
+    const uint STATX_INO = 0x100, STATX_SIZE = 0x200;
+
+    /// <summary>
+    /// The inode number and size of a path (following symlinks), or null when it cannot be stat'ed: a
+    /// reader following a file that is renamed away and replaced (log rotation) tells the two apart by inode.
+    /// </summary>
+    public static (ulong Inode, long Size)? TryIdentity(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_SIZE, buffer) != 0)
+            return null;
+        return (*(ulong*)(buffer + 32), (long)*(ulong*)(buffer + 40));
+    }
+
+    /// <summary>The inode number and size of an open descriptor.</summary>
+    public static (ulong Inode, long Size) Identity(int fd)
+    {
+        var buffer = stackalloc byte[256];
+        Errors.Check(statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_SIZE, buffer), "statx");
+        return (*(ulong*)(buffer + 32), (long)*(ulong*)(buffer + 40));
+    }
+}

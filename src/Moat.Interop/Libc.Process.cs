@@ -60,6 +60,19 @@ public static unsafe partial class Libc
         Errors.Check(sigaction(signal, action, null), "sigaction");
     }
 
+    /// <summary>
+    /// Ignores a signal (SIG_IGN). Ignored signals stay ignored across execve: a child that must not
+    /// inherit that is started with <see cref="Spawn(string, IReadOnlyList{string}, IReadOnlyList{string}, int, int, int, bool)"/>'s
+    /// defaultSignals.
+    /// </summary>
+    public static void Ignore(int signal)
+    {
+        var action = stackalloc byte[SigactionSize];
+        new Span<byte>(action, SigactionSize).Clear();
+        *(nint*)action = SIG_IGN;
+        Errors.Check(sigaction(signal, action, null), "sigaction");
+    }
+
     public static int PidfdSendSignal(FileDescriptor pidfd, int signal) =>
         (int)syscall(SyscallNumbers.PidfdSendSignal, pidfd.Fd, signal, 0, 0, 0);
 

@@ -156,4 +156,101 @@ public static unsafe partial class Libc
             throw new SyscallException("recvmsg", Errors.EIO, $"{what}: no descriptor came");
         return new FileDescriptor(control.Fd);
     }
+
+    public const int SOCK_NONBLOCK = 0x800, MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20;
+    public const short POLLOUT = 4, POLLNVAL = 0x20;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int bind(int fd, byte* address, uint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int listen(int fd, int backlog);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int accept4(int fd, byte* address, uint* length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint send(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(int fd, byte* buffer, nint length, int flags);
+
+    /// <summary>struct sockaddr_un for a path, and its length; the path must fit sun_path.</summary>
+    static uint UnixAddress(string path, byte* address, string operation)
+    {
+        var encoded = System.Text.Encoding.UTF8.GetBytes(path);
+        if (encoded.Length == 0 || encoded.Length >= UnixPathMax)
+            throw new SyscallException(operation, 36 /* ENAMETOOLONG */, path);
+        new Span<byte>(address, 2 + UnixPathMax).Clear();
+        *(ushort*)address = AF_UNIX;
+        encoded.CopyTo(new Span<byte>(address + 2, UnixPathMax));
+        return (uint)(2 + encoded.Length + 1);
+    }
+
+    /// <summary>
+    /// A listening AF_UNIX socket of <paramref name="type"/> (SOCK_STREAM, SOCK_SEQPACKET) bound to
+    /// <paramref name="path"/>, close-on-exec and non-blocking (accept from a poll loop). A stale socket
+    /// file at the path is replaced.
+    /// </summary>
+    public static FileDescriptor ListenUnix(string path, int type, int backlog = 16)
+    {
+        var address = stackalloc byte[2 + UnixPathMax];
+        var length = UnixAddress(path, address, "bind");
+        var fd = new FileDescriptor(Errors.Check(socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), "socket", "AF_UNIX"));
+        try
+        {
+            if (bind(fd.Fd, address, length) < 0)
+            {
+                // A socket file left by an earlier listener (EADDRINUSE) is replaced; anything else is an error.
+                if (Errors.LastErrno != 98 /* EADDRINUSE */)
+                    throw new SyscallException("bind", Errors.LastErrno, path);
+                File.Delete(path);
+                Errors.Check(bind(fd.Fd, address, length), "bind", path);
+            }
+            Errors.Check(listen(fd.Fd, backlog), "listen", path);
+            return fd;
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>accept4 on a non-blocking listener: the connection (close-on-exec, non-blocking), or null when none waits.</summary>
+    public static FileDescriptor? TryAccept(FileDescriptor listener)
+    {
+        while (true)
+        {
+            var fd = accept4(listener.Fd, null, null, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0)
+                return new FileDescriptor(fd);
+            var errno = Errors.LastErrno;
+            if (errno == Errors.EINTR)
+                continue;
+            // EAGAIN: nobody; ECONNABORTED and the like: that caller gave up before we looked.
+            if (errno is Errors.EAGAIN or 103 /* ECONNABORTED */ or 71 /* EPROTO */)
+                return null;
+            throw new SyscallException("accept", errno);
+        }
+    }
+
+    /// <summary>socket(AF_UNIX, <paramref name="type"/>|SOCK_CLOEXEC) connected to the socket at <paramref name="path"/>.</summary>
+    public static FileDescriptor ConnectUnix(string path, int type)
+    {
+        var address = stackalloc byte[2 + UnixPathMax];
+        var length = UnixAddress(path, address, "connect");
+        var fd = new FileDescriptor(Errors.Check(socket(AF_UNIX, type | SOCK_CLOEXEC, 0), "socket", "AF_UNIX"));
+        int result;
+        do
+            result = connect(fd.Fd, address, length);
+        while (result < 0 && Errors.LastErrno == Errors.EINTR);
+        if (result < 0 && Errors.LastErrno != 106 /* EISCONN */)
+        {
+            var errno = Errors.LastErrno;
+            fd.Dispose();
+            throw new SyscallException("connect", errno, path);
+        }
+        return fd;
+    }
 }

@@ -18,15 +18,55 @@ public static unsafe partial class Libc
     private static partial int posix_spawn_file_actions_adddup2(byte* actions, int fd, int newfd);
 
     [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawnattr_init(byte* attr);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawnattr_destroy(byte* attr);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawnattr_setflags(byte* attr, short flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawnattr_setsigdefault(byte* attr, byte* signals);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawnattr_setsigmask(byte* attr, byte* signals);
+
+    const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
+
+    [LibraryImport("libc", SetLastError = true)]
     private static partial int posix_spawn(int* pid, byte* path, byte* actions, byte* attr, IntPtr* argv, IntPtr* envp);
 
     /// <summary>
     /// Starts path with argv (argv[0] as given) and exactly envp; stdin, stdout and stderr are the
     /// given descriptors. Returns the pid. posix_spawn returns the error number instead of setting errno.
     /// </summary>
-    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdin, int stdout, int stderr)
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdin, int stdout, int stderr) =>
+        Spawn(path, argv, envp, stdin, stdout, stderr, defaultSignals: false);
+
+    /// <summary>
+    /// As above; with <paramref name="defaultSignals"/> the child starts with every signal at its
+    /// default action and none blocked, whatever this process ignores or blocks (a process that ignores
+    /// SIGPIPE or SIGHUP would otherwise hand that on to everything it starts).
+    /// </summary>
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdin, int stdout, int stderr, bool defaultSignals)
     {
         var actions = stackalloc byte[SpawnStructSize];
+        var attributes = stackalloc byte[SpawnStructSize];
+        // sigset_t is 128 bytes in glibc: all ones to reset every signal, all zeros for an empty mask.
+        var everySignal = stackalloc byte[128];
+        var noSignal = stackalloc byte[128];
+        new Span<byte>(everySignal, 128).Fill(0xFF);
+        new Span<byte>(noSignal, 128).Clear();
+        if (defaultSignals)
+        {
+            var init = posix_spawnattr_init(attributes);
+            if (init != 0)
+                throw new SyscallException("posix_spawnattr_init", init);
+            posix_spawnattr_setsigdefault(attributes, everySignal);
+            posix_spawnattr_setsigmask(attributes, noSignal);
+            posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        }
         var allocations = new List<IntPtr>();
         try
         {
@@ -51,8 +91,10 @@ public static unsafe partial class Libc
             var pathPtr = Marshal.StringToCoTaskMemUTF8(path);
             allocations.Add(pathPtr);
             int pid;
-            rc = posix_spawn(&pid, (byte*)pathPtr, actions, null, Array(argv), Array(envp));
+            rc = posix_spawn(&pid, (byte*)pathPtr, actions, defaultSignals ? attributes : null, Array(argv), Array(envp));
             posix_spawn_file_actions_destroy(actions);
+            if (defaultSignals)
+                posix_spawnattr_destroy(attributes);
             if (rc != 0)
                 throw new SyscallException("spawn", rc, path);
             return pid;

@@ -15,7 +15,10 @@ public sealed record MonitorConfig
     /// <summary>The OCI runtime's executable (bin/moat-runtime by default; any runtime with runc's command line).</summary>
     public required string Runtime { get; init; }
     /// <summary>Global flags put before every runtime verb, e.g. `--root DIR`, `--isolation sandbox`.</summary>
-    public IReadOnlyList<string> RuntimeArgs { get; init; } = [];
+    public IReadOnlyList<string> RuntimeArgs { get => runtimeArgs ?? []; init => runtimeArgs = value; }
+    // The source-generated reader sets every init property, absent ones to null or 0 (initializers do not
+    // survive it): the getters give the documented default for those, as docker reads 0 as "default".
+    readonly IReadOnlyList<string>? runtimeArgs;
     /// <summary>The OCI bundle (config.json, and the rootfs it names).</summary>
     public required string Bundle { get; init; }
     /// <summary>process.terminal: the monitor receives the pty master through --console-socket.</summary>
@@ -25,12 +28,15 @@ public sealed record MonitorConfig
     /// <summary>The log file; null: no log (the `none` driver).</summary>
     public string? LogPath { get; init; }
     /// <summary>`k8s-file` (podman's default) or `json-file` (docker's).</summary>
-    public string LogDriver { get; init; } = LogDrivers.K8sFile;
+    public string LogDriver { get => logDriver ?? LogDrivers.K8sFile; init => logDriver = value; }
+    readonly string? logDriver;
     /// <summary>Rotate the log when it would grow past this many bytes; 0: never.</summary>
     public long LogMaxSize { get; init; }
     /// <summary>How many rotated files to keep (LogPath.1 ... LogPath.N), at least 1 when rotating.</summary>
-    public int LogMaxFiles { get; init; } = 1;
-    public RestartPolicy Restart { get; init; } = new();
+    public int LogMaxFiles { get => Math.Max(1, logMaxFiles); init => logMaxFiles = value; }
+    readonly int logMaxFiles = 1;
+    public RestartPolicy Restart { get => restart ?? new(); init => restart = value; }
+    readonly RestartPolicy? restart;
     /// <summary>null: no health check.</summary>
     public HealthCheck? Health { get; init; }
     /// <summary>
@@ -56,7 +62,8 @@ public static class LogDrivers
 /// <summary>docker's --restart: `no`, `on-failure[:N]`, `always`, `unless-stopped`.</summary>
 public sealed record RestartPolicy
 {
-    public string Name { get; init; } = RestartPolicies.No;
+    public string Name { get => name ?? RestartPolicies.No; init => name = value; }
+    readonly string? name;
     /// <summary>on-failure's N; 0: no limit.</summary>
     public int MaximumRetryCount { get; init; }
 }
@@ -74,8 +81,14 @@ public sealed record HealthCheck
 {
     /// <summary>The argv to exec (`CMD-SHELL x` has become ["/bin/sh","-c","x"] already).</summary>
     public required IReadOnlyList<string> Command { get; init; }
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Zero (or absent) means the default, 30 s, as in docker.</summary>
+    public TimeSpan Interval { get => interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(30); init => interval = value; }
+    readonly TimeSpan interval;
+    /// <summary>Zero (or absent) means the default, 30 s, as in docker.</summary>
+    public TimeSpan Timeout { get => timeout > TimeSpan.Zero ? timeout : TimeSpan.FromSeconds(30); init => timeout = value; }
+    readonly TimeSpan timeout;
     public TimeSpan StartPeriod { get; init; } = TimeSpan.Zero;
-    public int Retries { get; init; } = 3;
+    /// <summary>Zero (or absent) means the default, 3, as in docker.</summary>
+    public int Retries { get => retries > 0 ? retries : 3; init => retries = value; }
+    readonly int retries;
 }

@@ -47,7 +47,8 @@ public sealed record HealthRecord
     public required string Status { get; init; }
     public int FailingStreak { get; init; }
     /// <summary>The last five checks, oldest first.</summary>
-    public IReadOnlyList<HealthProbe> Log { get; init; } = [];
+    public IReadOnlyList<HealthProbe> Log { get => log ?? []; init => log = value; }
+    readonly IReadOnlyList<HealthProbe>? log;
 }
 
 public sealed record HealthProbe
@@ -56,7 +57,8 @@ public sealed record HealthProbe
     public required DateTimeOffset End { get; init; }
     public required int ExitCode { get; init; }
     /// <summary>The check's output, cut to 4 KiB as docker does.</summary>
-    public string Output { get; init; } = "";
+    public string Output { get => output ?? ""; init => output = value; }
+    readonly string? output;
 }
 
 public static class HealthStates
