@@ -4,6 +4,7 @@ using Moat.Engine.Store;
 using Moat.Images.Model;
 using Moat.Interop;
 using Moat.Monitor.Protocol;
+using AttachClient = Moat.Engine.Monitor.AttachClient;
 
 namespace Moat.Engine.Containers;
 
