@@ -35,6 +35,7 @@ public static class MoatCommandLine
         root.Subcommands.Add(PsCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(LogsCommand.Create());
         root.Subcommands.Add(WaitCommand.Create());
         root.Subcommands.Add(PauseCommand.Create());
         root.Subcommands.Add(UnpauseCommand.Create());
@@ -77,6 +78,7 @@ public static class MoatCommandLine
         container.Subcommands.Add(PsCommand.Create("ls"));
         container.Subcommands.Add(InspectCommand.Create("inspect"));
         container.Subcommands.Add(ExecCommand.Create("exec"));
+        container.Subcommands.Add(LogsCommand.Create("logs"));
         container.Subcommands.Add(WaitCommand.Create("wait"));
         container.Subcommands.Add(PauseCommand.Create("pause"));
         container.Subcommands.Add(UnpauseCommand.Create("unpause"));
