@@ -30,7 +30,8 @@ public static class CommandArguments
                 current = sub;
                 continue;
             }
-            return IsPositionalOf(current) ? [.. args[..(i + 1)], "--", .. args[(i + 1)..]] : args;
+            var separated = i + 1 < args.Length && args[i + 1] == "--";
+            return IsPositionalOf(current) && !separated ? [.. args[..(i + 1)], "--", .. args[(i + 1)..]] : args;
         }
         return args;
     }

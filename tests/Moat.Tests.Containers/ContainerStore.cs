@@ -32,6 +32,32 @@ public sealed class ContainerStore : IDisposable
     public string Ok(params string[] arguments) => Moat.Ok(arguments);
     public MoatResult Run(params string[] arguments) => Moat.Run(arguments);
 
+    /// <summary>Runs moat, reads its output until <paramref name="until"/> appears, runs <paramref name="then"/>, and returns all the output once moat ends by itself.</summary>
+    public async Task<string> FollowAsync(string[] arguments, string until, Action then)
+    {
+        var start = new ProcessStartInfo(MoatProcess.Binary) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in (string[])["--root", Moat.Root, .. arguments]) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var output = new System.Text.StringBuilder();
+        try
+        {
+            while (!output.ToString().Contains(until, StringComparison.Ordinal))
+            {
+                var line = await process.StandardOutput.ReadLineAsync(deadline.Token) ?? throw new InvalidOperationException($"moat ended before \"{until}\": {output}");
+                output.Append(line).Append('\n');
+            }
+            then();
+            output.Append(await process.StandardOutput.ReadToEndAsync(deadline.Token));
+            await process.WaitForExitAsync(deadline.Token);
+            return output.ToString();
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+        }
+    }
+
     /// <summary>`inspect` of one container as a JSON element.</summary>
     public JsonElement Inspect(string container)
     {

@@ -25,6 +25,7 @@ public static class ContainerText
     public static string Duration(TimeSpan d)
     {
         if (d < TimeSpan.FromSeconds(1)) return "Less than a second";
+        if (d < TimeSpan.FromSeconds(2)) return "1 second";
         if (d < TimeSpan.FromSeconds(60)) return $"{(int)d.TotalSeconds} seconds";
         if (d < TimeSpan.FromMinutes(2)) return "About a minute";
         if (d < TimeSpan.FromMinutes(60)) return $"{(int)d.TotalMinutes} minutes";
