@@ -17,9 +17,11 @@ public sealed class AttachClient : IDisposable
     public static AttachClient Connect(string containerDirectory)
     {
         var path = Path.Combine(containerDirectory, ContainerFiles.AttachSocket);
+        // sun_path holds 107 bytes: a long root is reached through a descriptor of the directory, as the monitor binds it.
+        using var directory = System.Text.Encoding.UTF8.GetByteCount(path) >= Libc.UnixPathMax ? Libc.Open(containerDirectory, Libc.O_PATH | Libc.O_DIRECTORY) : null;
         try
         {
-            return new AttachClient(Libc.ConnectUnixSeqPacket(path));
+            return new AttachClient(Libc.ConnectUnixSeqPacket(directory is null ? path : $"/proc/self/fd/{directory.Fd}/{ContainerFiles.AttachSocket}"));
         }
         catch (SyscallException e) when (e.Errno is Errors.ENOENT or 111 /* ECONNREFUSED */)
         {
