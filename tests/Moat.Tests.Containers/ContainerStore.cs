@@ -58,6 +58,20 @@ public sealed class ContainerStore : IDisposable
         }
     }
 
+    /// <summary>Whether a process exists and is not a zombie.</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>`inspect` of one container as a JSON element.</summary>
     public JsonElement Inspect(string container)
     {

@@ -37,7 +37,7 @@ public static class MonitorLauncher
             using var document = JsonDocument.Parse(line);
             var root = document.RootElement;
             if (root.TryGetProperty("error", out var error))
-                throw new EngineException(error.GetString() ?? "the container's monitor failed");
+                throw new StartFailedException(error.GetString() ?? "the container's monitor failed");
             if (!root.TryGetProperty("pid", out var containerPid))
                 throw new EngineException($"the container's monitor answered '{line}', which is neither a pid nor an error");
             return new Launched(pid, startTime, containerPid.GetInt32());
