@@ -36,6 +36,10 @@ public static class MoatCommandLine
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ExecCommand.Create());
         root.Subcommands.Add(LogsCommand.Create());
+        root.Subcommands.Add(TopCommand.Create());
+        root.Subcommands.Add(PortCommand.Create());
+        root.Subcommands.Add(UpdateCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(WaitCommand.Create());
         root.Subcommands.Add(PauseCommand.Create());
         root.Subcommands.Add(UnpauseCommand.Create());
@@ -79,6 +83,9 @@ public static class MoatCommandLine
         container.Subcommands.Add(InspectCommand.Create("inspect"));
         container.Subcommands.Add(ExecCommand.Create("exec"));
         container.Subcommands.Add(LogsCommand.Create("logs"));
+        container.Subcommands.Add(TopCommand.Create("top"));
+        container.Subcommands.Add(PortCommand.Create("port"));
+        container.Subcommands.Add(UpdateCommand.Create("update"));
         container.Subcommands.Add(WaitCommand.Create("wait"));
         container.Subcommands.Add(PauseCommand.Create("pause"));
         container.Subcommands.Add(UnpauseCommand.Create("unpause"));
