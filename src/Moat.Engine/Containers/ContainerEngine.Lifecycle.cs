@@ -20,7 +20,7 @@ public sealed partial class ContainerEngine
     public (ContainerRecord Record, AttachClient? Client) PrepareStart(string reference)
     {
         using var held = ContainerLock.Acquire(ContainersDirectory, Store.Find(reference).Id);
-        var record = Reconcile(Store.Find(reference));
+        var record = ReconcileLocked(Store.Find(reference));
         switch (record.State)
         {
             case EngineStates.Running or EngineStates.Restarting:
@@ -91,7 +91,7 @@ public sealed partial class ContainerEngine
     {
         var found = Store.Find(reference);
         using var held = ContainerLock.Acquire(ContainersDirectory, found.Id);
-        var record = Reconcile(Store.Find(found.Id));
+        var record = ReconcileLocked(Store.Find(found.Id));
         if (!record.IsRunning)
             return record;
         record = StopLocked(record, record.Settings.StopSignal, TimeSpan.FromSeconds(timeout ?? record.Settings.StopTimeout));
@@ -124,7 +124,7 @@ public sealed partial class ContainerEngine
     {
         while (true)
         {
-            var now = Store.Get(record.Id) is { } current ? Observe(current with { State = current.State == EngineStates.Paused ? EngineStates.Running : current.State }) : null;
+            var now = Store.Get(record.Id) is { } current ? Observe(current with { State = current.State == EngineStates.Paused ? EngineStates.Running : current.State }, lockHeldHere: true) : null;
             if (now is null)
                 return record with { State = EngineStates.Exited };
             if (!now.IsRunning && now.State != EngineStates.Created)
@@ -152,7 +152,7 @@ public sealed partial class ContainerEngine
     {
         var found = Store.Find(reference);
         using var held = ContainerLock.Acquire(ContainersDirectory, found.Id);
-        var record = Reconcile(Store.Find(found.Id));
+        var record = ReconcileLocked(Store.Find(found.Id));
         if (!record.IsRunning)
             throw new EngineException($"container {record.Name} is not running");
         File.WriteAllBytes(FileOf(record.Id, ContainerFiles.StopRequested), []);
@@ -177,7 +177,7 @@ public sealed partial class ContainerEngine
     {
         var found = Store.Find(reference);
         using var held = ContainerLock.Acquire(ContainersDirectory, found.Id);
-        var record = Reconcile(Store.Find(found.Id));
+        var record = ReconcileLocked(Store.Find(found.Id));
         if (pause && record.State != EngineStates.Running)
             throw new EngineException($"container {record.Name} is not running");
         if (!pause && record.State != EngineStates.Paused)
@@ -213,7 +213,7 @@ public sealed partial class ContainerEngine
     {
         var found = Store.Find(reference);
         using var held = ContainerLock.Acquire(ContainersDirectory, found.Id);
-        var record = Reconcile(Store.Find(found.Id));
+        var record = ReconcileLocked(Store.Find(found.Id));
         if (record.IsRunning && !force)
             throw new EngineException($"cannot remove container {record.Name}: it is {record.State}; stop it first, or use rm -f");
         if (record.IsRunning)
@@ -259,7 +259,7 @@ public sealed partial class ContainerEngine
         using var held = ContainerLock.Acquire(ContainersDirectory, id);
         if (Store.Get(id) is not { } current)
             return; // removed already (rm -f, run --rm's own removal)
-        var record = Observe(current);
+        var record = Observe(current, lockHeldHere: true);
         if (record.IsRunning || record.State is EngineStates.Created)
             return; // started again meanwhile
         if (record.Settings.AutoRemove)
@@ -288,7 +288,7 @@ public sealed partial class ContainerEngine
     {
         var found = Store.Find(reference);
         using var held = ContainerLock.Acquire(ContainersDirectory, found.Id);
-        var record = Reconcile(Store.Find(found.Id));
+        var record = ReconcileLocked(Store.Find(found.Id));
         if (!record.IsRunning)
             throw new EngineException($"container {record.Name} is not running: update changes a running container's cgroup");
         var args = new List<string> { "update" };
@@ -315,7 +315,7 @@ public sealed partial class ContainerEngine
             using var held = ContainerLock.TryAcquire(ContainersDirectory, record.Id, wait: false);
             if (held is null || Store.Get(record.Id) is not { } current)
                 continue;
-            var now = Observe(current);
+            var now = Observe(current, lockHeldHere: true);
             if (now.IsRunning)
                 continue;
             Destroy(now, removeVolumes: false, killMonitor: true);

@@ -93,19 +93,29 @@ public sealed partial class ContainerEngine : IDisposable
         // Under the lock, from the current row: a writer may have changed it since we read.
         if (Store.Get(record.Id) is not { } current)
             return seen;
-        var truth = Observe(current);
+        var truth = Observe(current, lockHeldHere: true);
         if (truth with { MonitorLost = false } != current)
             Store.Update(truth with { MonitorLost = false });
         return truth;
     }
 
-    ContainerRecord Observe(ContainerRecord record)
+    /// <summary><see cref="Reconcile"/> for a caller that holds the container's lock: observed and written back.</summary>
+    ContainerRecord ReconcileLocked(ContainerRecord record)
+    {
+        var truth = Observe(record, lockHeldHere: true);
+        if (truth with { MonitorLost = false } != record)
+            Store.Update(truth with { MonitorLost = false });
+        return truth;
+    }
+
+    /// <param name="lockHeldHere">This process holds the container's lock (a second flock of ours would look like someone else's).</param>
+    ContainerRecord Observe(ContainerRecord record, bool lockHeldHere = false)
     {
         switch (record.State)
         {
             case EngineStates.Creating or EngineStates.Removing:
                 // Held: a `moat` is at work on it. Free: that `moat` died half way.
-                return ContainerLock.IsHeld(ContainersDirectory, record.Id) ? record : record with { State = EngineStates.Dead, Error = record.Error ?? $"a moat command died while the container was {record.State}: remove it with rm -f" };
+                return !lockHeldHere && ContainerLock.IsHeld(ContainersDirectory, record.Id) ? record : record with { State = EngineStates.Dead, Error = record.Error ?? $"a moat command died while the container was {record.State}: remove it with rm -f" };
             case EngineStates.Exited or EngineStates.Dead:
                 return record;
         }
