@@ -25,6 +25,26 @@ public static class MoatCommandLine
         root.Subcommands.Add(LogoutCommand.Create());
         root.Subcommands.Add(SbomCommand.Create());
         root.Subcommands.Add(ScanCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(CreateCommand.Create());
+        root.Subcommands.Add(StartCommand.Create());
+        root.Subcommands.Add(StopCommand.Create());
+        root.Subcommands.Add(RestartCommand.Create());
+        root.Subcommands.Add(KillCommand.Create());
+        root.Subcommands.Add(RmCommand.Create());
+        root.Subcommands.Add(PsCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(LogsCommand.Create());
+        root.Subcommands.Add(TopCommand.Create());
+        root.Subcommands.Add(PortCommand.Create());
+        root.Subcommands.Add(UpdateCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(WaitCommand.Create());
+        root.Subcommands.Add(PauseCommand.Create());
+        root.Subcommands.Add(UnpauseCommand.Create());
+        root.Subcommands.Add(RenameCommand.Create());
+        root.Subcommands.Add(ContainerCommand());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(SystemCommand());
         root.Subcommands.Add(AuditCommand.Create());
@@ -78,10 +98,38 @@ public static class MoatCommandLine
         return trust;
     }
 
+    /// <summary>`moat container VERB`: the container verbs under one noun, as docker has them.</summary>
+    static Command ContainerCommand()
+    {
+        var container = new Command("container", "manage containers");
+        container.Subcommands.Add(RunCommand.Create("run"));
+        container.Subcommands.Add(CreateCommand.Create("create"));
+        container.Subcommands.Add(StartCommand.Create("start"));
+        container.Subcommands.Add(StopCommand.Create("stop"));
+        container.Subcommands.Add(RestartCommand.Create("restart"));
+        container.Subcommands.Add(KillCommand.Create("kill"));
+        container.Subcommands.Add(RmCommand.Create("rm"));
+        container.Subcommands.Add(PsCommand.Create("ls"));
+        container.Subcommands.Add(InspectCommand.Create("inspect"));
+        container.Subcommands.Add(ExecCommand.Create("exec"));
+        container.Subcommands.Add(LogsCommand.Create("logs"));
+        container.Subcommands.Add(TopCommand.Create("top"));
+        container.Subcommands.Add(PortCommand.Create("port"));
+        container.Subcommands.Add(UpdateCommand.Create("update"));
+        container.Subcommands.Add(WaitCommand.Create("wait"));
+        container.Subcommands.Add(PauseCommand.Create("pause"));
+        container.Subcommands.Add(UnpauseCommand.Create("unpause"));
+        container.Subcommands.Add(RenameCommand.Create("rename"));
+        container.Subcommands.Add(ContainerPruneCommand.Create());
+        container.Subcommands.Add(ContainerCleanupCommand.Create());
+        return container;
+    }
+
     static Command SystemCommand()
     {
         var system = new Command("system", "the store as a whole");
         system.Subcommands.Add(SystemDfCommand.Create());
+        system.Subcommands.Add(SystemPruneCommand.Create());
         return system;
     }
 }

@@ -5,5 +5,6 @@ using Moat.Interop;
 // Output through write(2): System.Console would put a terminal in keypad mode.
 using var output = new DescriptorWriter(1);
 using var error = new DescriptorWriter(2);
-// `moat run IMAGE ls -l`: the command after IMAGE is the container's, flags and all.
-return MoatCommandLine.Build().Parse(Moat.Cli.Commands.RunFlags.SeparateCommand(args)).Invoke(new InvocationConfiguration { Output = output, Error = error });
+var root = MoatCommandLine.Build();
+// `moat run IMAGE ls -l`, `moat exec CTR ls -l`: what follows IMAGE or CONTAINER is the container's command, flags and all.
+return root.Parse(CommandArguments.Prepare(root, Moat.Cli.Commands.RunFlags.SeparateCommand(args))).Invoke(new InvocationConfiguration { Output = output, Error = error });

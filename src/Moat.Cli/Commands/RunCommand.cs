@@ -1,0 +1,89 @@
+using System.CommandLine;
+using Moat.Cli.Output;
+using Moat.Engine.Containers;
+using Moat.Engine.Monitor;
+using Moat.Engine.Store;
+using Moat.Images.Pull;
+
+namespace Moat.Cli.Commands;
+
+/// <summary>run: create + start, attached (stdio relayed, exit with the container's code) or -d (print the id); --rm removes it after.</summary>
+public static class RunCommand
+{
+    public static Command Create(string name = "run")
+    {
+        var image = new Argument<string>("IMAGE") { Description = "the image to run" };
+        var arguments = new Argument<string[]>("COMMAND") { Description = "the command and its arguments (default: the image's)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command(name, "create and start a container");
+        command.Arguments.Add(image);
+        command.Arguments.Add(arguments);
+        RunFlags.AddTo(command);
+        command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
+        {
+            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            foreach (var warning in request.Warnings)
+                ImageCommandContext.Warn(warning);
+            var engine = context.Engine;
+            var progress = new ProgressDisplay(parse.InvocationConfiguration.Error, 2);
+            var record = engine.CreateAsync(request, progress, ImageCommandContext.Interruptible()).GetAwaiter().GetResult();
+            if (request.Detach)
+            {
+                try
+                {
+                    engine.Start(record.Id);
+                }
+                catch (StartFailedException)
+                {
+                    if (request.Remove) engine.Remove(record.Id, force: true, volumes: true);
+                    throw;
+                }
+                context.Out(record.Id + "\n");
+                return 0;
+            }
+            return Attached(context, record, request.Interactive, request.Tty, request.Remove);
+        }));
+        return command;
+    }
+
+    /// <summary>Starts the container attached and relays until it exits; returns its exit code (docker's rules for a failed start).</summary>
+    public static int Attached(ContainerCommandContext context, ContainerRecord record, bool interactive, bool tty, bool remove)
+    {
+        var engine = context.Engine;
+        int? code;
+        try
+        {
+            var (current, client) = engine.PrepareStart(record.Id);
+            if (client is null)
+                throw new Moat.Engine.EngineException($"container {current.Name} is already running");
+            using (client)
+                code = AttachRelay.Run(client, interactive, tty, pid => engine.MarkStarted(record.Id, pid));
+        }
+        catch (StartFailedException)
+        {
+            if (remove) RemoveQuietly(engine, record.Id);
+            throw;
+        }
+        if (code is null)
+        {
+            // The monitor went without a word (killed): what the record says now.
+            var now = engine.Store.Get(record.Id) is { } r ? engine.Reconcile(r) : null;
+            code = now?.ExitCode ?? 255;
+        }
+        if (remove)
+        {
+            // The monitor's exit command removes it; wait for that a while, then do it ourselves.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (engine.Store.Get(record.Id) is not null && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
+            RemoveQuietly(engine, record.Id);
+        }
+        return code.Value;
+    }
+
+    static void RemoveQuietly(ContainerEngine engine, string id)
+    {
+        if (engine.Store.Get(id) is null) return;
+        try { engine.Remove(id, force: true, volumes: true); }
+        catch (Moat.Engine.NoSuchContainerException) { }
+    }
+}
