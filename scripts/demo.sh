@@ -4,9 +4,10 @@
 # defaults protect the host from it. Then try `moat run -it moat-demo/busybox sh` yourself.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-moat=$repo/bin/moat
+# MOAT_DEMO_ROOT: a store of its own instead of Moat's default (the tests use it).
+moat=("$repo/bin/moat" ${MOAT_DEMO_ROOT:+--root "$MOAT_DEMO_ROOT"})
 image=moat-demo/busybox:latest
-work=$repo/.build/demo
+work=${MOAT_DEMO_WORK:-$repo/.build/demo}
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q "statically linked" || busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "demo: busybox-static is not installed (apt-get install busybox-static)" >&2; exit 1; }
@@ -20,8 +21,8 @@ echo "root:x:0:" > "$work/rootfs/etc/group"
 chmod 1777 "$work/rootfs/tmp"
 tar -C "$work/rootfs" --owner=0 --group=0 --numeric-owner -cf "$work/busybox.tar" .
 echo "\$ moat import --change 'CMD [\"/bin/sh\"]' busybox.tar $image"
-"$moat" import -q --change 'CMD ["/bin/sh"]' "$work/busybox.tar" "$image"
-"$moat" images "$image"
+"${moat[@]}" import -q --change 'CMD ["/bin/sh"]' "$work/busybox.tar" "$image"
+"${moat[@]}" images "$image"
 
 # 2. A container from it, as `docker run --rm` would start it: nothing but the image and a command.
 script='
@@ -43,7 +44,7 @@ unshare -U true 2>/dev/null && echo "new user namespace: allowed" || echo "new u
 '
 echo
 echo "\$ moat run --rm $image sh -c '...what do I see?...'"
-"$moat" run --rm --hostname moat-demo "$image" sh -c "$script"
+"${moat[@]}" run --rm --hostname moat-demo "$image" sh -c "$script"
 echo
 echo "Next: moat run -it $image sh    (a shell in a container; exit to leave)"
 echo "      moat audit --host          (what this machine lacks for containers)"
