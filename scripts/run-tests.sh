@@ -14,7 +14,7 @@ for project in $projects; do
   echo "=== $name"
   dotnet test "$project" -c Release --nologo -v quiet \
     --logger "trx;LogFileName=$PWD/$results/$name.trx" --logger "console;verbosity=normal" 2>&1 \
-    | grep -E "^\s*(Failed|Passed!|Failed!|Total tests|Error Message|  Assert|Expected|Actual)|error" || true
+    | grep -E "^\s*(Failed|Passed!|Failed!|Total tests|Error Message|  Assert|Expected|Actual)|error" | grep -vE "^\s*Passed " || true
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   if [ ! -f "$results/$name.trx" ]; then
     echo "$name: no results (the build or the test host failed)"

@@ -19,7 +19,7 @@ public sealed class DemoTests : IDisposable
     }
 
     [Fact]
-    public void The_demo_runs_a_container_from_a_local_image_and_shows_its_defaults()
+    public async Task The_demo_runs_a_container_from_a_local_image_and_shows_its_defaults()
     {
         var start = new ProcessStartInfo(Path.Combine(ContainerStore.Repository, "scripts", "demo.sh"))
         {
@@ -29,9 +29,9 @@ public sealed class DemoTests : IDisposable
         start.Environment["MOAT_DEMO_WORK"] = Path.Combine(root, "w");
         using var demo = Process.Start(start)!;
         var stderr = demo.StandardError.ReadToEndAsync();
-        var output = demo.StandardOutput.ReadToEnd();
-        demo.WaitForExit();
-        Assert.True(demo.ExitCode == 0, output + stderr.Result);
+        var output = await demo.StandardOutput.ReadToEndAsync();
+        await demo.WaitForExitAsync();
+        Assert.True(demo.ExitCode == 0, output + await stderr);
         Assert.Contains("moat-demo/busybox", output);
         Assert.Contains("hostname:          moat-demo", output);
         Assert.Contains("my pid:            1 ", output);
