@@ -44,6 +44,8 @@ if [ "${1:-}" != --inner ]; then
   mkdir -p "$DIR/tmp" "$DIR/rootfs/bin" "$DIR/rootfs/etc"
   cat >"$DIR/containers.conf" <<EOF
 [containers]
+# podman asks for a higher RLIMIT_NOFILE than this host allows (crun then fails setrlimit).
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 netns = "none"
 log_driver = "k8s-file"
 
