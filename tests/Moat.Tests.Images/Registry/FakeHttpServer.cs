@@ -66,7 +66,14 @@ public sealed class FakeHttpServer : IDisposable
 
     public void Dispose()
     {
-        listener.Stop();
-        listener.Close();
+        // Close alone: after Stop, the managed HttpListener's Close looks its endpoint up again and
+        // binds the port anew, which fails when another process took it meanwhile.
+        try
+        {
+            listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+        }
     }
 }
