@@ -71,6 +71,17 @@ public static unsafe partial class Libc
         Errors.Check(syscall(SyscallNumbers.LandlockAddRule, ruleset.Fd, LANDLOCK_RULE_PATH_BENEATH, (long)&rule, 0, 0), "landlock_add_rule", what);
     }
 
+    /// <summary>As <see cref="LandlockAddPathRule"/>, but EBADFD (the descriptor is on no file hierarchy: a pipe) comes back as a value: 0, or 77.</summary>
+    public static int LandlockTryAddPathRule(FileDescriptor ruleset, int parentFd, ulong access, string what)
+    {
+        var rule = new LandlockPathBeneathAttr { AllowedAccess = access, ParentFd = parentFd };
+        var result = syscall(SyscallNumbers.LandlockAddRule, ruleset.Fd, LANDLOCK_RULE_PATH_BENEATH, (long)&rule, 0, 0);
+        if (result < 0 && Errors.LastErrno == 77)
+            return 77;
+        Errors.Check(result, "landlock_add_rule", what);
+        return 0;
+    }
+
     public static void LandlockAddPortRule(FileDescriptor ruleset, ushort port, ulong access)
     {
         var rule = new LandlockNetPortAttr { AllowedAccess = access, Port = port };

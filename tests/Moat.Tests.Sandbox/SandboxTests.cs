@@ -22,6 +22,15 @@ public sealed class SandboxTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public void TheDefaultPolicyLetsAnImageRunAndKeepsWritesToItsOwnStorage()
+    {
+        var result = fixture.Run("cat /etc/passwd >/dev/null && echo x > /tmp/t && cat /tmp/t && (echo y > /etc/t || echo no-etc) | cat", "--isolation", "sandbox");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("x", result.Stdout);
+        Assert.Contains("no-etc", result.Stdout);
+    }
+
+    [Fact]
     public void ASignalEndsTheWorkloadAsItWouldAnywhere()
     {
         // A child killed by SIGTERM (default action), then pid 1 itself through its handler.

@@ -11,6 +11,8 @@ namespace Moat.Runtime.Init;
 /// </summary>
 public static class LandlockRestriction
 {
+    const int EBADFD = 77;
+
     public static void Apply(LandlockRuleset ruleset)
     {
         var abi = Libc.LandlockAbiVersion();
@@ -40,8 +42,9 @@ public static class LandlockRestriction
                     access &= Libc.LANDLOCK_ACCESS_FS_EXECUTE | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE | Libc.LANDLOCK_ACCESS_FS_READ_FILE
                               | Libc.LANDLOCK_ACCESS_FS_TRUNCATE | Libc.LANDLOCK_ACCESS_FS_IOCTL_DEV;
                 access &= ruleset.HandledFs;
-                if (access != 0)
-                    Libc.LandlockAddPathRule(fd, target, access, rule.Path);
+                // A path that leads to no file hierarchy (/dev/stdout on a pipe: EBADFD) needs no rule.
+                if (access != 0 && Libc.LandlockTryAddPathRule(fd, target, access, rule.Path) == EBADFD)
+                    continue;
             }
             finally
             {
