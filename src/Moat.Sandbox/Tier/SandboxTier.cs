@@ -36,7 +36,9 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
         var policy = LoadPolicy(spec, bundle);
         var kernel = services.Host.Kernel;
         var socketPath = SupervisorFiles.SocketPath(store, options.Id);
-        SandboxSpec.Apply(spec, policy, socketPath, kernel.SeccompFlags.Contains("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"), services.Debug);
+        // The init gets a connected socket (InitAdditions), so the profile's listenerPath only names the
+        // supervisors' directory: the same for every container, so the compiled filter is cached once.
+        SandboxSpec.Apply(spec, policy, SupervisorFiles.SocketDirectory(store) + "/supervisor", kernel.SeccompFlags.Contains("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"), services.Debug);
         var landlock = LandlockFromPolicy.For(policy, kernel.LandlockAbi);
 
         // The supervisor first: the init's listener connection is a socket pair whose other end it holds.
