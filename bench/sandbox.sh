@@ -10,6 +10,8 @@ runs=${1:-15}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 moat=$repo/bin/moat-runtime
 work=$(mktemp -d /tmp/moat-sandbox-bench.XXXXXX)
+# The sandbox's container root is an unprivileged host id: it must be able to reach the bundle.
+chmod 755 "$work"
 [ -n "${KEEP:-}" ] || trap 'for id in $(ls $work/state 2>/dev/null); do $moat --root $work/state delete --force $id >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
 "$repo/scripts/make-bundle.sh" "$work/bundle" true >/dev/null
 cat > "$work/loop.c" <<'C'
@@ -38,7 +40,8 @@ have_runsc=0
 command -v runsc >/dev/null && have_runsc=1
 
 set_args() { jq --argjson a "$1" '.process.args = $a' "$work/bundle/config.json" > "$work/c" && mv "$work/c" "$work/bundle/config.json"; }
-ms() { local s=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - s) / 1000 )); }
+# Microseconds of one run; a failed run stops the benchmark with its error (a failure is not a figure).
+ms() { local s=$(date +%s%N); if ! "$@" >/dev/null 2>"$work/last-error"; then echo "bench: $* failed: $(cat "$work/last-error")" >&2; kill $$; fi; echo $(( ($(date +%s%N) - s) / 1000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 run_in() { # tier, then the container's output (ids unique: this runs in subshells)
   local n="$BASHPID-$RANDOM"
@@ -63,11 +66,11 @@ echo
 awk -v s="${med[sandbox]}" -v c="${med[container]}" 'BEGIN { printf "  sandbox/container = %.2f\n", s/c }'
 [ $have_runsc = 1 ] && awk -v s="${med[sandbox]}" -v r="${med[runsc]}" 'BEGIN { printf "  sandbox/runsc     = %.2f\n", s/r }'
 
-for kind in "open 100000" "getppid 1000000"; do
+for kind in ${KINDS:-"open 100000" "getppid 1000000"}; do
   set -- $kind
   set_args "[\"/bin/loop\", \"$1\", \"$2\"]"
   declare -A per=()
-  for i in $(seq 3); do for t in $tiers; do per[$t]+="$(run_in $t 2>/dev/null | tail -1 || true) "; done; done
+  for i in $(seq 3); do for t in $tiers; do per[$t]+="$(run_in $t 2>>"$work/errors" | tail -1 || true) "; done; done
   for t in $tiers; do med[$t]=$(echo ${per[$t]} | tr ' ' '\n' | median); done
   printf '%s x %s (ns per call): container %s, sandbox %s' "$1" "$2" "${med[container]}" "${med[sandbox]}"
   [ $have_runsc = 1 ] && printf ', runsc-ptrace %s' "${med[runsc]}"
@@ -75,3 +78,4 @@ for kind in "open 100000" "getppid 1000000"; do
   awk -v s="${med[sandbox]}" -v c="${med[container]}" 'BEGIN { printf "  sandbox/container = %.2f\n", s/c }'
   [ $have_runsc = 1 ] && awk -v s="${med[sandbox]}" -v r="${med[runsc]}" 'BEGIN { printf "  runsc/sandbox     = %.2f\n", r/s }'
 done
+if [ -s "$work/errors" ]; then echo "# errors:"; sort "$work/errors" | uniq -c | head; fi

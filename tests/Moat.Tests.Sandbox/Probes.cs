@@ -45,9 +45,12 @@ public static class Probes
         static volatile int stop;
         static void *flip(void *arg) {
             (void)arg;
+            // Each value held for a moment, so that both sides of the race are really taken.
             while (!stop) {
                 memcpy(path, "/tmp/allowed", 13);
+                for (volatile int i = 0; i < 3000; i++) {}
                 memcpy(path, "/secret/data", 13);
+                for (volatile int i = 0; i < 3000; i++) {}
             }
             return 0;
         }

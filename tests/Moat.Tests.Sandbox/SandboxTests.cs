@@ -119,7 +119,7 @@ public sealed class SandboxTests(SandboxFixture fixture)
     [Fact]
     public void RewritingThePathWhileItIsOpenedNeverOpensTheForbiddenFile()
     {
-        var (output, _) = fixture.RunLogged("race-probe 20000");
+        var (output, _) = fixture.RunLogged("race-probe 5000");
         Assert.Matches(@"opened=\d+ refused=\d+ leaked=0", output);
         // Both sides of the race were really taken.
         var opened = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"opened=(\d+)").Groups[1].Value);

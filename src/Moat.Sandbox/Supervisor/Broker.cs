@@ -101,10 +101,11 @@ public sealed unsafe partial class Broker
         {
             Dispatch(call);
         }
-        catch (Exception e) when (e is SyscallException or IOException)
+        catch (Exception e)
         {
-            // A failure of the supervisor's own machinery answers the call, never leaves it hanging.
-            call.Fail(Errors.EIO, $"supervisor error: {e.Message}");
+            // A failure of the supervisor's own machinery answers the call (EIO, logged), never leaves
+            // it hanging and never takes the supervisor, and with it the container, down.
+            call.Fail(Errors.EIO, $"supervisor error: {e.GetType().Name}: {e.Message}");
         }
         finally
         {
