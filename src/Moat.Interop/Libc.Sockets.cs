@@ -254,3 +254,39 @@ public static unsafe partial class Libc
         return fd;
     }
 }
+
+public static unsafe partial class Libc
+{
+    /// <summary>
+    /// One recvmsg into <paramref name="buffer"/> that may carry one descriptor (SCM_RIGHTS, received
+    /// close-on-exec): the bytes read (0 at end of stream) and the descriptor, or -1 when none came.
+    /// </summary>
+    public static int ReceiveWithDescriptor(int socketFd, Span<byte> buffer, out int descriptor)
+    {
+        descriptor = -1;
+        fixed (byte* p = buffer)
+        {
+            var iov = new IoVec { Base = p, Length = buffer.Length };
+            var control = new CmsgOneFd();
+            var message = new MsgHdr { Iov = &iov, IovLen = 1, Control = &control, ControlLen = sizeof(CmsgOneFd) };
+            const int MSG_CMSG_CLOEXEC = 0x40000000;
+            nint n;
+            do
+                n = recvmsg(socketFd, &message, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+            while (n < 0 && Errors.LastErrno == Errors.EINTR);
+            if (n < 0)
+                return -Errors.LastErrno;
+            if (message.ControlLen >= CmsgLenOneFd && control.Level == SOL_SOCKET && control.Type == SCM_RIGHTS)
+                descriptor = control.Fd;
+            return (int)n;
+        }
+    }
+}
+
+public static partial class Libc
+{
+    public const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int shutdown(int fd, int how);
+}

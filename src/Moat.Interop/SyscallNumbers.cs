@@ -13,7 +13,7 @@ public static class SyscallNumbers
     static readonly Architecture Arch = RuntimeInformation.ProcessArchitecture;
 
     // The asm-generic table (arm64, riscv64, loongarch64) against x86_64's own.
-    static long Pick(long x64, long generic, string name) => Arch switch
+    internal static long Pick(long x64, long generic, string name) => Arch switch
     {
         Architecture.X64 => x64,
         Architecture.Arm64 or Architecture.RiscV64 or Architecture.LoongArch64 => generic,

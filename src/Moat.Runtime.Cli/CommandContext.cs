@@ -22,6 +22,12 @@ public sealed class CommandContext(ParseResult parse)
         ExecutableName = Environment.GetCommandLineArgs().FirstOrDefault(),
         Warn = Warn,
         Debug = Parse.GetValue(GlobalOptions.Debug) ? Debug : null,
+        // Made only when a sandboxed container is asked for or met: nothing of it on other paths.
+        Tiers = new Dictionary<Moat.Runtime.Tiers.Isolation, Func<Moat.Runtime.Tiers.TierServices, Moat.Runtime.Tiers.IIsolationTier>>
+        {
+            [Moat.Runtime.Tiers.Isolation.Sandbox] = services => new Moat.Sandbox.Tier.SandboxTier(services,
+                Parse.GetValue(GlobalOptions.SandboxPolicy), Environment.ProcessPath ?? "/proc/self/exe"),
+        },
     });
     string? LogFile => Parse.GetValue(GlobalOptions.Log);
     bool JsonLog => Parse.GetValue(GlobalOptions.LogFormat) == "json";

@@ -43,6 +43,12 @@ public static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> SandboxPolicy = new("--sandbox-policy")
+    {
+        Description = "the sandbox policy (JSON, docs/sandbox.md) of new sandboxed containers; also the annotation run.moat.sandbox.policy; default: made from the config",
+        Recursive = true,
+    };
+
     public static readonly Option<string?> Rootless = new("--rootless")
     {
         Description = "ignore cgroup permission errors ('true', 'false', or 'auto'); accepted for runc compatibility",
@@ -62,11 +68,11 @@ public static class GlobalOptions
     }
 
     /// <summary>Whether a global option, written without "=", takes the next argument as its value.</summary>
-    public static bool TakesValue(string arg) => arg is "--root" or "--log" or "--log-format" or "--isolation" or "--rootless" or "--criu";
+    public static bool TakesValue(string arg) => arg is "--root" or "--log" or "--log-format" or "--isolation" or "--sandbox-policy" or "--rootless" or "--criu";
 
     public static void AddTo(Command root)
     {
-        foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Isolation, Rootless, Criu })
+        foreach (var option in new Option[] { Root, Log, LogFormat, Debug, SystemdCgroup, Isolation, SandboxPolicy, Rootless, Criu })
             root.Options.Add(option);
     }
 }

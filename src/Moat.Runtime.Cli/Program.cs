@@ -8,6 +8,9 @@ using Moat.Runtime.Init;
 // before anything else so that the start path pays for no command-line parsing.
 if (args.Length == 1 && args[0] == "init")
     return ContainerInit.Run();
+// A sandboxed container's supervisor (started by the sandbox tier's create, never by a user).
+if (args.Length > 0 && args[0] == Moat.Sandbox.Tier.SupervisorLauncher.Verb)
+    return Moat.Sandbox.Supervisor.SupervisorProcess.Run(args[1..]);
 
 var arguments = ExecCommand.SeparateCommand(args);
 var parse = MoatCommandLine.Build(arguments).Parse(arguments);

@@ -33,7 +33,6 @@ public sealed class TierTests
     }
 
     [Theory]
-    [InlineData("sandbox")]
     [InlineData("vm")]
     public void ATierThisBuildLacksIsRefusedByNameThroughTheFlag(string tier)
     {
@@ -50,12 +49,12 @@ public sealed class TierTests
     public void ATierThisBuildLacksIsRefusedThroughTheAnnotation()
     {
         using var bundle = new TestBundle("true");
-        bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "sandbox" };
+        bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "vm" };
         bundle.Write();
         var id = bundle.NewId("tier");
         var result = MoatCli.Run("run", "--bundle", bundle.Directory, id);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("the sandbox isolation tier is not built", result.Stderr);
+        Assert.Contains("the vm isolation tier is not built", result.Stderr);
         BadInputTests.AssertNothingLeft(id);
     }
 

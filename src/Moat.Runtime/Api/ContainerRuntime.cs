@@ -27,6 +27,12 @@ public sealed record RuntimeSettings(string Root)
     public Action<string>? Debug { get; init; }
 
     public HostContext Host { get; init; } = HostContext.Current;
+
+    /// <summary>
+    /// Tiers beyond the container tier that this executable carries (the sandbox tier lives in its own
+    /// project, on top of this one), each made on first use: nothing of them runs for other containers.
+    /// </summary>
+    public IReadOnlyDictionary<Isolation, Func<TierServices, IIsolationTier>>? Tiers { get; init; }
 }
 
 /// <summary>
@@ -49,14 +55,35 @@ public sealed class ContainerRuntime : IContainerRuntime
     public StateStore Store { get; }
 
     /// <summary>The tiers this build has; the others are refused by name (<see cref="Availability"/>).</summary>
-    IIsolationTier? Built(Isolation isolation) => isolation == Isolation.Container ? containerTier : null;
+    IIsolationTier? Built(Isolation isolation)
+    {
+        if (isolation == Isolation.Container)
+            return containerTier;
+        if (otherTiers.TryGetValue(isolation, out var made))
+            return made;
+        if (settings.Tiers is null || !settings.Tiers.TryGetValue(isolation, out var factory))
+            return null;
+        return otherTiers[isolation] = factory(new TierServices(Store, settings.Host, containerTier, settings.Warn, settings.Debug));
+    }
+
+    readonly Dictionary<Isolation, IIsolationTier> otherTiers = [];
 
     /// <summary>Whether each tier can run here, for `moat info` and for a refused create.</summary>
     public IReadOnlyList<TierAvailability> Availability() =>
-        Enum.GetValues<Isolation>().Select(t => TierAvailability.Of(t, settings.Host, Built(t) is not null)).ToList();
+        Enum.GetValues<Isolation>().Select(t => TierAvailability.Of(t, settings.Host, IsBuilt(t))).ToList();
+
+    bool IsBuilt(Isolation isolation) => isolation == Isolation.Container || settings.Tiers?.ContainsKey(isolation) == true;
 
     IIsolationTier TierFor(Isolation isolation) =>
         Built(isolation) ?? throw new RuntimeException(TierAvailability.Of(isolation, settings.Host, built: false).Explain());
+
+    /// <summary>The tier for a new container: built, and able to run on this host (else refused with what is missing).</summary>
+    IIsolationTier TierForNew(Isolation isolation)
+    {
+        if (isolation != Isolation.Container && IsBuilt(isolation) && TierAvailability.Of(isolation, settings.Host, built: true) is { Available: false } missing)
+            throw new RuntimeException(missing.Explain());
+        return TierFor(isolation);
+    }
 
     IIsolationTier TierOf(ContainerView view) => TierOf(view.Id, view.State?.Isolation);
 
@@ -74,7 +101,7 @@ public sealed class ContainerRuntime : IContainerRuntime
     {
         var (bundle, spec) = ContainerCreator.Load(options, settings.Host);
         var isolation = TierSelection.Choose(settings.Isolation, spec.Annotations, settings.ExecutableName);
-        var tier = TierFor(isolation);
+        var tier = TierForNew(isolation);
         if (isolation != Isolation.Container)
             settings.Debug?.Invoke($"create {options.Id}: {isolation.ToName()} tier");
         return tier.Create(options, bundle, spec);

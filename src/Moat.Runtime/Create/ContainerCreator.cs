@@ -37,7 +37,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
     }
 
     /// <summary>Creates the container from its loaded config (<see cref="Load"/> came first).</summary>
-    public Created Create(CreateOptions options, string bundle, Spec spec, string? isolation = null)
+    /// <param name="additions">What a tier adds to the init message (Landlock, a connected listener socket); null for the container tier.</param>
+    public Created Create(CreateOptions options, string bundle, Spec spec, string? isolation = null, InitAdditions? additions = null)
     {
         var host = Host.HostContext.Current;
         var cgroupHost = host.Cgroups;
@@ -124,6 +125,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 IdmapFds = idmapsForInit.Count > 0 ? idmapsForInit : null,
                 BindSourceMounts = bindSources?.Mounts,
                 Seccomp = seccomp,
+                Landlock = additions?.Landlock,
+                SeccompListenerFd = additions?.SeccompListenerFd ?? -1,
                 Capabilities = capabilities,
                 LastCapability = lastCapability,
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
@@ -135,7 +138,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroups, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values], message, options.PreserveFds, store.CacheDirectory,
+            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroups, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values, .. (additions?.SeccompListenerFd >= 0 ? [additions.SeccompListenerFd] : Array.Empty<int>())], message, options.PreserveFds, store.CacheDirectory,
                 cgroupsAfterClone ? SetUpCgroups : null,
                 initPid =>
                 {

@@ -50,7 +50,8 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
     }
 
     /// <summary>Starts the process in the container <paramref name="view"/> shows (the caller started the cgroup warm-up: <see cref="MigrationWarmup"/>).</summary>
-    public Started Start(ContainerView view, ExecOptions options)
+    /// <param name="additions">What a tier adds to the init message (the sandbox tier: its Landlock ruleset and a socket connected to its supervisor).</param>
+    public Started Start(ContainerView view, ExecOptions options, InitAdditions? additions = null)
     {
         var cgroupHost = Host.HostContext.Current.Cgroups;
         switch (view.Status)
@@ -75,12 +76,14 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
 
         HostSupport.CheckProcess(process);
         var seccomp = config.Linux?.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
-        if (seccomp is { HasListener: true })
+        if (seccomp is { HasListener: true } && additions is not { SeccompListenerFd: >= 0 })
             throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");
         var cgroup = ContainerCgroup.For(cgroupHost, state.CgroupPath);
         var message = InitMessageFor(options, state, config, seccomp);
         message.Capabilities = capabilities;
         message.LastCapability = lastCapability;
+        message.Landlock = additions?.Landlock;
+        message.SeccompListenerFd = additions?.SeccompListenerFd ?? -1;
         var plan = NamespacePlan.From(message.Spec.Linux);
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
 
@@ -89,7 +92,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             throw new RuntimeException("cannot exec in a stopped container");
 
-        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, CgroupDrivers.For(Host.HostContext.Current, warn), cgroup, [], message, options.PreserveFds, store.CacheDirectory);
+        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, CgroupDrivers.For(Host.HostContext.Current, warn), cgroup, additions is { SeccompListenerFd: >= 0 } ? [additions.SeccompListenerFd] : [], message, options.PreserveFds, store.CacheDirectory);
         using (channel)
         {
             try

@@ -42,7 +42,11 @@ public static class ContainerInit
             if (plan.NewNetwork && !init.Exec)
                 BringLoopbackUp();
             // The seccomp listener's socket is a host path: connect while the host's view is still ours.
-            var listener = init.Seccomp is { HasListener: true, ListenerPath: { } listenerPath } ? SeccompListener.ConnectListener(listenerPath) : -1;
+            // A tier may hand down a socket already connected to its supervisor (the sandbox tier's:
+            // the container's root cannot reach a path in the runtime's state root).
+            var listener = init.Seccomp is not { HasListener: true } ? -1
+                : init.SeccompListenerFd >= 0 ? init.SeccompListenerFd
+                : init.Seccomp.ListenerPath is { } listenerPath ? SeccompListener.ConnectListener(listenerPath) : -1;
             var hookState = HookRunner.StateJson(init.Id, "creating", Environment.ProcessId, init.Bundle, init.Spec.Annotations);
             var placed = false;
             // The runtime moves us into our v1 cgroups while we start up; wait for that before

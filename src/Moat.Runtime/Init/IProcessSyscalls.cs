@@ -68,6 +68,11 @@ public interface IProcessSyscalls
 
     void SetNoNewPrivileges();
 
+    /// <summary>Applies the init message's Landlock ruleset, if it has one (the sandbox tier).</summary>
+    void ApplyLandlock()
+    {
+    }
+
     /// <summary>execve(2); returns only on failure, with the errno.</summary>
     int Execute(string path, List<string> args, List<string> env);
 }

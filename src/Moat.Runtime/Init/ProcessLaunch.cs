@@ -135,6 +135,9 @@ public sealed class ProcessLaunch(ProcessPlan plan, IProcessSyscalls sys)
         ApplyExecLabels();
         if (plan.NoNewPrivileges)
             sys.SetNoNewPrivileges();
+        // The sandbox tier's Landlock ruleset: after no_new_privs (which it needs), before the
+        // seccomp filter (whose allow-list lacks the landlock calls).
+        sys.ApplyLandlock();
         // Last before execve, on the thread that execs: the filter survives exec.
         if (plan.Seccomp == SeccompTiming.Last)
             sys.LoadSeccomp();

@@ -126,6 +126,12 @@ public sealed unsafe class ProcessSyscalls(InitMessage init, int seccompListener
 
     public void SetNoNewPrivileges() => Prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs");
 
+    public void ApplyLandlock()
+    {
+        if (init.Landlock is { } ruleset)
+            LandlockRestriction.Apply(ruleset);
+    }
+
     public int Execute(string path, List<string> args, List<string> env)
     {
         execve(path, ToPointerArray(args), ToPointerArray(env));

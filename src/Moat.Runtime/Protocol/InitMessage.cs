@@ -44,6 +44,10 @@ public sealed class InitMessage
     [JsonPropertyName("cgroupHierarchies")] public List<CgroupMountSource> CgroupHierarchies { get; set; } = [];
     /// <summary>The init's pid as the runtime sees it (state's pid), for the seccomp listener's state.</summary>
     [JsonPropertyName("hostPid")] public int HostPid { get; set; }
+    /// <summary>A Landlock ruleset to apply just before execve (the sandbox tier), or null.</summary>
+    [JsonPropertyName("landlock")] public LandlockRuleset? Landlock { get; set; }
+    /// <summary>An already connected seccomp listener socket passed down (the sandbox tier), or -1 to connect to listenerPath.</summary>
+    [JsonPropertyName("seccompListenerFd")] public int SeccompListenerFd { get; set; } = -1;
 }
 
 /// <summary>A hierarchy as the init stage needs it to build /sys/fs/cgroup.</summary>

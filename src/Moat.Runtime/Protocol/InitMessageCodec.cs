@@ -46,6 +46,8 @@ public static class InitMessageCodec
             else if (c.Is(ref r, "capabilities"u8, "capabilities")) message.Capabilities = Object(ref r, c, ReadCapabilities);
             else if (c.Is(ref r, "lastCapability"u8, "lastCapability")) message.LastCapability = Int32(ref r, c);
             else if (c.Is(ref r, "hostPid"u8, "hostPid")) message.HostPid = Int32(ref r, c);
+            else if (c.Is(ref r, "landlock"u8, "landlock")) message.Landlock = NullableObject(ref r, c, ReadLandlock);
+            else if (c.Is(ref r, "seccompListenerFd"u8, "seccompListenerFd")) message.SeccompListenerFd = Int32(ref r, c);
             else c.SkipUnknown(ref r);
         }
         return message;
@@ -100,7 +102,77 @@ public static class InitMessageCodec
             w.WriteEndObject();
         });
         w.WriteNumber("hostPid"u8, m.HostPid);
+        if (m.Landlock is { } landlock)
+            WriteLandlock(w, landlock);
+        if (m.SeccompListenerFd >= 0)
+            w.WriteNumber("seccompListenerFd"u8, m.SeccompListenerFd);
         w.WriteEndObject();
+    }
+
+    static void WriteLandlock(Utf8JsonWriter w, LandlockRuleset l)
+    {
+        w.WriteStartObject("landlock"u8);
+        w.WriteNumber("handledFs"u8, l.HandledFs);
+        w.WriteNumber("handledNet"u8, l.HandledNet);
+        w.WriteNumber("scoped"u8, l.Scoped);
+        JsonWrite.List(w, "paths"u8, l.Paths, (w, p) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("path"u8, p.Path);
+            w.WriteNumber("access"u8, p.Access);
+            w.WriteEndObject();
+        });
+        JsonWrite.List(w, "ports"u8, l.Ports, (w, p) =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("port"u8, p.Port);
+            w.WriteNumber("access"u8, p.Access);
+            w.WriteEndObject();
+        });
+        w.WriteEndObject();
+    }
+
+    static LandlockRuleset ReadLandlock(ref Utf8JsonReader r, JsonReadContext c)
+    {
+        c.StartObject(ref r);
+        var l = new LandlockRuleset();
+        while (c.NextProperty(ref r))
+        {
+            if (c.Is(ref r, "handledFs"u8, "handledFs")) l.HandledFs = UInt64(ref r, c);
+            else if (c.Is(ref r, "handledNet"u8, "handledNet")) l.HandledNet = UInt64(ref r, c);
+            else if (c.Is(ref r, "scoped"u8, "scoped")) l.Scoped = UInt64(ref r, c);
+            else if (c.Is(ref r, "paths"u8, "paths")) l.Paths = List(ref r, c, ReadPathRule);
+            else if (c.Is(ref r, "ports"u8, "ports")) l.Ports = List(ref r, c, ReadPortRule);
+            else c.SkipUnknown(ref r);
+        }
+        return l;
+    }
+
+    static LandlockPathRule ReadPathRule(ref Utf8JsonReader r, JsonReadContext c)
+    {
+        c.StartObject(ref r);
+        string path = "";
+        ulong access = 0;
+        while (c.NextProperty(ref r))
+        {
+            if (c.Is(ref r, "path"u8, "path")) path = String(ref r, c);
+            else if (c.Is(ref r, "access"u8, "access")) access = UInt64(ref r, c);
+            else c.SkipUnknown(ref r);
+        }
+        return new LandlockPathRule(path, access);
+    }
+
+    static LandlockPortRule ReadPortRule(ref Utf8JsonReader r, JsonReadContext c)
+    {
+        c.StartObject(ref r);
+        ulong port = 0, access = 0;
+        while (c.NextProperty(ref r))
+        {
+            if (c.Is(ref r, "port"u8, "port")) port = UInt64(ref r, c);
+            else if (c.Is(ref r, "access"u8, "access")) access = UInt64(ref r, c);
+            else c.SkipUnknown(ref r);
+        }
+        return new LandlockPortRule((ushort)port, access);
     }
 
     static CapabilitySets ReadCapabilities(ref Utf8JsonReader r, JsonReadContext c)

@@ -30,6 +30,11 @@ public sealed record TierAvailability(Isolation Isolation, bool Built, IReadOnly
             case Isolation.Sandbox:
                 if (!host.Kernel.SeccompUserNotification)
                     missing.Add("the kernel lacks seccomp user notification (Linux 5.0+)");
+                // The supervisor installs descriptors in the caller and answers in one step
+                // (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND, Linux 5.14), and reads
+                // descriptors of the caller with pidfd_getfd (5.6).
+                else if (host.Kernel.Version < new Version(5, 14))
+                    missing.Add($"the kernel ({host.Kernel.Release}) lacks SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND (Linux 5.14+)");
                 if (host.Kernel.LandlockAbi == 0)
                     missing.Add("Landlock is not enabled (Linux 5.13+, with landlock in the lsm= list)");
                 if (!host.Kernel.UserNamespaces)

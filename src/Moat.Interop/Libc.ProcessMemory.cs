@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+
+namespace Moat.Interop;
+
+/// <summary>Another process's memory and descriptors: process_vm_readv, pidfd_getfd (the sandbox supervisor reads a trapped call's arguments).</summary>
+public static unsafe partial class Libc
+{
+    public const long PidfdGetfd = 438;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint process_vm_readv(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    /// <summary>Copies up to <paramref name="length"/> bytes at <paramref name="address"/> in <paramref name="pid"/>; the count read, or -errno.</summary>
+    public static long ReadProcessMemory(int pid, ulong address, byte* buffer, int length)
+    {
+        var local = new IoVec { Base = buffer, Length = length };
+        var remote = new IoVec { Base = (void*)address, Length = length };
+        var n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        return n >= 0 ? n : -Errors.LastErrno;
+    }
+
+    /// <summary>
+    /// A NUL-terminated string at <paramref name="address"/> in <paramref name="pid"/>, into <paramref name="buffer"/>
+    /// (which ends up NUL-terminated). Reads page by page: a string that ends just before an unmapped page is
+    /// still read. Returns its length, or -errno (EFAULT for a bad address, ENAMETOOLONG when it does not fit).
+    /// </summary>
+    public static int ReadProcessString(int pid, ulong address, byte* buffer, int capacity)
+    {
+        if (address == 0)
+            return -14; // EFAULT, as the kernel answers a NULL path
+        var done = 0;
+        while (done < capacity)
+        {
+            // Up to the end of the current page, so one read never spans into an unmapped one.
+            var pageLeft = 4096 - (int)((address + (ulong)done) & 4095);
+            var chunk = Math.Min(pageLeft, capacity - done);
+            var n = ReadProcessMemory(pid, address + (ulong)done, buffer + done, chunk);
+            if (n <= 0)
+                return n == 0 ? -14 : (int)n;
+            var span = new ReadOnlySpan<byte>(buffer + done, (int)n);
+            var nul = span.IndexOf((byte)0);
+            if (nul >= 0)
+                return done + nul;
+            done += (int)n;
+        }
+        return -36; // ENAMETOOLONG
+    }
+
+    /// <summary>pidfd_getfd(2): a duplicate of descriptor <paramref name="targetFd"/> of the process (close-on-exec), or -errno.</summary>
+    public static int PidfdGetFd(int pidfd, int targetFd)
+    {
+        var fd = syscall(PidfdGetfd, pidfd, targetFd, 0, 0, 0);
+        return fd >= 0 ? (int)fd : -Errors.LastErrno;
+    }
+}

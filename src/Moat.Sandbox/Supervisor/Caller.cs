@@ -1,0 +1,193 @@
+using Moat.Interop;
+
+namespace Moat.Sandbox.Supervisor;
+
+/// <summary>
+/// The process behind one trapped call, as the supervisor needs it: its thread id (host view), thread
+/// group, its pid and tid in its own pid namespace (for /proc/self), file-system ids, groups,
+/// effective capabilities and umask, read from /proc/TID/status when the call is handled (never cached:
+/// a process may change its credentials between two calls).
+/// </summary>
+public sealed class Caller
+{
+    public int Tid { get; private init; }
+    public int Tgid { get; private init; }
+    public int NsTgid { get; private init; }
+    public int NsTid { get; private init; }
+    public uint FsUid { get; private init; }
+    public uint FsGid { get; private init; }
+    public uint EUid { get; private init; }
+    public uint EGid { get; private init; }
+    public uint[] Groups { get; private init; } = [];
+    public ulong CapEff { get; private init; }
+    public uint Umask { get; private init; }
+
+    public const int CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3, CAP_NET_BIND_SERVICE = 10;
+
+    public bool Has(int capability) => (CapEff & (1UL << capability)) != 0;
+
+    /// <summary>The caller's facts, or null when it is gone.</summary>
+    public static unsafe Caller? Read(int tid)
+    {
+        var path = stackalloc byte[32];
+        var text = $"/proc/{tid}/status\0";
+        for (var i = 0; i < text.Length; i++)
+            path[i] = (byte)text[i];
+        var fd = Libc.BrokerOpenat(Libc.AT_FDCWD, path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            return null;
+        const int Size = 16384;
+        var buffer = stackalloc byte[Size];
+        int length;
+        try
+        {
+            var n = Libc.read(fd, buffer, Size);
+            if (n <= 0)
+                return null;
+            length = (int)n;
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+        var span = new ReadOnlySpan<byte>(buffer, length);
+        int tgid = 0, nsTgid = 0, nsTid = 0;
+        uint fsUid = 0, fsGid = 0, eUid = 0, eGid = 0, umask = 0x12;
+        ulong capEff = 0;
+        uint[] groups = [];
+        while (!span.IsEmpty)
+        {
+            var end = span.IndexOf((byte)'\n');
+            var line = end < 0 ? span : span[..end];
+            span = end < 0 ? default : span[(end + 1)..];
+            var colon = line.IndexOf((byte)':');
+            if (colon < 0)
+                continue;
+            var key = line[..colon];
+            var value = line[(colon + 1)..];
+            if (key.SequenceEqual("Tgid"u8)) tgid = (int)Last(value, first: true);
+            else if (key.SequenceEqual("NStgid"u8)) nsTgid = (int)Last(value, first: false);
+            else if (key.SequenceEqual("NSpid"u8)) nsTid = (int)Last(value, first: false);
+            else if (key.SequenceEqual("Umask"u8)) umask = (uint)Octal(value);
+            else if (key.SequenceEqual("CapEff"u8)) capEff = Hex(value);
+            else if (key.SequenceEqual("Uid"u8)) (eUid, fsUid) = SecondAndFourth(value);
+            else if (key.SequenceEqual("Gid"u8)) (eGid, fsGid) = SecondAndFourth(value);
+            else if (key.SequenceEqual("Groups"u8)) groups = Numbers(value).Select(v => (uint)v).ToArray();
+        }
+        return new Caller
+        {
+            Tid = tid, Tgid = tgid, NsTgid = nsTgid, NsTid = nsTid, FsUid = fsUid, FsGid = fsGid, EUid = eUid, EGid = eGid,
+            Groups = groups, CapEff = capEff, Umask = umask,
+        };
+    }
+
+    static List<ulong> Numbers(ReadOnlySpan<byte> value)
+    {
+        var list = new List<ulong>();
+        ulong current = 0;
+        var inNumber = false;
+        foreach (var b in value)
+        {
+            if (b is >= (byte)'0' and <= (byte)'9')
+            {
+                current = current * 10 + (ulong)(b - '0');
+                inNumber = true;
+            }
+            else if (inNumber)
+            {
+                list.Add(current);
+                current = 0;
+                inNumber = false;
+            }
+        }
+        if (inNumber)
+            list.Add(current);
+        return list;
+    }
+
+    static ulong Last(ReadOnlySpan<byte> value, bool first)
+    {
+        var numbers = Numbers(value);
+        return numbers.Count == 0 ? 0 : first ? numbers[0] : numbers[^1];
+    }
+
+    static (uint, uint) SecondAndFourth(ReadOnlySpan<byte> value)
+    {
+        var n = Numbers(value);
+        return n.Count >= 4 ? ((uint)n[1], (uint)n[3]) : (0, 0);
+    }
+
+    static ulong Octal(ReadOnlySpan<byte> value)
+    {
+        ulong v = 0;
+        foreach (var b in value)
+            if (b is >= (byte)'0' and <= (byte)'7')
+                v = v * 8 + (ulong)(b - '0');
+        return v;
+    }
+
+    static ulong Hex(ReadOnlySpan<byte> value)
+    {
+        ulong v = 0;
+        foreach (var b in value)
+        {
+            int digit = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (digit >= 0)
+                v = v * 16 + (ulong)digit;
+        }
+        return v;
+    }
+}
+
+/// <summary>
+/// The supervisor's thread acting as a caller: file-system ids and groups of the caller on this thread
+/// only (raw system calls), which drops the file capabilities from its effective set; back to root after.
+/// </summary>
+public static class ThreadIdentity
+{
+    [ThreadStatic] static bool acting;
+
+    public static void ActAs(Caller caller)
+    {
+        Libc.ThreadSetGroups(caller.Groups);
+        Libc.ThreadSetFsgid(caller.FsGid);
+        Libc.ThreadSetFsuid(caller.FsUid);
+        acting = true;
+    }
+
+    public static void BeRoot()
+    {
+        if (!acting)
+            return;
+        Libc.ThreadSetFsuid(0);
+        Libc.ThreadSetFsgid(0);
+        Libc.ThreadSetGroups([]);
+        acting = false;
+    }
+
+    /// <summary>Also the effective ids (what a unix socket's peer sees): for connect and bind on a worker thread.</summary>
+    public static void ActFullyAs(Caller caller)
+    {
+        Libc.ThreadSetGroups(caller.Groups);
+        Libc.ThreadSetResgid(-1, caller.EGid, 0);
+        Libc.ThreadSetResuid(-1, caller.EUid, 0);
+        Libc.ThreadSetFsgid(caller.FsGid);
+        Libc.ThreadSetFsuid(caller.FsUid);
+    }
+
+    public static void BeFullyRoot()
+    {
+        Libc.ThreadSetResuid(-1, 0, 0);
+        Libc.ThreadSetResgid(-1, 0, 0);
+        Libc.ThreadSetFsuid(0);
+        Libc.ThreadSetFsgid(0);
+        Libc.ThreadSetGroups([]);
+        acting = false;
+    }
+}

@@ -1,0 +1,287 @@
+using System.Text;
+using System.Text.Json;
+using Moat.Interop;
+using Moat.Sandbox.Policy;
+using static Moat.Interop.Libc;
+
+namespace Moat.Sandbox.Supervisor;
+
+/// <summary>
+/// `moat-runtime sandbox-supervise`: one per sandboxed container, from its create to its end. One loop
+/// (poll) over the init's listener connection, the exec socket, exec connections and every seccomp
+/// notification descriptor; one thread that holds the container's init with ptrace (PTRACE_SEIZE with
+/// PTRACE_O_EXITKILL: the kernel kills the init, and so the pid namespace, when this process goes, however
+/// it goes) and resumes it after each signal stop; a few pool threads for connects and FIFO opens, which
+/// may wait. It exits when the container's processes are all gone.
+/// </summary>
+public sealed unsafe class SupervisorProcess
+{
+    readonly List<int> notifyFds = [];
+    readonly List<int> connections = [];
+    int initConnection;
+    int listener;
+    Broker broker = null!;
+
+    public static int Run(string[] args)
+    {
+        string? root = null, id = null, socket = null;
+        int control = -1, init = -1;
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--root": root = args[i + 1]; break;
+                case "--id": id = args[i + 1]; break;
+                case "--socket": socket = args[i + 1]; break;
+                case "--control-fd": control = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--init-fd": init = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
+            }
+        }
+        if (root is null || id is null || socket is null || control < 0 || init < 0)
+        {
+            WriteStderr("moat sandbox-supervise: runs only as part of a sandboxed create");
+            return 2;
+        }
+        SetCloseOnExec(control, true);
+        SetCloseOnExec(init, true);
+        try
+        {
+            // Out of the caller's session and process group: an engine's signal to its group is not ours.
+            setsid();
+            umask(0);
+            var policy = PolicyJson.Read(ReadToEnd(control), "policy");
+            var log = new RefusalLog(Path.Combine(root, id), id);
+            var process = new SupervisorProcess { broker = new Broker(policy, log), initConnection = init };
+            process.listener = ListenUnix(socket, SOCK_STREAM, 64).Detach();
+            Reply(control, "ok");
+            close(control);
+            return process.Loop();
+        }
+        catch (Exception e)
+        {
+            Reply(control, e is SyscallException or SandboxPolicyException or Runtime.RuntimeException ? e.Message : e.ToString());
+            return 1;
+        }
+    }
+
+    static void Reply(int fd, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        fixed (byte* p = bytes)
+            write(fd, p, bytes.Length);
+    }
+
+    static byte[] ReadToEnd(int fd)
+    {
+        var bytes = new List<byte>();
+        var buffer = stackalloc byte[4096];
+        while (true)
+        {
+            var n = read(fd, buffer, 4096);
+            if (n < 0 && Errors.LastErrno == Errors.EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            bytes.AddRange(new ReadOnlySpan<byte>(buffer, (int)n));
+        }
+        return bytes.ToArray();
+    }
+
+    static void WriteStderr(string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        fixed (byte* p = bytes)
+            write(2, p, bytes.Length);
+    }
+
+    int Loop()
+    {
+        var polls = new PollFd[64];
+        while (true)
+        {
+            // Done when the init's connection ended without a descriptor (the container never started),
+            // or when every process that had a filter is gone.
+            if (initConnection < 0 && notifyFds.Count == 0)
+                return 0;
+            var count = 0;
+            if (polls.Length < 2 + connections.Count + notifyFds.Count)
+                polls = new PollFd[2 + connections.Count + notifyFds.Count + 16];
+            polls[count++] = new PollFd { Fd = listener, Events = POLLIN };
+            if (initConnection >= 0)
+                polls[count++] = new PollFd { Fd = initConnection, Events = POLLIN };
+            foreach (var c in connections)
+                polls[count++] = new PollFd { Fd = c, Events = POLLIN };
+            foreach (var n in notifyFds)
+                polls[count++] = new PollFd { Fd = n, Events = POLLIN };
+            int ready;
+            fixed (PollFd* p = polls)
+                ready = poll(p, (ulong)count, -1);
+            if (ready < 0)
+            {
+                if (Errors.LastErrno == Errors.EINTR)
+                    continue;
+                throw new SyscallException("poll", Errors.LastErrno);
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var entry = polls[i];
+                if (entry.Revents == 0)
+                    continue;
+                if (entry.Fd == listener)
+                    AcceptExec();
+                else if (entry.Fd == initConnection)
+                    ReceiveFromConnection(entry.Fd, isInit: true);
+                else if (connections.Contains(entry.Fd))
+                    ReceiveFromConnection(entry.Fd, isInit: false);
+                else
+                    ServeNotifications(entry.Fd, entry.Revents);
+            }
+        }
+    }
+
+    void AcceptExec()
+    {
+        using var listening = new FileDescriptor(listener);
+        try
+        {
+            while (TryAccept(listening) is { } connection)
+                connections.Add(connection.Detach());
+        }
+        finally
+        {
+            listening.SetHandleAsInvalid();
+        }
+    }
+
+    /// <summary>A listener connection delivers the notification descriptor (and the container process state) once, then ends.</summary>
+    void ReceiveFromConnection(int fd, bool isInit)
+    {
+        var buffer = new byte[8192];
+        var n = ReceiveWithDescriptor(fd, buffer, out var notifyFd);
+        if (n == -Errors.EAGAIN)
+            return;
+        if (notifyFd >= 0)
+        {
+            if (isInit)
+            {
+                // The container's init: hold it first (ptrace EXITKILL), so that no call of the workload is
+                // answered before the container depends on this process being alive.
+                var pid = PidOf(buffer.AsSpan(0, Math.Max(n, 0)), fd);
+                broker.AttachTo(pid);
+                HoldInit(pid);
+            }
+            // The synchronous wake-up (Linux 6.6): the supervisor runs where the caller waits.
+            SeccompSetSyncWakeUp(notifyFd);
+            notifyFds.Add(notifyFd);
+        }
+        if (n <= 0 || notifyFd >= 0)
+        {
+            // The state JSON may come in several pieces; the descriptor is all that matters after the pid.
+            if (n > 0 && isInit)
+                return;
+            close(fd);
+            if (isInit)
+                initConnection = -1;
+            else
+                connections.Remove(fd);
+        }
+    }
+
+    /// <summary>The "pid" of runtime-spec's container process state (the host's view); reads the rest of the message when it came in pieces.</summary>
+    static int PidOf(ReadOnlySpan<byte> first, int fd)
+    {
+        var bytes = new List<byte>(first.ToArray());
+        var buffer = new byte[8192];
+        while (true)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(bytes.ToArray());
+                return document.RootElement.GetProperty("pid").GetInt32();
+            }
+            catch (JsonException)
+            {
+            }
+            var pollFd = new PollFd { Fd = fd, Events = POLLIN };
+            poll(&pollFd, 1, 1000);
+            var n = ReceiveWithDescriptor(fd, buffer, out var extra);
+            if (extra >= 0)
+                close(extra);
+            if (n <= 0 && n != -Errors.EAGAIN)
+                throw new SyscallException("recvmsg", Errors.EIO, "the container process state ended before its pid");
+            if (n > 0)
+                bytes.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+    }
+
+    void ServeNotifications(int notifyFd, short revents)
+    {
+        if ((revents & POLLIN) != 0)
+        {
+            if (SeccompReceive(notifyFd, out var notification))
+                broker.Handle(notifyFd, notification);
+            return;
+        }
+        // POLLHUP alone: no process uses this filter any more.
+        close(notifyFd);
+        notifyFds.Remove(notifyFd);
+    }
+
+    /// <summary>
+    /// Seizes the container's init on a thread of its own (ptrace requests come from the tracer thread)
+    /// and resumes it after every signal stop; returns once it is held.
+    /// </summary>
+    void HoldInit(int pid)
+    {
+        using var held = new ManualResetEventSlim();
+        var error = 0;
+        var thread = new Thread(() =>
+        {
+            if (Ptrace(PTRACE_SEIZE, pid, 0, (nint)PTRACE_O_EXITKILL) < 0)
+                error = Errors.LastErrno;
+            held.Set();
+            if (error != 0)
+                return;
+            Trace(pid);
+        }) { IsBackground = true, Name = "init holder" };
+        thread.Start();
+        held.Wait();
+        if (error != 0)
+            throw new SyscallException("ptrace PTRACE_SEIZE", error, $"container init {pid}");
+    }
+
+    void Trace(int pid)
+    {
+        while (true)
+        {
+            int status;
+            var r = waitpid(pid, &status, __WALL);
+            if (r < 0)
+            {
+                if (Errors.LastErrno == Errors.EINTR)
+                    continue;
+                break;
+            }
+            if ((status & 0xff) != 0x7f)
+            {
+                // Exited or killed: the real parent now gets its status too.
+                break;
+            }
+            var signal = (status >> 8) & 0xff;
+            var @event = status >> 16;
+            if (@event == PTRACE_EVENT_STOP)
+            {
+                // Group-stop (SIGSTOP and friends): stay stopped, but let us see SIGCONT.
+                if (signal is SIGSTOP or 20 or 21 or 22)
+                    Ptrace(PTRACE_LISTEN, pid, 0, 0);
+                else
+                    Ptrace(PTRACE_CONT, pid, 0, 0);
+            }
+            else
+            {
+                // A signal-delivery stop: deliver it unchanged.
+                Ptrace(PTRACE_CONT, pid, 0, signal);
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using Moat.Interop;
+using Moat.Oci;
+using Moat.Runtime;
+using Moat.Runtime.Cgroups;
+using Moat.Runtime.Create;
+using Moat.Runtime.Exec;
+using Moat.Runtime.Lifecycle;
+using Moat.Runtime.Protocol;
+using Moat.Runtime.State;
+using Moat.Runtime.Tiers;
+using Moat.Sandbox.Policy;
+using Moat.Sandbox.Profile;
+
+namespace Moat.Sandbox.Tier;
+
+/// <summary>
+/// The sandbox tier: the container tier's container (same create, same init, same state), with its
+/// config tightened (<see cref="SandboxSpec"/>), a Landlock ruleset applied by the init before execve,
+/// and a supervisor process (`moat-runtime sandbox-supervise`) that receives the seccomp notifications
+/// of every process in it, brokers the calls that reach names and addresses, and holds the container's
+/// init with ptrace's EXITKILL: if the supervisor goes, the kernel kills the init and with it the pid
+/// namespace. Started in Create, stopped in Delete; exec's processes report to the same supervisor.
+/// </summary>
+public sealed class SandboxTier(TierServices services, string? policyFile, string supervisorExecutable) : IIsolationTier
+{
+    /// <summary>An annotation naming the policy file, for engines that cannot pass --sandbox-policy.</summary>
+    public const string PolicyAnnotation = "run.moat.sandbox.policy";
+
+    ContainerTier Base => services.ContainerTier;
+
+    public Isolation Isolation => Isolation.Sandbox;
+
+    public ContainerCreator.Created Create(CreateOptions options, string bundle, Spec spec)
+    {
+        var store = services.Store;
+        var policy = LoadPolicy(spec, bundle);
+        var kernel = services.Host.Kernel;
+        var socketPath = SupervisorFiles.SocketPath(store, options.Id);
+        // The init gets a connected socket (InitAdditions), so the profile's listenerPath only names the
+        // supervisors' directory: the same for every container, so the compiled filter is cached once.
+        SandboxSpec.Apply(spec, policy, SupervisorFiles.SocketDirectory(store) + "/supervisor", kernel.SeccompFlags.Contains("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"), services.Debug);
+        var landlock = LandlockFromPolicy.For(policy, kernel.LandlockAbi);
+
+        // The supervisor first: the init's listener connection is a socket pair whose other end it holds.
+        Directory.CreateDirectory(SupervisorFiles.SocketDirectory(store), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (initEnd, supervisorEnd) = Libc.SocketPair();
+        using var forInit = initEnd;
+        var supervisor = SupervisorLauncher.Start(supervisorExecutable, store, options.Id, socketPath, policy, supervisorEnd);
+        ContainerCreator.Created created;
+        try
+        {
+            created = new ContainerCreator(store, services.Debug, services.Warn)
+                .Create(options, bundle, spec, Isolation.Sandbox.ToName(), new InitAdditions(landlock, forInit.Fd));
+        }
+        catch
+        {
+            // The init is gone, so is its end of the socket: the supervisor sees it and exits; make sure.
+            supervisor.Stop();
+            throw;
+        }
+        var directory = store.DirectoryOf(options.Id);
+        SupervisorFiles.WriteAtomically(Path.Combine(directory, SupervisorFiles.PolicyFile), PolicyJson.Write(policy));
+        SupervisorFiles.WriteRecord(directory, new SupervisorFiles.Record(supervisor.Pid, supervisor.StartTime, socketPath));
+        services.Debug?.Invoke($"create {options.Id}: sandbox supervisor pid {supervisor.Pid}");
+        return created;
+    }
+
+    SandboxPolicy LoadPolicy(Spec spec, string bundle)
+    {
+        var file = policyFile;
+        if (spec.Annotations?.TryGetValue(PolicyAnnotation, out var annotated) == true && annotated.Length > 0)
+        {
+            if (file is not null && Path.GetFullPath(file) != Path.GetFullPath(annotated, bundle))
+                throw new RuntimeException($"--sandbox-policy {file} and the annotation {PolicyAnnotation}={annotated} name different policies: give one");
+            file ??= Path.GetFullPath(annotated, bundle);
+        }
+        if (file is null)
+            return DefaultPolicy.For(spec);
+        byte[] text;
+        try
+        {
+            text = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RuntimeException($"--sandbox-policy {file}: {ErrorText.Reason(e)}", e);
+        }
+        try
+        {
+            return PolicyJson.Read(text, file);
+        }
+        catch (SandboxPolicyException e)
+        {
+            throw new RuntimeException($"--sandbox-policy {e.Message}", e);
+        }
+    }
+
+    public void Start(LocatedContainer container) => Base.Start(container);
+
+    public void Kill(LocatedContainer container, int signal, bool all) => Base.Kill(container, signal, all);
+
+    public void Delete(LocatedContainer container, bool force)
+    {
+        var record = SupervisorFiles.ReadRecord(container.Directory.Path);
+        Base.Delete(container, force);
+        // The container is gone: so is everything the supervisor watched. Stop it if it lingers.
+        if (record is not null)
+        {
+            SupervisorLauncher.StopExisting(record.Pid, record.StartTime);
+            try
+            {
+                File.Delete(record.Socket);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    public ContainerExec.Started Exec(ContainerView container, ExecOptions options)
+    {
+        var directory = services.Store.DirectoryOf(container.Id);
+        var record = SupervisorFiles.ReadRecord(directory)
+            ?? throw new RuntimeException($"container \"{container.Id}\" has no sandbox supervisor record ({SupervisorFiles.RecordFile})");
+        if (!ProcessInfo.IsAlive(record.Pid, record.StartTime))
+            throw new RuntimeException($"the sandbox supervisor of container \"{container.Id}\" is gone; the container cannot run new processes");
+        var policy = PolicyJson.Read(File.ReadAllBytes(Path.Combine(directory, SupervisorFiles.PolicyFile)), SupervisorFiles.PolicyFile);
+        var landlock = LandlockFromPolicy.For(policy, services.Host.Kernel.LandlockAbi);
+        FileDescriptor connection;
+        try
+        {
+            connection = Libc.ConnectUnixStream(record.Socket);
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"cannot reach the sandbox supervisor of container \"{container.Id}\" at {record.Socket}: {Errors.Describe(e.Errno)}", e);
+        }
+        using (connection)
+            return new ContainerExec(services.Store, services.Debug, services.Warn).Start(container, options, new InitAdditions(landlock, connection.Fd));
+    }
+
+    public void Pause(LocatedContainer container) => Base.Pause(container);
+
+    public void Resume(LocatedContainer container) => Base.Resume(container);
+
+    public void Update(LocatedContainer container, LinuxResources changes) => Base.Update(container, changes);
+
+    public IReadOnlyList<int> Processes(ContainerView container) => Base.Processes(container);
+
+    public CgroupStats Stats(ContainerView container) => Base.Stats(container);
+
+    public OomWatcher WatchOom(ContainerView container) => Base.WatchOom(container);
+
+    public void RunPoststart(RuntimeState state) => Base.RunPoststart(state);
+}

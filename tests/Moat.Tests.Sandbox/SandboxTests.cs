@@ -1,0 +1,214 @@
+using System.Text.Json;
+using Moat.Tests.Integration.Infrastructure;
+
+namespace Moat.Tests.Sandbox;
+
+/// <summary>Sandboxed containers under the real bin/moat-runtime (root): the broker, the allow-list, the supervisor's hold.</summary>
+[Collection("sandbox")]
+public sealed class SandboxTests(SandboxFixture fixture)
+{
+    static JsonElement Parse(string line) => JsonDocument.Parse(line).RootElement;
+
+    static IEnumerable<JsonElement> For(string[] refusals, string call) =>
+        refusals.Select(Parse).Where(r => r.GetProperty("call").GetString() == call);
+
+    [Fact]
+    public void BusyboxToolsRunForksWorkAndTheExitStatusPassesThrough()
+    {
+        var result = fixture.Run("ls /bin >/dev/null && for i in 1 2 3 4 5; do echo $i | cat | wc -l; done | sort | uniq -c | tr -s ' ' && echo hi > /tmp/x && cat /tmp/x && grep -c root /etc/passwd && exit 7");
+        Assert.Equal(7, result.ExitCode);
+        Assert.Contains("5 1", result.Stdout);
+        Assert.Contains("hi", result.Stdout);
+    }
+
+    [Fact]
+    public void TheDefaultPolicyLetsAnImageRunAndKeepsWritesToItsOwnStorage()
+    {
+        var result = fixture.Run("cat /etc/passwd >/dev/null && echo x > /tmp/t && cat /tmp/t && (echo y > /etc/t || echo no-etc) | cat", "--isolation", "sandbox");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("x", result.Stdout);
+        Assert.Contains("no-etc", result.Stdout);
+    }
+
+    [Fact]
+    public void ASignalEndsTheWorkloadAsItWouldAnywhere()
+    {
+        // A child killed by SIGTERM (default action), then pid 1 itself through its handler.
+        var result = fixture.Run("sh -c 'kill -TERM $$; sleep 5'; echo child=$?; trap 'exit 42' TERM; kill -TERM $$; sleep 5");
+        Assert.Contains("child=143", result.Stdout);
+        Assert.Equal(42, result.ExitCode);
+    }
+
+    [Fact]
+    public void OpensFollowThePolicyAndEveryRefusalIsLogged()
+    {
+        var (output, refusals) = fixture.RunLogged(
+            "echo ok > /tmp/w && cat /tmp/w; cat /secret/data || echo no-secret; cat /etc/hidden || echo no-hidden; " +
+            "echo x > /etc/passwd || echo no-write; ln -s /secret/data /tmp/l; cat /tmp/l || echo no-link");
+        Assert.Contains("ok", output);
+        Assert.Contains("no-secret", output);
+        Assert.Contains("no-hidden", output);
+        Assert.Contains("no-write", output);
+        Assert.Contains("no-link", output);
+        Assert.DoesNotContain("SECRET", output);
+        Assert.DoesNotContain("HIDDEN", output);
+        var opens = For(refusals, "openat").ToList();
+        Assert.Contains(opens, r => r.GetProperty("arguments").GetProperty("resolved").GetString() == "/secret/data" && r.GetProperty("rule").GetString()!.StartsWith("readable"));
+        Assert.Contains(opens, r => r.GetProperty("rule").GetString() == "hidden: /etc/hidden");
+        Assert.Contains(opens, r => r.GetProperty("arguments").GetProperty("path").GetString() == "/etc/passwd" && r.GetProperty("rule").GetString()!.StartsWith("writable"));
+        var first = opens[0];
+        foreach (var field in new[] { "time", "container", "pid", "call", "arguments", "rule" })
+            Assert.True(first.TryGetProperty(field, out _), $"a refusal has {field}");
+    }
+
+    [Fact]
+    public void ThePathChangingCallsAreBrokeredBothWays()
+    {
+        var (output, refusals) = fixture.RunLogged(
+            "cd /tmp && mkdir d && mv d e && rmdir e && touch f && chmod 600 f && chown 0:0 f && truncate -s 3 f && ln f g && ln -s f h && mkfifo p && rm f g h p && echo allowed-ok; " +
+            "mkdir /etc/x 2>/dev/null || echo mkdir-refused; rm /etc/passwd 2>/dev/null || echo unlink-refused; " +
+            "mv /etc/passwd /tmp/p 2>/dev/null || echo rename-refused; ln /etc/passwd /tmp/q 2>/dev/null || echo link-refused; " +
+            "ln -s x /etc/s 2>/dev/null || echo symlink-refused; chmod 777 /etc/passwd 2>/dev/null || echo chmod-refused; " +
+            "chown 1 /etc/passwd 2>/dev/null || echo chown-refused; truncate -s 0 /etc/passwd 2>/dev/null || echo truncate-refused");
+        Assert.Contains("allowed-ok", output);
+        foreach (var call in new[] { "mkdir", "unlink", "rename", "link", "symlink", "chmod", "chown", "truncate" })
+            Assert.Contains($"{call}-refused", output);
+        var calls = refusals.Select(r => Parse(r).GetProperty("call").GetString()).ToHashSet();
+        Assert.Contains(calls, c => c is "mkdir" or "mkdirat");
+        Assert.Contains(calls, c => c is "unlink" or "unlinkat");
+        Assert.Contains(calls, c => c is "rename" or "renameat" or "renameat2");
+        Assert.Contains(calls, c => c is "symlink" or "symlinkat");
+        Assert.Contains(calls, c => c is "chmod" or "fchmodat" or "fchmodat2");
+        Assert.Contains(calls, c => c is "chown" or "lchown" or "fchownat");
+        Assert.Contains(calls, c => c is "link" or "linkat");
+    }
+
+    [Fact]
+    public void ConnectAndBindFollowThePolicy()
+    {
+        var (output, refusals) = fixture.RunLogged(
+            "(nc -l -p 8080 > /tmp/got &) ; sleep 0.3; echo hello | nc -w 1 127.0.0.1 8080 && echo connect-ok; sleep 0.2; cat /tmp/got; " +
+            "nc -l -p 9000 2>/dev/null || echo bind-refused; echo x | nc -w 1 127.0.0.1 8081 2>/dev/null || echo connect-refused");
+        Assert.Contains("connect-ok", output);
+        Assert.Contains("hello", output);
+        Assert.Contains("bind-refused", output);
+        Assert.Contains("connect-refused", output);
+        Assert.Contains(For(refusals, "bind"), r => r.GetProperty("arguments").GetProperty("address").GetString()!.EndsWith(":9000"));
+        Assert.Contains(For(refusals, "connect"), r => r.GetProperty("arguments").GetProperty("address").GetString() == "127.0.0.1:8081");
+    }
+
+    [Fact]
+    public void ExecOnlyRunsThePolicysExecutables()
+    {
+        var (output, refusals) = fixture.RunLogged("cp /bin/busybox /tmp/bb && /tmp/bb true && echo ran || echo exec-refused");
+        Assert.Contains("exec-refused", output);
+        Assert.Contains(For(refusals, "execve"), r => r.GetProperty("arguments").GetProperty("resolved").GetString() == "/tmp/bb");
+    }
+
+    [Fact]
+    public void TheDangerousCallsAreRefusedAndLogged()
+    {
+        var (output, refusals) = fixture.RunLogged("refused-probe");
+        foreach (var call in new[] { "mount", "ptrace", "bpf", "keyctl", "unshare", "io_uring_setup", "userfaultfd", "perf_event_open", "setns", "open_tree" })
+        {
+            Assert.Contains($"{call}=1\n", output);
+            Assert.NotEmpty(For(refusals, call));
+        }
+    }
+
+    [Fact]
+    public void RewritingThePathWhileItIsOpenedNeverOpensTheForbiddenFile()
+    {
+        var (output, _) = fixture.RunLogged("race-probe 5000");
+        Assert.Matches(@"opened=\d+ refused=\d+ leaked=0", output);
+        // Both sides of the race were really taken.
+        var opened = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"opened=(\d+)").Groups[1].Value);
+        var refused = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"refused=(\d+)").Groups[1].Value);
+        Assert.True(opened > 0 && refused > 0, output);
+    }
+
+    [Fact]
+    public void AMultiThreadedWorkloadRunsUnderTheBroker()
+    {
+        var result = fixture.Run("threads-probe");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("failures=0", result.Stdout);
+    }
+
+    [Fact]
+    public void ExecIntoASandboxedContainerIsSupervisedToo()
+    {
+        var id = fixture.Bundle.NewId("sbx");
+        fixture.Bundle.Args("sleep", "30");
+        fixture.Bundle.Write();
+        MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
+        var result = MoatCli.Run("exec", id, "sh", "-c", "cat /secret/data || echo no-secret; refused-probe | grep mount; echo hi > /tmp/e && cat /tmp/e");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("no-secret", result.Stdout);
+        Assert.Contains("mount=1", result.Stdout);
+        Assert.Contains("hi", result.Stdout);
+        var log = File.ReadAllLines(Path.Combine(MoatCli.StateRoot, id, "sandbox-refusals.log"));
+        Assert.NotEmpty(For(log, "mount"));
+        var counts = Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox-refusals.json")));
+        Assert.True(counts.GetProperty("refusals").GetInt64() >= 2);
+        MoatCli.Run("delete", "--force", id).Ok();
+    }
+
+    [Fact]
+    public void WhenTheSupervisorDiesTheContainerDies()
+    {
+        var id = fixture.Bundle.NewId("sbx");
+        fixture.Bundle.Args("sleep", "60");
+        fixture.Bundle.Write();
+        MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
+        var record = Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox.json")));
+        var supervisor = record.GetProperty("supervisorPid").GetInt32();
+        var init = TestBundle.State(id).GetProperty("pid").GetInt32();
+        Assert.True(Wait.ProcessExists(supervisor));
+        Assert.Contains($"TracerPid:\t", File.ReadAllText($"/proc/{init}/status"));
+        MoatCli.Exec("/bin/kill", ["-9", supervisor.ToString()]);
+        Wait.Until(() => !Wait.ProcessExists(init), "the container's init to die with its supervisor");
+        Assert.Equal("stopped", TestBundle.Status(id));
+        MoatCli.Run("delete", "--force", id).Ok();
+    }
+
+    [Fact]
+    public void DeleteStopsTheSupervisorAndLeavesNothing()
+    {
+        var id = fixture.Bundle.NewId("sbx");
+        fixture.Bundle.Args("sleep", "60");
+        var created = fixture.Bundle.Create(id, []);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var result = MoatCli.Run("--isolation", "sandbox", "create", "--bundle", fixture.Bundle.Directory, id + "b");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var record = Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id + "b", "sandbox.json")));
+        var supervisor = record.GetProperty("supervisorPid").GetInt32();
+        var socket = record.GetProperty("socket").GetString()!;
+        Assert.True(File.Exists(socket));
+        MoatCli.Run("delete", "--force", id + "b").Ok();
+        MoatCli.Run("delete", "--force", id).Ok();
+        Wait.Until(() => !Wait.ProcessExists(supervisor), "the supervisor to go with its container");
+        Assert.False(File.Exists(socket));
+        Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, id + "b")));
+    }
+
+    [Fact]
+    public void TheTierIsChosenByAnnotationAndByExecutableName()
+    {
+        fixture.Bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "sandbox" };
+        try
+        {
+            var byAnnotation = fixture.Run("grep -q 'Seccomp:.*2' /proc/self/status && echo filtered", "--sandbox-policy", fixture.PolicyFile);
+            Assert.Contains("filtered", byAnnotation.Stdout);
+        }
+        finally
+        {
+            fixture.Bundle.Spec.Annotations = null;
+        }
+        var linked = Path.Combine(MoatCli.RepositoryRoot, "bin", "moat-runtime-sandbox");
+        fixture.Bundle.Args("sh", "-c", "cat /secret/data || echo no-secret");
+        fixture.Bundle.Write();
+        var byName = MoatCli.Exec(linked, ["--root", MoatCli.StateRoot, "--sandbox-policy", fixture.PolicyFile, "run", "--bundle", fixture.Bundle.Directory, fixture.Bundle.NewId("sbx")]);
+        Assert.Contains("no-secret", byName.Stdout);
+    }
+}
