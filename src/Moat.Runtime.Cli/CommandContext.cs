@@ -22,6 +22,10 @@ public sealed class CommandContext(ParseResult parse)
         ExecutableName = Environment.GetCommandLineArgs().FirstOrDefault(),
         Warn = Warn,
         Debug = Parse.GetValue(GlobalOptions.Debug) ? Debug : null,
+        ExtraTiers = new Dictionary<Moat.Runtime.Tiers.Isolation, Func<StateStore, Moat.Runtime.Tiers.IIsolationTier>>
+        {
+            [Moat.Runtime.Tiers.Isolation.Vm] = store => new Moat.Vm.Host.VmTier(store, Warn, Parse.GetValue(GlobalOptions.Debug) ? Debug : null),
+        },
     });
     string? LogFile => Parse.GetValue(GlobalOptions.Log);
     bool JsonLog => Parse.GetValue(GlobalOptions.LogFormat) == "json";

@@ -27,6 +27,12 @@ public sealed record RuntimeSettings(string Root)
     public Action<string>? Debug { get; init; }
 
     public HostContext Host { get; init; } = HostContext.Current;
+
+    /// <summary>
+    /// The tiers beyond the container tier that this executable has, each made on first use from the
+    /// state store (the vm tier lives in its own project, Moat.Vm; the CLI that links it adds it here).
+    /// </summary>
+    public IReadOnlyDictionary<Tiers.Isolation, Func<StateStore, IIsolationTier>>? ExtraTiers { get; init; }
 }
 
 /// <summary>
@@ -49,14 +55,35 @@ public sealed class ContainerRuntime : IContainerRuntime
     public StateStore Store { get; }
 
     /// <summary>The tiers this build has; the others are refused by name (<see cref="Availability"/>).</summary>
-    IIsolationTier? Built(Isolation isolation) => isolation == Isolation.Container ? containerTier : null;
+    IIsolationTier? Built(Isolation isolation)
+    {
+        if (isolation == Isolation.Container)
+            return containerTier;
+        if (settings.ExtraTiers?.GetValueOrDefault(isolation) is not { } make)
+            return null;
+        lock (extraTiers)
+        {
+            if (!extraTiers.TryGetValue(isolation, out var tier))
+                extraTiers[isolation] = tier = make(Store);
+            return tier;
+        }
+    }
+
+    readonly Dictionary<Isolation, IIsolationTier> extraTiers = [];
 
     /// <summary>Whether each tier can run here, for `moat info` and for a refused create.</summary>
     public IReadOnlyList<TierAvailability> Availability() =>
         Enum.GetValues<Isolation>().Select(t => TierAvailability.Of(t, settings.Host, Built(t) is not null)).ToList();
 
-    IIsolationTier TierFor(Isolation isolation) =>
-        Built(isolation) ?? throw new RuntimeException(TierAvailability.Of(isolation, settings.Host, built: false).Explain());
+    IIsolationTier TierFor(Isolation isolation)
+    {
+        var tier = Built(isolation);
+        var availability = TierAvailability.Of(isolation, settings.Host, built: tier is not null);
+        // A built tier the host cannot run is refused with what is missing (the container tier is never refused here: its own errors are more precise).
+        if (tier is null || (isolation != Isolation.Container && !availability.Available))
+            throw new RuntimeException(availability.Explain());
+        return tier;
+    }
 
     IIsolationTier TierOf(ContainerView view) => TierOf(view.Id, view.State?.Isolation);
 
@@ -67,7 +94,8 @@ public sealed class ContainerRuntime : IContainerRuntime
             return containerTier;
         if (!IsolationNames.TryParse(isolationName, out var isolation))
             throw new RuntimeException($"container \"{id}\" was made by an unknown isolation tier \"{isolationName}\" (a newer moat?)");
-        return TierFor(isolation);
+        // An existing container's tier is not asked whether the host could make one now: delete must work.
+        return Built(isolation) ?? throw new RuntimeException(TierAvailability.Of(isolation, settings.Host, built: false).Explain());
     }
 
     public ContainerCreator.Created Create(CreateOptions options)
