@@ -17,7 +17,7 @@ public class QemuCommandLineTests
         var args = QemuCommandLine.Build(Machine());
         Assert.Equal("qemu-system-x86_64", args[0]);
         Assert.StartsWith("microvm,", After(args, "-M"));
-        Assert.Equal("tcg", After(args, "-accel"));
+        Assert.Equal("tcg,tb-size=32", After(args, "-accel"));
         Assert.Equal("224M", After(args, "-m"));
         Assert.Equal("2", After(args, "-smp"));
         Assert.Equal("/k/vmlinuz-6.1.0-57-amd64", After(args, "-kernel"));
