@@ -86,12 +86,4 @@ public static unsafe partial class Libc
                 Marshal.FreeCoTaskMem(p);
         }
     }
-
-    /// <summary>A pipe (read end, write end), both close-on-exec.</summary>
-    public static (FileDescriptor Read, FileDescriptor Write) Pipe()
-    {
-        var fds = stackalloc int[2];
-        Errors.Check(pipe2(fds, O_CLOEXEC), "pipe2");
-        return (new FileDescriptor(fds[0]), new FileDescriptor(fds[1]));
-    }
 }

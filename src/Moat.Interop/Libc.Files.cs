@@ -253,6 +253,14 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
 
+    /// <summary>A close-on-exec pipe: (read end, write end).</summary>
+    public static (FileDescriptor Read, FileDescriptor Write) Pipe()
+    {
+        var fds = stackalloc int[2];
+        Errors.Check(pipe2(fds, O_CLOEXEC), "pipe2");
+        return (new FileDescriptor(fds[0]), new FileDescriptor(fds[1]));
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint pread(int fd, byte* buf, nint count, long offset);
 }

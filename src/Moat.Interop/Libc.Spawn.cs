@@ -106,3 +106,71 @@ public static unsafe partial class Libc
         }
     }
 }
+
+/// <summary>posix_spawn with a descriptor map and a new session: long-lived helpers (the vm tier's shim, QEMU).</summary>
+public static unsafe partial class Libc
+{
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawn_file_actions_addopen(byte* actions, int fd, byte* path, int flags, uint mode);
+
+    const short POSIX_SPAWN_SETSID = 0x80;
+
+    /// <summary>
+    /// Starts <paramref name="path"/> with exactly <paramref name="envp"/>; each (From, To) pair of
+    /// <paramref name="descriptors"/> becomes descriptor To in the child (every other descriptor this
+    /// process marked close-on-exec is gone), and with <paramref name="newSession"/> the child leads a
+    /// session of its own, so a terminal's or a caller's process-group signals do not reach it.
+    /// Signals start at their defaults. Returns the pid.
+    /// </summary>
+    public static int SpawnDetached(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<(int From, int To)> descriptors, bool newSession)
+    {
+        var actions = stackalloc byte[SpawnStructSize];
+        var attributes = stackalloc byte[SpawnStructSize];
+        var everySignal = stackalloc byte[128];
+        var noSignal = stackalloc byte[128];
+        new Span<byte>(everySignal, 128).Fill(0xFF);
+        new Span<byte>(noSignal, 128).Clear();
+        var init = posix_spawnattr_init(attributes);
+        if (init != 0)
+            throw new SyscallException("posix_spawnattr_init", init);
+        posix_spawnattr_setsigdefault(attributes, everySignal);
+        posix_spawnattr_setsigmask(attributes, noSignal);
+        posix_spawnattr_setflags(attributes, (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (newSession ? POSIX_SPAWN_SETSID : 0)));
+        var allocations = new List<IntPtr>();
+        try
+        {
+            var rc = posix_spawn_file_actions_init(actions);
+            if (rc != 0)
+                throw new SyscallException("posix_spawn_file_actions_init", rc);
+            // dup2 onto itself would keep close-on-exec: go through a descriptor no pair uses.
+            foreach (var (from, to) in descriptors)
+                posix_spawn_file_actions_adddup2(actions, from, to);
+            IntPtr* Array(IReadOnlyList<string> items)
+            {
+                var p = (IntPtr*)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Count + 1));
+                allocations.Add((IntPtr)p);
+                for (var i = 0; i < items.Count; i++)
+                {
+                    p[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
+                    allocations.Add(p[i]);
+                }
+                p[items.Count] = IntPtr.Zero;
+                return p;
+            }
+            var pathPtr = Marshal.StringToCoTaskMemUTF8(path);
+            allocations.Add(pathPtr);
+            int pid;
+            rc = posix_spawn(&pid, (byte*)pathPtr, actions, attributes, Array(argv), Array(envp));
+            posix_spawn_file_actions_destroy(actions);
+            posix_spawnattr_destroy(attributes);
+            if (rc != 0)
+                throw new SyscallException("spawn", rc, path);
+            return pid;
+        }
+        finally
+        {
+            foreach (var p in allocations)
+                Marshal.FreeCoTaskMem(p);
+        }
+    }
+}

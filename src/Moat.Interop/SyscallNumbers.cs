@@ -25,6 +25,7 @@ public static class SyscallNumbers
     public static readonly long PivotRoot = Pick(155, 41, "pivot_root");
     public static readonly long Seccomp = Pick(317, 277, "seccomp");
     public static readonly long Keyctl = Pick(250, 219, "keyctl");
+    public static readonly long FinitModule = Pick(313, 273, "finit_module");
 
     // Unified numbers (Linux 5.1 and later, every architecture but alpha).
     public const long PidfdSendSignal = 424, OpenTree = 428, MoveMount = 429, Fsopen = 430, Fsconfig = 431,

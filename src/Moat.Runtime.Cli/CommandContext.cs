@@ -27,6 +27,7 @@ public sealed class CommandContext(ParseResult parse)
         {
             [Moat.Runtime.Tiers.Isolation.Sandbox] = services => new Moat.Sandbox.Tier.SandboxTier(services,
                 Parse.GetValue(GlobalOptions.SandboxPolicy), Environment.ProcessPath ?? "/proc/self/exe"),
+            [Moat.Runtime.Tiers.Isolation.Vm] = services => new Moat.Vm.Host.VmTier(services.Store, services.Warn, services.Debug),
         },
     });
     string? LogFile => Parse.GetValue(GlobalOptions.Log);

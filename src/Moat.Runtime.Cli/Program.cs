@@ -12,6 +12,21 @@ if (args.Length == 1 && args[0] == "init")
 if (args.Length > 0 && args[0] == Moat.Sandbox.Tier.SupervisorLauncher.Verb)
     return Moat.Sandbox.Supervisor.SupervisorProcess.Run(args[1..]);
 
+// The vm tier's guest: this binary is /init of the initramfs, PID 1, told so by the kernel's command line.
+if (Environment.ProcessId == 1 && Environment.GetEnvironmentVariable(Moat.Vm.VmNames.AgentEnvironment) == "1")
+    return Moat.Vm.Guest.GuestAgent.Run();
+// The vm tier's hidden verbs: the guest's init, and the host processes that outlive a create or exec.
+if (args.Length > 0 && args[0].StartsWith("vm-", StringComparison.Ordinal))
+    switch (args)
+    {
+        case [Moat.Vm.VmNames.AgentVerb]:
+            return Moat.Vm.Guest.GuestAgent.Run();
+        case [Moat.Vm.VmNames.ShimVerb, var directory]:
+            return Moat.Vm.Host.VmShim.Run(directory);
+        case [Moat.Vm.VmNames.ExecVerb, var directory, var process, var mode]:
+            return Moat.Vm.Host.VmExecRelay.Run(directory, process, mode == "terminal");
+    }
+
 var arguments = ExecCommand.SeparateCommand(args);
 var parse = MoatCommandLine.Build(arguments).Parse(arguments);
 using var output = new DescriptorWriter(1);

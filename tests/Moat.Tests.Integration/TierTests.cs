@@ -32,29 +32,23 @@ public sealed class TierTests
         MoatCli.Run("--isolation", "container", "run", "--bundle", bundle.Directory, bundle.NewId("tier")).Ok();
     }
 
-    [Theory]
-    [InlineData("vm")]
-    public void ATierThisBuildLacksIsRefusedByNameThroughTheFlag(string tier)
+    [Fact]
+    public void ABuiltTierTheHostCannotRunIsRefusedThroughTheFlagAndTheAnnotation()
     {
+        // Both extra tiers are built; a guest kernel that does not exist is what this host "lacks" for the vm tier.
         using var bundle = new TestBundle("true");
         bundle.Write();
         var id = bundle.NewId("tier");
-        var result = MoatCli.Run("--isolation", tier, "create", "--bundle", bundle.Directory, id);
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"the {tier} isolation tier is not built in this version of moat", result.Stderr);
+        var byFlag = MoatCli.Exec("/usr/bin/env", ["MOAT_VM_KERNEL=/nonexistent/vmlinuz", MoatCli.Binary, "--root", MoatCli.StateRoot, "--isolation", "vm", "create", "--bundle", bundle.Directory, id]);
+        Assert.Equal(1, byFlag.ExitCode);
+        Assert.Contains("the vm isolation tier cannot run on this host", byFlag.Stderr);
         BadInputTests.AssertNothingLeft(id);
-    }
 
-    [Fact]
-    public void ATierThisBuildLacksIsRefusedThroughTheAnnotation()
-    {
-        using var bundle = new TestBundle("true");
         bundle.Spec.Annotations = new Dictionary<string, string> { ["run.moat.isolation"] = "vm" };
         bundle.Write();
-        var id = bundle.NewId("tier");
-        var result = MoatCli.Run("run", "--bundle", bundle.Directory, id);
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("the vm isolation tier is not built", result.Stderr);
+        var byAnnotation = MoatCli.Exec("/usr/bin/env", ["MOAT_VM_KERNEL=/nonexistent/vmlinuz", MoatCli.Binary, "--root", MoatCli.StateRoot, "run", "--bundle", bundle.Directory, id]);
+        Assert.Equal(1, byAnnotation.ExitCode);
+        Assert.Contains("the vm isolation tier cannot run on this host", byAnnotation.Stderr);
         BadInputTests.AssertNothingLeft(id);
     }
 
@@ -67,9 +61,10 @@ public sealed class TierTests
         using var bundle = new TestBundle("true");
         bundle.Write();
         var id = bundle.NewId("tier");
-        var result = MoatCli.Exec(link, ["--root", MoatCli.StateRoot, "run", "--bundle", bundle.Directory, id]);
+        // The vm tier is built (tests/Moat.Tests.Vm boot it): a kernel that does not exist makes it refuse, naming what is missing.
+        var result = MoatCli.Exec("/usr/bin/env", ["MOAT_VM_KERNEL=/nonexistent/vmlinuz", link, "--root", MoatCli.StateRoot, "run", "--bundle", bundle.Directory, id]);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("the vm isolation tier is not built", result.Stderr);
+        Assert.Contains("the vm isolation tier cannot run on this host: the guest kernel MOAT_VM_KERNEL=/nonexistent/vmlinuz does not exist", result.Stderr);
         BadInputTests.AssertNothingLeft(id);
     }
 
@@ -91,8 +86,8 @@ public sealed class TierTests
     [Fact]
     public void AContainerOfATierThisBuildLacksIsNamedByLaterVerbs()
     {
-        // A state directory written by a build that had the vm tier: later verbs go to that tier, and
-        // this build says which one it lacks instead of treating it as a plain container.
+        // A runtime built without the extra tiers (as a library user may make it) meets a state directory a
+        // build with the sandbox tier wrote: it says which tier it lacks instead of treating it as a plain container.
         using var bundle = new TestBundle("true");
         var id = bundle.NewId("tier");
         var dir = Path.Combine(MoatCli.StateRoot, id);
@@ -100,10 +95,10 @@ public sealed class TierTests
         try
         {
             File.WriteAllText(Path.Combine(dir, "state.json"),
-                $$"""{"phase":"created","id":"{{id}}","pid":1,"bundle":"/","rootfs":"/","created":"2026-12-02T00:00:00Z","owner":"root","isolation":"vm","cgroupDirectories":[],"cgroupPath":""}""");
-            var result = MoatCli.Run("kill", id, "KILL");
-            Assert.Equal(1, result.ExitCode);
-            Assert.Contains("the vm isolation tier is not built", result.Stderr);
+                $$"""{"phase":"created","id":"{{id}}","pid":1,"bundle":"/","rootfs":"/","created":"2026-12-02T00:00:00Z","owner":"root","isolation":"sandbox","cgroupDirectories":[],"cgroupPath":""}""");
+            var runtime = new Moat.Runtime.Api.ContainerRuntime(new Moat.Runtime.Api.RuntimeSettings(MoatCli.StateRoot));
+            var error = Assert.ThrowsAny<Exception>(() => runtime.Kill(id, 9, all: false));
+            Assert.Contains("the sandbox isolation tier is not built", error.Message);
         }
         finally
         {

@@ -41,8 +41,17 @@ public sealed record TierAvailability(Isolation Isolation, bool Built, IReadOnly
                     missing.Add("user namespaces are disabled (user.max_user_namespaces is 0)");
                 break;
             case Isolation.Vm:
-                if (!host.Probe.Exists("/usr/bin/qemu-system-x86_64") && !host.Probe.Exists("/usr/bin/qemu-system-aarch64"))
+                if (!host.Probe.Exists("/usr/bin/qemu-system-x86_64"))
                     missing.Add("QEMU is not installed (Debian: apt-get install qemu-system-x86)");
+                // The guest kernel: the one configured (MOAT_VM_KERNEL, read by Moat.Vm's GuestKernel),
+                // or Debian's, which apt fetches on first use.
+                if (Environment.GetEnvironmentVariable("MOAT_VM_KERNEL") is { Length: > 0 } kernel)
+                {
+                    if (!host.Probe.Exists(kernel))
+                        missing.Add($"the guest kernel MOAT_VM_KERNEL={kernel} does not exist");
+                }
+                else if (!host.Probe.Exists("/usr/bin/apt-get") || !host.Probe.Exists("/usr/bin/dpkg-deb"))
+                    missing.Add("no guest kernel: set MOAT_VM_KERNEL to a kernel image, or install apt and dpkg to fetch Debian's linux-image-amd64");
                 break;
         }
         return new TierAvailability(isolation, built, missing);

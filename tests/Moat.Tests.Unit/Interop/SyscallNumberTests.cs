@@ -13,7 +13,7 @@ public sealed class SyscallNumberTests
         #include <sys/syscall.h>
         #define P(name) printf("%s=%lld\n", #name, (long long)(name))
         int main(void) {
-          P(SYS_capget); P(SYS_capset); P(SYS_pivot_root); P(SYS_seccomp); P(SYS_keyctl);
+          P(SYS_capget); P(SYS_capset); P(SYS_pivot_root); P(SYS_seccomp); P(SYS_keyctl); P(SYS_finit_module);
           P(SYS_pidfd_send_signal); P(SYS_open_tree); P(SYS_move_mount); P(SYS_fsopen); P(SYS_fsconfig);
           P(SYS_fsmount); P(SYS_pidfd_open); P(SYS_close_range); P(SYS_openat2); P(SYS_mount_setattr);
           P(SYS_landlock_create_ruleset); P(SYS_landlock_add_rule); P(SYS_landlock_restrict_self);
@@ -29,6 +29,7 @@ public sealed class SyscallNumberTests
         ["SYS_pivot_root"] = SyscallNumbers.PivotRoot,
         ["SYS_seccomp"] = SyscallNumbers.Seccomp,
         ["SYS_keyctl"] = SyscallNumbers.Keyctl,
+        ["SYS_finit_module"] = SyscallNumbers.FinitModule,
         ["SYS_pidfd_send_signal"] = SyscallNumbers.PidfdSendSignal,
         ["SYS_open_tree"] = SyscallNumbers.OpenTree,
         ["SYS_move_mount"] = SyscallNumbers.MoveMount,

@@ -1,0 +1,74 @@
+using Moat.Interop;
+using Moat.Vm.Protocol;
+
+namespace Moat.Tests.Vm;
+
+public class ProtocolTests
+{
+    [Fact]
+    public void AFrameHasATwelveByteLittleEndianHeader()
+    {
+        var bytes = new Frame(FrameType.Stdout, 0x01020304, [0xAA, 0xBB]).Encode();
+        Assert.Equal(new byte[] { 2, 0, 0, 0, 7, 0, 0, 0, 4, 3, 2, 1, 0xAA, 0xBB }, bytes);
+    }
+
+    [Fact]
+    public void FramesRoundTripThroughAPipe()
+    {
+        var (read, write) = Libc.Pipe();
+        using (read)
+        using (write)
+        {
+            var writer = new FrameChannel(write.Fd, "test");
+            var create = new ProcessRequest("{\"ociVersion\":\"1.2.0\"}"u8.ToArray(), true, 24, 80);
+            writer.Write(FrameType.Create, 1, create.Encode());
+            writer.Write(FrameType.Signal, 2, new SignalRequest(7, 15, true).Encode());
+            writer.Write(FrameType.Exit, 7, new ExitStatus(137).Encode());
+            writer.Write(FrameType.Reply, 1, Reply.Failure("no such file").Encode());
+            write.Dispose();
+
+            var reader = new FrameChannel(read.Fd, "test");
+            var first = reader.Read()!.Value;
+            Assert.Equal((FrameType.Create, 1u), (first.Type, first.Stream));
+            var decoded = ProcessRequest.Decode(first.Payload);
+            Assert.Equal(create.Json, decoded.Json);
+            Assert.Equal((true, (ushort)24, (ushort)80), (decoded.Terminal, decoded.Rows, decoded.Columns));
+            Assert.Equal(new SignalRequest(7, 15, true), SignalRequest.Decode(reader.Read()!.Value.Payload));
+            Assert.Equal(137, ExitStatus.Decode(reader.Read()!.Value.Payload).Status);
+            Assert.Equal(Reply.Failure("no such file"), Reply.Decode(reader.Read()!.Value.Payload));
+            Assert.Null(reader.Read());
+        }
+    }
+
+    [Fact]
+    public void AChannelClosedMidFrameIsAnError()
+    {
+        var (read, write) = Libc.Pipe();
+        using (read)
+        {
+            var bytes = new Frame(FrameType.Stdout, 0, [1, 2, 3, 4]).Encode();
+            Libc.WriteAll(write.Fd, bytes.AsSpan(0, bytes.Length - 1), "test");
+            write.Dispose();
+            Assert.Throws<ProtocolException>(() => new FrameChannel(read.Fd, "test").Read());
+        }
+    }
+
+    [Fact]
+    public void AnOversizedFrameOrASetReservedFieldIsRefused()
+    {
+        var header = new byte[Frame.HeaderSize];
+        BitConverter.TryWriteBytes(header, (uint)(Frame.MaxPayload + 1));
+        Assert.Throws<ProtocolException>(() => Frame.DecodeHeader(header));
+        var reserved = new Frame(FrameType.Hello, 0, []).Encode();
+        reserved[6] = 1;
+        Assert.Throws<ProtocolException>(() => Frame.DecodeHeader(reserved));
+    }
+
+    [Fact]
+    public void AShortPayloadIsAProtocolError()
+    {
+        Assert.Throws<ProtocolException>(() => SignalRequest.Decode([1, 0, 0]));
+        Assert.Throws<ProtocolException>(() => Hello.Decode([1, 0, 0, 0, 0xFF, 0, 0, 0]));
+        Assert.Equal(new Hello(Frame.Version, "moat-agent"), Hello.Decode(new Hello(Frame.Version, "moat-agent").Encode()));
+    }
+}

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Moat.Tests.Vm;
+
+/// <summary>
+/// The vm tier end to end, as root, with the real bin/moat-runtime booting Debian's kernel under QEMU
+/// (TCG here: each boot costs 10-30 s, so two boots in all). One container's whole life is one test
+/// (create, start, stdio, exec, a signal, an OOM kill inside, QEMU killed, delete); `run` is the other.
+/// </summary>
+public sealed class VmTierTests : IDisposable
+{
+    static readonly string Repo = FindRepo();
+    static readonly string Binary = Path.Combine(Repo, "bin/moat-runtime");
+    readonly string work = Directory.CreateTempSubdirectory("moat-vm-test-").FullName;
+    string StateRoot => Path.Combine(work, "state");
+    readonly List<string> ids = [];
+
+    static string FindRepo()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Moat.slnx")))
+            dir = Path.GetDirectoryName(dir);
+        return dir ?? throw new InvalidOperationException("cannot find the repository (Moat.slnx)");
+    }
+
+    /// <summary>The guest kernel: scripts/vm/kernel.sh's cached Debian package (the cgroup v2 lane's), fetched once per machine.</summary>
+    static readonly Lazy<string> Kernel = new(() =>
+    {
+        var (status, output, error) = Shell($"'{Repo}/scripts/vm/kernel.sh'", TimeSpan.FromMinutes(10));
+        Assert.True(status == 0, $"scripts/vm/kernel.sh failed: {error}");
+        return Directory.GetFiles(Path.Combine(output.Trim(), "boot"), "vmlinuz-*").Single();
+    });
+
+    static (int Status, string Stdout, string Stderr) Shell(string command, TimeSpan timeout, IDictionary<string, string>? env = null)
+    {
+        var start = new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+            start.Environment[k] = v;
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{command} did not finish in {timeout}");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    Dictionary<string, string> Env() => new()
+    {
+        ["MOAT_VM_KERNEL"] = Kernel.Value,
+        // One initramfs per binary, kept between runs beside the kernel.
+        ["MOAT_VM_DIR"] = Path.Combine(Repo, ".build/vm/data"),
+    };
+
+    string Moat(string args) => $"'{Binary}' --root '{StateRoot}' --isolation vm {args}";
+
+    (int Status, string Stdout, string Stderr) Run(string args, string redirections = "</dev/null") =>
+        Shell($"{Moat(args)} {redirections}", TimeSpan.FromMinutes(5), Env());
+
+    string Bundle(string name, string[] args, long? memoryLimit = null)
+    {
+        var bundle = Path.Combine(work, name);
+        var (status, _, error) = Shell($"MOAT='{Binary}' '{Repo}/scripts/make-bundle.sh' '{bundle}'", TimeSpan.FromMinutes(1));
+        Assert.True(status == 0, error);
+        var configPath = Path.Combine(bundle, "config.json");
+        var config = JsonDocument.Parse(File.ReadAllText(configPath)).RootElement;
+        var json = System.Text.Json.Nodes.JsonNode.Parse(config.GetRawText())!;
+        json["process"]!["args"] = new System.Text.Json.Nodes.JsonArray(args.Select(a => (System.Text.Json.Nodes.JsonNode?)a).ToArray());
+        if (memoryLimit is { } limit)
+        {
+            json["linux"]!["resources"] ??= new System.Text.Json.Nodes.JsonObject();
+            json["linux"]!["resources"]!["memory"] = new System.Text.Json.Nodes.JsonObject { ["limit"] = limit };
+        }
+        File.WriteAllText(configPath, json.ToJsonString());
+        return bundle;
+    }
+
+    string NewId(string name)
+    {
+        var id = $"{name}-{Environment.ProcessId}";
+        ids.Add(id);
+        return id;
+    }
+
+    static string HostKernelRelease() => File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+
+    static string WaitForFile(string path, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(path) && File.ReadAllText(path) is var content && content.Contains(text))
+                return content;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"{path} never contained \"{text}\": {(File.Exists(path) ? File.ReadAllText(path) : "(missing)")}");
+    }
+
+    JsonElement State(string id)
+    {
+        var (status, stdout, stderr) = Run($"state {id}");
+        Assert.True(status == 0, stderr);
+        return JsonDocument.Parse(stdout).RootElement;
+    }
+
+    [Fact]
+    public void AContainersLifeInItsOwnVirtualMachine()
+    {
+        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20);
+        var id = NewId("life");
+        var input = Path.Combine(work, "life.in");
+        var output = Path.Combine(work, "life.out");
+        File.WriteAllText(input, "hello\n");
+
+        // create and start as separate commands: the VM and its shim outlive create.
+        var create = Run($"create --bundle '{bundle}' {id}", $"<'{input}' >'{output}' 2>'{output}.err'");
+        Assert.True(create.Status == 0, File.ReadAllText(output + ".err"));
+        Assert.Equal("created", State(id).GetProperty("status").GetString());
+        Assert.Equal(0, Run($"start {id}").Status);
+
+        // stdin reached the guest and stdout came back; the guest runs its own kernel.
+        var text = WaitForFile(output, "\n" + "6.");
+        Assert.Contains("got:hello", text);
+        var guestRelease = text.Split('\n').Select(l => l.Trim()).First(l => l.Length > 0 && char.IsDigit(l[0]));
+        Assert.NotEqual(HostKernelRelease(), guestRelease);
+        Assert.Equal("running", State(id).GetProperty("status").GetString());
+
+        // exec: its exit status and its own stdin and stdout.
+        var exec = Run($"exec {id} sh -c 'echo exec-ok; exit 3'");
+        Assert.Equal((3, "exec-ok\n"), (exec.Status, exec.Stdout));
+        var cat = Shell($"echo round-trip | {Moat($"exec {id} cat")}", TimeSpan.FromMinutes(2), Env());
+        Assert.Equal((0, "round-trip\n"), (cat.Status, cat.Stdout));
+
+        // A signal to the exec command reaches its process in the guest.
+        var trapOut = Path.Combine(work, "trap.out");
+        var trap = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {Moat($"exec {id} sh -c 'trap \"exit 42\" TERM; echo ready; while :; do sleep 0.1; done'")} </dev/null >'{trapOut}'"])
+        {
+            Environment = { ["MOAT_VM_KERNEL"] = Kernel.Value, ["MOAT_VM_DIR"] = Env()["MOAT_VM_DIR"] },
+        })!;
+        WaitForFile(trapOut, "ready");
+        Assert.Equal(0, Shell($"kill -TERM {trap.Id}", TimeSpan.FromSeconds(10)).Status);
+        Assert.True(trap.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(42, trap.ExitCode);
+
+        // The memory limit is the guest's cgroup's: a process that outgrows it is OOM-killed inside, 137 outside.
+        var oom = Run($"exec {id} sh -c 'cat /sys/fs/cgroup/memory.max; x=$(head -c 96m /dev/zero | tr \"\\\\0\" a); echo survived'");
+        Assert.Equal(137, oom.Status);
+        Assert.Contains(((48L << 20)).ToString(), oom.Stdout);
+        Assert.DoesNotContain("survived", oom.Stdout);
+
+        // QEMU killed behind the runtime's back: the container is stopped, and delete cleans up.
+        var qemu = State(id).GetProperty("pid").GetInt32();
+        Assert.Contains("qemu-system", File.ReadAllText($"/proc/{qemu}/cmdline"));
+        Assert.Equal(0, Shell($"kill -KILL {qemu}", TimeSpan.FromSeconds(10)).Status);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (State(id).GetProperty("status").GetString() != "stopped" && DateTime.UtcNow < deadline)
+            Thread.Sleep(50);
+        Assert.Equal("stopped", State(id).GetProperty("status").GetString());
+        var delete = Run($"delete {id}");
+        Assert.True(delete.Status == 0, delete.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
+        Assert.Empty(ProcessesMentioning(Path.Combine(StateRoot, id)));
+    }
+
+    [Fact]
+    public void RunGivesTheContainersStdoutAndExitStatus()
+    {
+        var bundle = Bundle("run", ["sh", "-c", "echo from-the-guest; exit 7"]);
+        var id = NewId("run");
+        var run = Run($"run --bundle '{bundle}' {id}");
+        Assert.Equal(7, run.Status);
+        Assert.Equal("from-the-guest\n", run.Stdout);
+        Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
+    }
+
+    /// <summary>Processes whose command line names the path (QEMU's sockets and shares, the shim's directory).</summary>
+    static List<int> ProcessesMentioning(string path)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid != Environment.ProcessId)
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(path))
+                        found.Add(pid);
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+        return found;
+    }
+
+    public void Dispose()
+    {
+        foreach (var id in ids)
+            try
+            {
+                Run($"delete --force {id}");
+            }
+            catch (Exception)
+            {
+            }
+        // Whatever a failed test left: every QEMU and shim of this test's state root.
+        foreach (var pid in ProcessesMentioning(StateRoot))
+            try
+            {
+                Process.GetProcessById(pid).Kill();
+            }
+            catch (Exception)
+            {
+            }
+        Directory.Delete(work, recursive: true);
+    }
+}
