@@ -225,7 +225,7 @@ public static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int access(string path, int mode);
-    public const int X_OK = 1;
+    public const int X_OK = 1, W_OK = 2;
 }
 
 public static unsafe partial class Libc

@@ -31,6 +31,32 @@ public sealed class ContainerCgroup
     public static ContainerCgroup For(CgroupHost host, string path, Action<string>? warn = null) =>
         new(host, path, host.Hierarchies.Select(h => (h, h.DirectoryFor(path))).ToList()) { warn = warn };
 
+    /// <summary>
+    /// The part of this cgroup a runtime without root may use: the hierarchies whose directory, or
+    /// its nearest existing ancestor, this user can write (a delegated v2 subtree, or a v1 directory
+    /// that root made and handed over with chown), as runc's rootless mode. The others are returned
+    /// in <paramref name="unwritable"/> for the caller to refuse limits on.
+    /// </summary>
+    public ContainerCgroup WritableOnly(out IReadOnlyList<string> unwritable)
+    {
+        var keep = new List<(CgroupHierarchy, string)>();
+        var refused = new List<string>();
+        foreach (var (hierarchy, directory) in Directories)
+        {
+            var existing = directory;
+            while (!Directory.Exists(existing) && existing.Length > hierarchy.MountPoint.Length)
+                existing = System.IO.Path.GetDirectoryName(existing) ?? hierarchy.MountPoint;
+            // The directory itself needs write (for its files) once it exists; an ancestor needs it to make the directory.
+            var probe = Directory.Exists(directory) ? System.IO.Path.Combine(directory, "cgroup.procs") : existing;
+            if (Libc.access(probe, Libc.W_OK) == 0)
+                keep.Add((hierarchy, directory));
+            else
+                refused.Add(directory);
+        }
+        unwritable = refused;
+        return new ContainerCgroup(Host, Path, keep) { warn = warn };
+    }
+
     /// <summary>Directory of the unified (v2) hierarchy, if the host has one.</summary>
     public string? UnifiedDirectory => Directories.FirstOrDefault(d => d.Hierarchy.IsV2).Directory;
 

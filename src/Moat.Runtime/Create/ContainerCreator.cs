@@ -58,7 +58,17 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 $"LISTEN_FDS={options.ListenFds}", "LISTEN_PID=1"];
 
         var cgroup = cgroups.Open(cgroups.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
-        cgroups.Validate(cgroup, spec.Linux?.Resources);
+        string? rootlessHint = null;
+        if (Libc.geteuid() != 0)
+            (cgroup, rootlessHint) = RootlessCgroup.Restrict(cgroup, spec.Linux?.Resources, debug);
+        try
+        {
+            cgroups.Validate(cgroup, spec.Linux?.Resources);
+        }
+        catch (RuntimeException e) when (rootlessHint is not null)
+        {
+            throw new RuntimeException($"{e.Message}: {rootlessHint}", e);
+        }
         var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompCache.GetOrCompile(profile, SeccompCacheDirectory(store)) : null;
         debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, late 0x{plan.LateUnshareFlags:x}, " +
                       $"joins [{string.Join(", ", plan.Joins.Select(j => $"{j.Type}={j.Path}"))}], cgroup {cgroup.Path} " +
@@ -102,7 +112,10 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             using var stateDirForInit = Libc.Open(directory.Path, Libc.O_PATH | Libc.O_DIRECTORY);
             using var idmaps = IdmapNamespaces.For(spec.Mounts ?? []);
             // Under a user namespace the runtime opens the bind sources (and idmaps them): the init could not.
-            using var bindSources = BindSources.For(spec, plan);
+            // Not for a runtime without root (rootless): it cannot enter the container's mount
+            // namespace, and needs not, for the container's root is this same user or one of its
+            // subordinate ids, which reach no more than it does; the init opens the sources itself.
+            using var bindSources = Libc.geteuid() == 0 ? BindSources.For(spec, plan) : null;
             var idmapsForInit = idmaps.FdsByMount;
             if (bindSources is not null && idmapsForInit.Count > 0)
             {

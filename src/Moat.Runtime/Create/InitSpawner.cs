@@ -129,10 +129,7 @@ public static class InitSpawner
             // 1. The child has its namespaces: give it id maps, then let it go.
             channel.ReceiveReadyForSetup();
             if (plan.NewUser)
-            {
-                WriteProcFile(childPid, "uid_map", NamespacePlan.FormatIdMap(spec.Linux?.UidMappings));
-                WriteProcFile(childPid, "gid_map", NamespacePlan.FormatIdMap(spec.Linux?.GidMappings));
-            }
+                IdMapWriter.Write(childPid, spec.Linux?.UidMappings, spec.Linux?.GidMappings);
             channel.SendGo();
 
             // The container's mount namespace exists now: open the bind sources in it while the init
@@ -216,17 +213,5 @@ public static class InitSpawner
         if (Libc.poll(&poll, 1, 200) <= 0)
             return null;
         return channel.ReceiveErrorIfAny();
-    }
-
-    static void WriteProcFile(int pid, string file, string content)
-    {
-        try
-        {
-            Libc.WriteFile($"/proc/{pid}/{file}", content);
-        }
-        catch (SyscallException e)
-        {
-            throw new RuntimeException($"cannot write {file} ({content.Replace('\n', ';').TrimEnd(';')}): {e.Message}", e);
-        }
     }
 }
