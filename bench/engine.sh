@@ -104,7 +104,7 @@ for ((i = 0; i < WARMUP + N; i++)); do
 done
 echo >&2
 median() { sort -n "$1" | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f", m / 1000}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 m=$(median "$DIR/samples.moat"); p=$(median "$DIR/samples.podman")
 mc=$(median "$DIR/cpu.moat"); pc=$(median "$DIR/cpu.podman")
 echo "run --rm IMAGE /bin/true, $N interleaved iterations (ms, medians; CPU: every process the command started, from a cpuacct cgroup):"
