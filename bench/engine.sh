@@ -72,32 +72,47 @@ fi
 
 # ---- inside a private mount namespace ----
 mount -t tmpfs none /sys/fs/cgroup/unified
+# CPU time: this shell goes into a cgroup of its own, so every process a command starts (moat's monitor and
+# the runtime, podman's conmon and crun, detached or not) is counted in its cpuacct.usage; the delta around
+# one command is that command's CPU, whatever else loads the machine (wall times move with the load).
+CPU_GROUP=/sys/fs/cgroup/cpuacct/moat-bench-$$
+if [ -d /sys/fs/cgroup/cpuacct ] && mkdir "$CPU_GROUP" 2>/dev/null; then
+  echo $$ >"$CPU_GROUP/cgroup.procs"
+  cpu_ns() { cat "$CPU_GROUP/cpuacct.usage"; }
+  trap 'echo $$ >/sys/fs/cgroup/cpuacct/cgroup.procs; rmdir "$CPU_GROUP" 2>/dev/null || true' EXIT
+else
+  cpu_ns() { echo 0; }
+fi
 podman_cmd() { CONTAINERS_CONF=$DIR/containers.conf TMPDIR=$DIR/tmp podman --root "$DIR/storage" --runroot "$DIR/runroot" --storage-driver overlay "$@"; }
 moat_cmd() { "$MOAT" --root "$DIR/moat" "$@"; }
 podman_cmd import "$DIR/rootfs.tar" localhost/bench-busybox >/dev/null
 moat_cmd import -q "$DIR/rootfs.tar" localhost/bench-busybox >/dev/null
-: >"$DIR/samples.moat"; : >"$DIR/samples.podman"
+: >"$DIR/samples.moat"; : >"$DIR/samples.podman"; : >"$DIR/cpu.moat"; : >"$DIR/cpu.podman"
 for ((i = 0; i < WARMUP + N; i++)); do
-  t0=$EPOCHREALTIME
+  c0=$(cpu_ns); t0=$EPOCHREALTIME
   moat_cmd run --rm localhost/bench-busybox /bin/true >/dev/null 2>"$DIR/err" || die "moat run failed: $(tail -n 1 "$DIR/err")"
-  t1=$EPOCHREALTIME
+  t1=$EPOCHREALTIME; c1=$(cpu_ns)
   podman_cmd --runtime crun run --rm localhost/bench-busybox /bin/true >/dev/null 2>"$DIR/err" || die "podman run failed: $(tail -n 1 "$DIR/err")"
-  t2=$EPOCHREALTIME
+  t2=$EPOCHREALTIME; c2=$(cpu_ns)
   if ((i >= WARMUP)); then
     echo "$((${t1/./} - ${t0/./}))" >>"$DIR/samples.moat"
     echo "$((${t2/./} - ${t1/./}))" >>"$DIR/samples.podman"
+    echo "$(((c1 - c0) / 1000))" >>"$DIR/cpu.moat"
+    echo "$(((c2 - c1) / 1000))" >>"$DIR/cpu.podman"
   fi
   printf '.' >&2
 done
 echo >&2
 median() { sort -n "$1" | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f", m / 1000}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 m=$(median "$DIR/samples.moat"); p=$(median "$DIR/samples.podman")
-echo "run --rm IMAGE /bin/true, $N interleaved iterations (ms, medians):"
+mc=$(median "$DIR/cpu.moat"); pc=$(median "$DIR/cpu.podman")
+echo "run --rm IMAGE /bin/true, $N interleaved iterations (ms, medians; CPU: every process the command started, from a cpuacct cgroup):"
 echo
-echo "| command | median | moat / podman |"
-echo "|---------|-------:|--------------:|"
-printf '| moat run --rm | %s | %s |\n' "$m" "$(awk -v a="$m" -v b="$p" 'BEGIN {printf "%.2f", a / b}')"
-printf '| podman run --rm (crun) | %s | 1.00 |\n' "$p"
+echo "| command | wall | CPU | moat / podman (wall) | moat / podman (CPU) |"
+echo "|---------|-----:|----:|------:|------:|"
+printf '| moat run --rm | %s | %s | %s | %s |\n' "$m" "$mc" "$(ratio "$m" "$p")" "$(ratio "$mc" "$pc")"
+printf '| podman run --rm (crun) | %s | %s | 1.00 | 1.00 |\n' "$p" "$pc"
 echo
 
 # moat ps with PS_CONTAINERS running containers
@@ -106,12 +121,12 @@ for ((i = 0; i < PS_CONTAINERS; i++)); do
 done
 count=$(moat_cmd ps -q | wc -l)
 [ "$count" = "$PS_CONTAINERS" ] || die "moat ps shows $count containers, not $PS_CONTAINERS"
-: >"$DIR/samples.ps"
+: >"$DIR/samples.ps"; : >"$DIR/cpu.ps"
 for ((i = 0; i < 2 + N; i++)); do
-  t0=$EPOCHREALTIME
+  c0=$(cpu_ns); t0=$EPOCHREALTIME
   moat_cmd ps >/dev/null
-  t1=$EPOCHREALTIME
-  ((i < 2)) || echo "$((${t1/./} - ${t0/./}))" >>"$DIR/samples.ps"
+  t1=$EPOCHREALTIME; c1=$(cpu_ns)
+  ((i < 2)) || { echo "$((${t1/./} - ${t0/./}))" >>"$DIR/samples.ps"; echo "$(((c1 - c0) / 1000))" >>"$DIR/cpu.ps"; }
 done
-echo "moat ps with $PS_CONTAINERS running containers: median $(median "$DIR/samples.ps") ms over $N runs (target: under 50 ms)"
+echo "moat ps with $PS_CONTAINERS running containers: median $(median "$DIR/samples.ps") ms wall, $(median "$DIR/cpu.ps") ms CPU over $N runs (target: under 50 ms)"
 moat_cmd rm -f $(moat_cmd ps -aq) >/dev/null

@@ -21,19 +21,10 @@ public static class ProtocolFiles
     /// <summary>The file's document, or null when it does not exist (a torn file cannot exist: writes are atomic).</summary>
     public static T? Read<T>(string path) where T : class
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
+        // open, read, close: `ps` reads one of these per container, and FileStream adds an flock and fstats to each.
+        var bytes = Moat.Interop.Libc.TryReadFile(path);
+        if (bytes is null)
             return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
         try
         {
             return (T?)JsonSerializer.Deserialize(bytes, typeof(T), ProtocolJsonContext.Default);

@@ -219,7 +219,7 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
     {
         if (StopRequested())
             return false;
-        var policy = config.Restart;
+        var policy = CurrentRestartPolicy();
         return policy.Name switch
         {
             RestartPolicies.Always or RestartPolicies.UnlessStopped => true,
@@ -230,9 +230,27 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
 
     bool StopRequested() => File.Exists(directory.File(ContainerFiles.StopRequested));
 
+    /// <summary>
+    /// The policy as monitor.json says now: `moat update --restart` rewrites the file (atomically) while the
+    /// container runs, and the policy only matters at an exit, so it is read then, not once at start.
+    /// </summary>
+    RestartPolicy CurrentRestartPolicy()
+    {
+        try
+        {
+            return ProtocolFiles.Read<MonitorConfig>(directory.File(ContainerFiles.MonitorConfig))?.Restart ?? config.Restart;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or SyscallException)
+        {
+            log.Write($"restart policy: {directory.File(ContainerFiles.MonitorConfig)} unreadable ({e.Message}); keeping the one read at start");
+            return config.Restart;
+        }
+    }
+
     void Restart()
     {
-        if (StopRequested())
+        // A stop, or an `update --restart no`, during the back-off delay cancels the restart.
+        if (StopRequested() || CurrentRestartPolicy().Name == RestartPolicies.No)
         {
             done = true;
             return;

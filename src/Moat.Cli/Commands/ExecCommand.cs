@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Moat.Interop;
 using System.Diagnostics;
 using Moat.Engine;
 using Moat.Engine.Exec;
@@ -53,6 +54,8 @@ public static class ExecCommand
                 if (parse.GetValue(tty)) start.ArgumentList.Add("--tty");
                 if (parse.GetValue(detach)) start.ArgumentList.Add("--detach");
                 start.ArgumentList.Add(record.Id);
+                if (parse.GetValue(detach))
+                    return Detached(context, record, start);
                 // Without -i the command's stdin is empty, as docker gives it.
                 if (!parse.GetValue(interactive) && !parse.GetValue(detach))
                     start.RedirectStandardInput = true;
@@ -69,5 +72,23 @@ public static class ExecCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// `exec -d`: the runtime's detached exec leaves the command with the runtime's stdio, so it gets /dev/null
+    /// for all three (docker discards a detached exec's output): our own stdout or a caller's pipe would stay
+    /// open, or break, for as long as the command runs. The runtime's own message is lost with it.
+    /// </summary>
+    static unsafe int Detached(ContainerCommandContext context, Moat.Engine.Store.ContainerRecord record, ProcessStartInfo start)
+    {
+        using var devNull = Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
+        var pid = Libc.Spawn(start.FileName, [start.FileName, .. start.ArgumentList], environment, devNull.Fd, devNull.Fd, devNull.Fd, defaultSignals: true);
+        int status;
+        while (Libc.waitpid(pid, &status, 0) < 0 && Errors.LastErrno == Errors.EINTR) { }
+        var code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+        if (code != 0)
+            throw new EngineException($"the runtime could not start the command in container {record.Name} (exit status {code}); run it without -d to see why");
+        return 0;
     }
 }

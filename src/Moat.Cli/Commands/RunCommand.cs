@@ -71,10 +71,12 @@ public static class RunCommand
         }
         if (remove)
         {
-            // The monitor's exit command removes it; wait for that a while, then do it ourselves.
+            // The monitor's exit command removes it and the monitor exits right after: wait for the monitor (a
+            // /proc read, every 5 ms) a while, then make sure ourselves.
+            var monitor = engine.Store.Get(record.Id) ?? record;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (engine.Store.Get(record.Id) is not null && DateTime.UtcNow < deadline)
-                Thread.Sleep(50);
+            while (ProcStat.IsAlive(monitor.MonitorPid, monitor.MonitorStartTime) && DateTime.UtcNow < deadline)
+                Thread.Sleep(5);
             RemoveQuietly(engine, record.Id);
         }
         return code.Value;

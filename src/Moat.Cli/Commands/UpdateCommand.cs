@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Moat.Cli.Commands;
 
-/// <summary>update: docker's resource flags applied to running containers through the runtime's update (runc's flag names).</summary>
+/// <summary>update: docker's resource flags applied to running containers through the runtime's update (runc's flag names), and --restart.</summary>
 public static class UpdateCommand
 {
     public static Command Create(string name = "update")
@@ -20,6 +20,7 @@ public static class UpdateCommand
         var mems = new Option<string?>("--cpuset-mems") { Description = "memory nodes allowed" };
         var pids = new Option<string?>("--pids-limit") { Description = "most processes (-1: unlimited)" };
         var blkio = new Option<string?>("--blkio-weight") { Description = "block IO weight (10 to 1000)" };
+        var restart = new Option<string?>("--restart") { Description = "restart policy: no, on-failure[:N], always, unless-stopped (taken at the container's next exit)" };
         var command = new Command(name, "change running containers' resource limits");
         command.Arguments.Add(containers);
         var table = new (Option<string?> Option, string RuntimeFlag, bool Size)[]
@@ -30,6 +31,7 @@ public static class UpdateCommand
         };
         foreach (var entry in table) command.Options.Add(entry.Option);
         command.Options.Add(cpus);
+        command.Options.Add(restart);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
             var runtimeFlags = new Dictionary<string, string>();
@@ -48,9 +50,10 @@ public static class UpdateCommand
                 runtimeFlags["--cpu-quota"] = ((long)(n * 100000)).ToString(CultureInfo.InvariantCulture);
                 given["cpus"] = count;
             }
-            if (runtimeFlags.Count == 0)
-                throw new ArgumentException("update needs at least one resource flag (--memory, --cpus, --pids-limit...)");
-            return context.ForEach(parse.GetValue(containers)!, n => { context.Engine.Update(n, runtimeFlags, given); return n; });
+            var policy = parse.GetValue(restart) is { } text ? Moat.Engine.Run.Flags.Restart.Parse(text) : null;
+            if (runtimeFlags.Count == 0 && policy is null)
+                throw new ArgumentException("update needs a resource flag (--memory, --cpus, --pids-limit...) or --restart");
+            return context.ForEach(parse.GetValue(containers)!, n => { context.Engine.Update(n, runtimeFlags, given, policy); return n; });
         }));
         return command;
     }

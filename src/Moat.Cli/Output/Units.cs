@@ -18,6 +18,21 @@ public static class Units
         return value.ToString(value >= 100 || unit == 0 ? "0" : value >= 10 ? "0.#" : "0.##", System.Globalization.CultureInfo.InvariantCulture) + SizeSuffixes[unit];
     }
 
+    static readonly string[] BinarySuffixes = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+    /// <summary>Binary, four significant digits: 1.504MiB, 7.617GiB (docker's units.BytesSize, used by stats for memory).</summary>
+    public static string BinarySize(ulong bytes)
+    {
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < BinarySuffixes.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) + BinarySuffixes[unit];
+    }
+
     /// <summary>"About a minute ago", "3 hours ago", "2 weeks ago" (docker's units.HumanDuration + " ago").</summary>
     public static string Ago(DateTimeOffset when, DateTimeOffset now)
     {

@@ -227,7 +227,8 @@ public sealed partial class ContainerEngine
     /// "removing" first, then monitor, runtime state, layer, volumes, image use, and the record last.
     /// The caller holds the lock.
     /// </summary>
-    void Destroy(ContainerRecord record, bool removeVolumes, bool killMonitor)
+    /// <param name="runtimeDeleted">The monitor has deleted the runtime's container already (the exit command runs after that): no runtime call is needed.</param>
+    void Destroy(ContainerRecord record, bool removeVolumes, bool killMonitor, bool runtimeDeleted = false)
     {
         if (Store.Get(record.Id) is not null)
             Store.Update(record with { State = EngineStates.Removing, MonitorLost = false });
@@ -236,10 +237,13 @@ public sealed partial class ContainerEngine
             Libc.kill(record.MonitorPid, Libc.SIGKILL);
             MonitorLauncher.Reap(record.MonitorPid);
         }
-        var runtime = RuntimeFor(record);
-        if (runtime.State(record.Id) is { Status: not "stopped" })
-            runtime.Kill(record.Id, "SIGKILL", all: true);
-        runtime.Delete(record.Id);
+        if (!runtimeDeleted)
+        {
+            var runtime = RuntimeFor(record);
+            if (runtime.State(record.Id) is { Status: not "stopped" })
+                runtime.Kill(record.Id, "SIGKILL", all: true);
+            runtime.Delete(record.Id);
+        }
         Images.Snapshots.RemoveContainerLayer(record.Id);
         if (removeVolumes)
             foreach (var mount in record.Settings.Mounts.Where(m => m.Anonymous && m.Name is not null))
@@ -264,7 +268,8 @@ public sealed partial class ContainerEngine
             return; // started again meanwhile
         if (record.Settings.AutoRemove)
         {
-            Destroy(record, removeVolumes: true, killMonitor: false);
+            // Two runtime processes fewer on run --rm's path: the monitor ran `delete --force` before this command.
+            Destroy(record, removeVolumes: true, killMonitor: false, runtimeDeleted: !record.MonitorLost);
             Events.Container("destroy", record.Id, record.Name, record.ImageName);
             return;
         }
@@ -283,23 +288,35 @@ public sealed partial class ContainerEngine
         Events.Container("rename", found.Id, name, found.ImageName, new Dictionary<string, string> { ["oldName"] = "/" + found.Name });
     }
 
-    /// <summary>`moat update`: the runtime's update with docker's resource flags (runc's names), recorded for inspect.</summary>
-    public ContainerRecord Update(string reference, IReadOnlyDictionary<string, string> runtimeFlags, IReadOnlyDictionary<string, string> asGiven)
+    /// <summary>
+    /// `moat update`: the runtime's update with docker's resource flags (runc's names), recorded for inspect;
+    /// and/or a new restart policy, which the monitor reads from monitor.json at the container's next exit.
+    /// Resources need a running container (they are its cgroup's); a restart policy does not.
+    /// </summary>
+    public ContainerRecord Update(string reference, IReadOnlyDictionary<string, string> runtimeFlags, IReadOnlyDictionary<string, string> asGiven, RestartPolicy? restart = null)
     {
         var found = Store.Find(reference);
         using var held = ContainerLock.Acquire(ContainersDirectory, found.Id);
         var record = ReconcileLocked(Store.Find(found.Id));
-        if (!record.IsRunning)
-            throw new EngineException($"container {record.Name} is not running: update changes a running container's cgroup");
-        var args = new List<string> { "update" };
-        foreach (var (flag, value) in runtimeFlags)
-            args.AddRange([flag, value]);
-        args.Add(record.Id);
-        RuntimeFor(record).Must("update", [.. args]);
+        if (restart is not null && restart.Name != RestartPolicies.No && record.Settings.AutoRemove)
+            throw new EngineException($"cannot give container {record.Name} a restart policy: it was run with --rm, which removes it at its first exit");
+        if (runtimeFlags.Count > 0)
+        {
+            if (!record.IsRunning)
+                throw new EngineException($"container {record.Name} is not running: update changes a running container's cgroup");
+            var args = new List<string> { "update" };
+            foreach (var (flag, value) in runtimeFlags)
+                args.AddRange([flag, value]);
+            args.Add(record.Id);
+            RuntimeFor(record).Must("update", [.. args]);
+        }
         var resources = new Dictionary<string, string>(record.Settings.Resources);
         foreach (var (k, v) in asGiven) resources[k] = v;
-        record = record with { Settings = record.Settings with { Resources = resources }, MonitorLost = false };
+        record = record with { Settings = record.Settings with { Resources = resources, Restart = restart ?? record.Settings.Restart }, MonitorLost = false };
         Store.Update(record);
+        // The monitor (if one runs) takes the policy from its config file at the next exit; a new monitor reads it at start.
+        if (restart is not null && File.Exists(FileOf(record.Id, ContainerFiles.MonitorConfig)))
+            WriteMonitorConfig(record);
         Events.Container("update", record.Id, record.Name, record.ImageName);
         return record;
     }

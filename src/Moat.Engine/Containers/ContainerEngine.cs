@@ -3,6 +3,7 @@ using Moat.Engine.Runtime;
 using Moat.Engine.Store;
 using Moat.Engine.Volumes;
 using Moat.Images.Service;
+using Moat.Images.Storage;
 using Moat.Monitor.Protocol;
 
 namespace Moat.Engine.Containers;
@@ -34,13 +35,17 @@ public sealed record EngineOptions
 public sealed partial class ContainerEngine : IDisposable
 {
     readonly EngineOptions options;
+    readonly StorageLayout layout;
+    // The image service opens the image catalogue (a second SQLite connection) and more: only verbs that
+    // touch images pay for it (ps, inspect, stop... do not).
+    readonly Lazy<ImageService> images;
 
-    public ImageService Images { get; }
+    public ImageService Images => images.Value;
     public ContainerStore Store { get; }
     public VolumeStore Volumes { get; }
     public EventJournal Events { get; }
-    public string Root => Images.Layout.Root;
-    public string ContainersDirectory => Images.Layout.Containers;
+    public string Root => layout.Root;
+    public string ContainersDirectory => layout.Containers;
     public string RuntimeRoot => Path.Combine(Root, "runtime");
     public string MonitorExecutable { get; }
     public string DefaultRuntime { get; }
@@ -49,16 +54,9 @@ public sealed partial class ContainerEngine : IDisposable
     public ContainerEngine(EngineOptions options)
     {
         this.options = options;
-        Images = new ImageService(options.Images);
-        try
-        {
-            Store = new ContainerStore(Images.Layout.CatalogDatabase);
-        }
-        catch
-        {
-            Images.Dispose();
-            throw;
-        }
+        layout = StorageLayout.ForCurrentUser(options.Images.Root).EnsureCreated();
+        images = new Lazy<ImageService>(() => new ImageService(options.Images));
+        Store = new ContainerStore(layout.CatalogDatabase);
         Volumes = new VolumeStore(Root, Store);
         Events = new EventJournal(Path.Combine(Root, "events.jsonl"));
         MonitorExecutable = options.Monitor ?? EngineOptions.Helper("moat-monitor", "MOAT_MONITOR");
@@ -120,15 +118,24 @@ public sealed partial class ContainerEngine : IDisposable
                 return record;
         }
         var status = Read<MonitorStatus>(record.Id, ContainerFiles.Status);
-        var exit = Read<ExitRecord>(record.Id, ContainerFiles.Exit);
-        var health = Read<HealthRecord>(record.Id, ContainerFiles.Health);
+        // exit.json matters only once the container has exited, health.json only with a health check: a running
+        // container without one costs `ps` a single file (and /proc) read.
+        var health = record.Settings.Health is null ? null : Read<HealthRecord>(record.Id, ContainerFiles.Health);
+        var exitRead = false;
+        ExitRecord? exitRecord = null;
+        ExitRecord? Exit()
+        {
+            if (!exitRead)
+                (exitRecord, exitRead) = (Read<ExitRecord>(record.Id, ContainerFiles.Exit), true);
+            return exitRecord;
+        }
         var next = record with
         {
             Health = health?.Status ?? record.Health,
             RestartCount = status?.RestartCount ?? record.RestartCount,
             Error = status?.Error ?? record.Error,
         };
-        ContainerRecord WithExit(ContainerRecord r) => exit is not null && (r.StartedAt is null || exit.FinishedAt >= r.StartedAt.Value.AddSeconds(-1))
+        ContainerRecord WithExit(ContainerRecord r) => Exit() is { } exit && (r.StartedAt is null || exit.FinishedAt >= r.StartedAt.Value.AddSeconds(-1))
             ? r with { ExitCode = exit.ExitCode, FinishedAt = exit.FinishedAt, OomKilled = exit.OomKilled }
             : r;
         if (ProcStat.IsAlive(record.MonitorPid, record.MonitorStartTime))
@@ -147,7 +154,7 @@ public sealed partial class ContainerEngine : IDisposable
             };
         }
         // The monitor is gone. Its last exit record, if it wrote one for this run, is the truth; else ask the runtime.
-        if (status?.State == ContainerStates.Exited && exit is not null)
+        if (status?.State == ContainerStates.Exited && Exit() is not null)
             return WithExit(next with { State = EngineStates.Exited, Pid = 0 });
         var runtime = RuntimeFor(record).State(record.Id);
         if (runtime is { Status: "running" or "paused" or "created" } live && live.Pid > 0 && ProcStat.StartTime(live.Pid) is not null)
@@ -183,6 +190,7 @@ public sealed partial class ContainerEngine : IDisposable
     public void Dispose()
     {
         Store.Dispose();
-        Images.Dispose();
+        if (images.IsValueCreated)
+            images.Value.Dispose();
     }
 }
