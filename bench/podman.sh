@@ -85,7 +85,9 @@ podman_cmd import "$DIR/rootfs.tar" localhost/moat-bench-busybox >/dev/null
 runtimes=(moat runc crun)
 for rt in "${runtimes[@]}"; do : >"$DIR/samples.$rt"; done
 for ((i = 0; i < WARMUP + N; i++)); do
-  for rt in "${runtimes[@]}"; do
+  # The order rotates each iteration, so that no runtime always follows the same one.
+  for ((j = 0; j < ${#runtimes[@]}; j++)); do
+    rt=${runtimes[(i + j) % ${#runtimes[@]}]}
     t0=$EPOCHREALTIME
     if ! podman_cmd --runtime "$rt" run --rm --cgroup-parent "$CGROUP_PARENT" localhost/moat-bench-busybox /bin/true >/dev/null 2>"$DIR/err"; then
       printf 'bench/podman: %s failed: %s\n' "$rt" "$(tail -n 1 "$DIR/err")" >&2
@@ -99,7 +101,7 @@ done
 echo >&2
 median() { sort -n "$1" | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f", m / 1000}'; }
 declare -A med
-echo "podman run --rm ... /bin/true, $N interleaved iterations per runtime (ms):"
+echo "podman run --rm ... /bin/true, $N interleaved iterations per runtime (order rotated), $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg) (ms):"
 echo
 echo "| runtime | median | difference to moat |"
 echo "|---------|-------:|-------------------:|"

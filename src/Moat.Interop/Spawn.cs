@@ -58,4 +58,13 @@ public static unsafe partial class NativeSpawn
 
     [LibraryImport("moatspawn", EntryPoint = "moat_spawn_userns_holder")]
     public static partial int SpawnUsernsHolder(int* pidfd);
+
+    /// <summary>
+    /// native/detached-write.c: writes <paramref name="data"/> into <paramref name="path"/> from a native
+    /// thread of its own and returns at once (0, or the errno of a thread that could not be started);
+    /// the write's own result is dropped. Only moat-runtime links the helper: elsewhere this throws
+    /// DllNotFoundException.
+    /// </summary>
+    [LibraryImport("moatspawn", EntryPoint = "moat_write_detached", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int WriteDetached(string path, string data);
 }

@@ -25,24 +25,38 @@ public static class MigrationWarmup
         if (own is null)
             return;
         var procs = Path.Combine(hierarchy.DirectoryFor(own == "/" ? "" : own), "cgroup.procs");
-        var thread = new Thread(() =>
+        // A native thread: a managed Thread.Start spins in sched_yield until the new thread has
+        // joined the .NET runtime, which on a loaded host took longer than the grace period itself.
+        try
         {
-            try
-            {
-                Libc.WriteFile(procs, "0");
-            }
-            catch (SyscallException)
-            {
-                // Only an optimisation: the real move reports its own errors.
-            }
-        }, maxStackSize: 64 * 1024) { IsBackground = true, Name = "cgroup warm-up" };
-        thread.Start();
+            _ = NativeSpawn.WriteDetached(procs, "0");
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not moat-runtime (the helper is linked only there): a managed thread does the same.
+            new Thread(() => WriteIgnoringErrors(procs), maxStackSize: 64 * 1024) { IsBackground = true, Name = "cgroup warm-up" }.Start();
+        }
+    }
+
+    static void WriteIgnoringErrors(string procs)
+    {
+        try
+        {
+            Libc.WriteFile(procs, "0");
+        }
+        catch (SyscallException)
+        {
+            // Only an optimisation: the real move reports its own errors.
+        }
     }
 
     /// <summary>This process's cgroup in the hierarchy, from /proc/self/cgroup ("ID:controllers:path").</summary>
     static string? OwnCgroup(CgroupHierarchy hierarchy)
     {
-        foreach (var line in File.ReadLines("/proc/self/cgroup"))
+        // open, read, close: File.ReadLines would add FileStream's fstat and flock calls.
+        if (Libc.TryReadFile("/proc/self/cgroup") is not { } bytes)
+            return null;
+        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes).Split('\n'))
         {
             var parts = line.Split(':', 3);
             if (parts.Length == 3 && parts[1].Split(',').Any(hierarchy.Has))
