@@ -22,6 +22,10 @@ public sealed class RunCheckFlags
     readonly Option<string?> scanFailOn = new("--scan-fail-on") { Description = "the severity --scan=enforce refuses at: low, medium, high (default) or critical" };
     readonly Option<string?> seccompRecord = new("--seccomp-record") { Description = "record the system calls of this run and write a profile allowing exactly those to FILE when it exits" };
     readonly TrustOptions trust = new();
+
+    /// <summary>These flags' names, all taking a value: RunFlags.SeparateCommand must skip their values to find IMAGE.</summary>
+    public static readonly IReadOnlyList<string> ValueFlags =
+        ["--audit", "--audit-fail-on", "--audit-waive", "--audit-waivers", "--scan", "--scan-fail-on", "--seccomp-record", "--signature-policy", "--registries.d"];
     readonly bool isRun;
 
     public RunCheckFlags(bool isRun) => this.isRun = isRun;
