@@ -56,7 +56,7 @@ public sealed class CreateChecks(CreateCheckOptions options, ImageService images
     /// <summary>The seccomp recording, once the spec was given the recording filter.</summary>
     public RecordingSession? Recording { get; private set; }
 
-    /// <summary>Loads the policy once: a broken policy file stops `run` before anything is pulled or made.</summary>
+    /// <summary>Loads the policy once, at the first check: a broken policy file stops `run` before anything is stored or made.</summary>
     public ImageTrust? Trust
     {
         get
