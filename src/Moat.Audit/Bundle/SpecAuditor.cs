@@ -24,6 +24,7 @@ public static class SpecAuditor
             new SensitiveHostMount(), new EngineSocketMount(), new ExtraDeviceNode(), new DeviceCgroupAllows(),
             new MaskedPathRemoved(), new ReadonlyPathRemoved(), new HostSysctl(), new SharedPropagation(), new MandatoryAccessControl(),
             new OomProtection(), new RaisedRlimits(), new WritableKernelFilesystem(), new HostHooks(),
+            new UnsignedImage(),
         ];
         Array.Sort(rules, (a, b) => string.CompareOrdinal(a.Info.Id, b.Info.Id));
         return rules;
@@ -32,9 +33,10 @@ public static class SpecAuditor
     public static IReadOnlyList<RuleInfo> RuleInfos { get; } = Rules.Select(r => r.Info).ToArray();
 
     /// <summary>Runs every rule over <paramref name="spec"/>; <paramref name="subject"/> names it in the report.</summary>
-    public static AuditReport Audit(Spec spec, string subject, AuditArtifact? artifact = null)
+    /// <param name="image">The trust policy's answer for the image the config was made from (MOAT-A031); null when unknown.</param>
+    public static AuditReport Audit(Spec spec, string subject, AuditArtifact? artifact = null, ImageProvenance? image = null)
     {
-        var facts = new SpecFacts(spec);
+        var facts = new SpecFacts(spec) { Image = image };
         var sink = new FindingSink();
         foreach (var rule in Rules)
         {
@@ -46,7 +48,7 @@ public static class SpecAuditor
     }
 
     /// <summary>Reads &lt;bundle&gt;/config.json (errors say what and why) and audits it, keeping its bytes to find lines for SARIF.</summary>
-    public static AuditReport AuditBundle(string bundleDirectory)
+    public static AuditReport AuditBundle(string bundleDirectory, string? subject = null, ImageProvenance? image = null)
     {
         const string ConfigFile = Moat.Oci.Bundle.ConfigFileName;
         if (!Directory.Exists(bundleDirectory))
@@ -66,6 +68,6 @@ public static class SpecAuditor
         }
         var spec = SpecLoader.Parse(bytes);
         JsonLineIndex? index = null;
-        return Audit(spec, bundleDirectory, new AuditArtifact(ConfigFile, path => (index ??= JsonLineIndex.Build(bytes)).LineOf(path)));
+        return Audit(spec, subject ?? bundleDirectory, new AuditArtifact(ConfigFile, path => (index ??= JsonLineIndex.Build(bytes)).LineOf(path)), image);
     }
 }

@@ -13,6 +13,9 @@ public sealed class SpecFacts
     public Linux Linux { get; }
     public Process? Process { get; }
 
+    /// <summary>The trust policy's answer for the container's image, when the caller asked it (the engine, `moat audit NAME`).</summary>
+    public ImageProvenance? Image { get; init; }
+
     /// <summary>Capability name -> "process.capabilities.SET[i]" of the first set holding it.</summary>
     public IReadOnlyDictionary<string, string> Capabilities => capabilities;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Moat.Cli.Checks;
 using Moat.Cli.Output;
 
 namespace Moat.Cli.Commands;
@@ -14,9 +15,13 @@ public static class CreateCommand
         command.Arguments.Add(image);
         command.Arguments.Add(arguments);
         RunFlags.AddTo(command);
+        var checkFlags = new RunCheckFlags(isRun: false);
+        checkFlags.AddTo(command);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
             var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            using var checks = new CreateChecks(checkFlags.Read(parse), context.Engine.Images, ImageCommandContext.Warn);
+            request = request with { Checks = checks };
             foreach (var warning in request.Warnings)
                 ImageCommandContext.Warn(warning);
             var record = context.Engine.CreateAsync(request, new ProgressDisplay(parse.InvocationConfiguration.Error, 2), ImageCommandContext.Interruptible()).GetAwaiter().GetResult();

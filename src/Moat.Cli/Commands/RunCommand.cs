@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Moat.Cli.Checks;
 using Moat.Cli.Output;
 using Moat.Engine.Containers;
 using Moat.Engine.Monitor;
@@ -18,9 +19,16 @@ public static class RunCommand
         command.Arguments.Add(image);
         command.Arguments.Add(arguments);
         RunFlags.AddTo(command);
+        var checkFlags = new RunCheckFlags(isRun: true);
+        checkFlags.AddTo(command);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
             var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            var checkOptions = checkFlags.Read(parse);
+            if (checkOptions.SeccompRecord is not null)
+                CheckRecordable(request);
+            using var checks = new CreateChecks(checkOptions, context.Engine.Images, ImageCommandContext.Warn);
+            request = request with { Checks = checks };
             foreach (var warning in request.Warnings)
                 ImageCommandContext.Warn(warning);
             var engine = context.Engine;
@@ -40,9 +48,23 @@ public static class RunCommand
                 context.Out(record.Id + "\n");
                 return 0;
             }
-            return Attached(context, record, request.Interactive, request.Tty, request.Remove);
+            var code = Attached(context, record, request.Interactive, request.Tty, request.Remove);
+            if (checks.Recording is { } recording)
+                SeccompRecordOutput.Write(recording, checkOptions.SeccompRecord!, code, ImageCommandContext.Err, ImageCommandContext.Warn);
+            return code;
         }));
         return command;
+    }
+
+    /// <summary>The recorder lives in this `moat run`: it must stay attached to the one run it records.</summary>
+    static void CheckRecordable(Moat.Engine.Run.RunRequest request)
+    {
+        if (request.Detach)
+            throw new Moat.Audit.AuditException("--seccomp-record needs the container attached: the recorder lives in this moat run, which -d would leave at once");
+        if (request.Restart.Name != Moat.Monitor.Protocol.RestartPolicies.No)
+            throw new Moat.Audit.AuditException("--seccomp-record records one run: it cannot be used with --restart");
+        if (request.Isolation is "sandbox" or "vm")
+            throw new Moat.Audit.AuditException($"--seccomp-record records under the container tier's seccomp filter: --isolation {request.Isolation} has its own supervision");
     }
 
     /// <summary>Starts the container attached and relays until it exits; returns its exit code (docker's rules for a failed start).</summary>

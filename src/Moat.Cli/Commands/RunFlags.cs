@@ -530,6 +530,8 @@ public static class RunFlags
                 map[alias] = takes;
         }
         map["--root"] = map["--registries-conf"] = true;
+        foreach (var name in RunCheckFlags.ValueFlags)
+            map[name] = true;
         return map;
     });
 

@@ -44,7 +44,7 @@ public static class SeccompGenerateCommand
         return command;
     }
 
-    static string SocketFamilyName(int family) => family switch
+    internal static string SocketFamilyName(int family) => family switch
     {
         1 => "AF_UNIX",
         2 => "AF_INET",

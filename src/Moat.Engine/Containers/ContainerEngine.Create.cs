@@ -25,7 +25,7 @@ public sealed partial class ContainerEngine
     /// </summary>
     public async Task<ContainerRecord> CreateAsync(RunRequest request, IPullProgress progress, CancellationToken cancellation = default)
     {
-        var image = await ResolveImageAsync(request, progress, cancellation).ConfigureAwait(false);
+        var (image, pulledBy) = await ResolveImageAsync(request, progress, cancellation).ConfigureAwait(false);
         var imageConfig = Images.ConfigOf(image);
         var chainIds = Images.ChainIdsOf(image);
         if (chainIds.Count == 0 || chainIds.Any(c => !Images.Snapshots.Has(c)))
@@ -33,6 +33,9 @@ public sealed partial class ContainerEngine
         var name = request.Name is { } given ? ContainerNames.Validate(given) : ContainerNames.Generate(n => Store.FindByName(n) is not null);
         var id = ContainerNames.NewId();
         var imageName = image.Names.FirstOrDefault(n => n.EndsWith(request.Image, StringComparison.Ordinal)) ?? (image.Names.Count > 0 ? image.Names[0] : image.Id.ToString());
+        var imageDigest = pulledBy ?? RepoDigestOf(image, imageName);
+        if (request.Checks is { } checks)
+            await checks.CheckImageAsync(image, imageName, imageDigest, pulledBy is not null, cancellation).ConfigureAwait(false);
         var runtimeArgs = new List<string> { "--root", RuntimeRoot };
         if (request.Isolation is { Length: > 0 } isolation && isolation != "container")
             runtimeArgs.AddRange(["--isolation", isolation]);
@@ -53,6 +56,7 @@ public sealed partial class ContainerEngine
             LogMaxSize = request.LogMaxSize,
             LogMaxFiles = request.LogMaxFiles,
             Init = request.Init,
+            ImageDigest = imageDigest,
             ExposedPorts = config?.ExposedPorts?.Keys.Order(StringComparer.Ordinal).ToList() ?? [],
         };
         if (request.Restart.Name != RestartPolicies.No && request.Remove)
@@ -86,6 +90,9 @@ public sealed partial class ContainerEngine
                 Annotations = annotations,
                 Mounts = [.. request.Bundle.Mounts, .. mounts.Select(ToOciMount)],
             }, bundle);
+            // Known to Destroy before any check can refuse: the anonymous volumes just made go with the container.
+            record = record with { Settings = settings with { Mounts = mounts } };
+            request.Checks?.CheckSpec(spec, name);
             BundleBuilder.WriteConfig(bundle, spec);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with
@@ -127,15 +134,39 @@ public sealed partial class ContainerEngine
         return record;
     }
 
-    async Task<ImageRecord> ResolveImageAsync(RunRequest request, IPullProgress progress, CancellationToken cancellation)
+    /// <returns>The image, and the digest it was pulled by (the index's for a multi-platform image) when pulled now.</returns>
+    async Task<(ImageRecord Image, string? PulledBy)> ResolveImageAsync(RunRequest request, IPullProgress progress, CancellationToken cancellation)
     {
         var local = request.Pull == "always" ? null : Images.Names.Find(request.Image);
         if (local is not null)
-            return local;
+            return (local, null);
         if (request.Pull == "never")
             throw new EngineException($"image {request.Image} is not in the store and --pull=never forbids pulling it");
         var platform = request.Platform is { } p ? PlatformSpec.Parse(p) : null;
-        return await Images.PullAsync(request.Image, platform, progress, cancellation).ConfigureAwait(false);
+        string? pulledBy = null;
+        var image = await Images.PullAsync(request.Image, platform, progress, cancellation, async (resolved, token) =>
+        {
+            pulledBy = (resolved.Index ?? resolved.Manifest).Digest.ToString();
+            if (request.Checks is { } checks)
+                await checks.CheckPullAsync(resolved, token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return (image, pulledBy);
+    }
+
+    /// <summary>The digest of the image's repo digest in <paramref name="imageName"/>'s repository (the platform manifest's), else its manifest digest.</summary>
+    static string RepoDigestOf(ImageRecord image, string imageName)
+    {
+        var repository = imageName.Split('@')[0];
+        var colon = repository.LastIndexOf(':');
+        if (colon > repository.LastIndexOf('/'))
+            repository = repository[..colon];
+        foreach (var repoDigest in image.RepoDigests)
+        {
+            var at = repoDigest.IndexOf('@');
+            if (at > 0 && repoDigest[..at] == repository)
+                return repoDigest[(at + 1)..];
+        }
+        return image.ManifestDigest.ToString();
     }
 
     static HealthCheck? HealthFor(HealthSettings flags, HealthcheckConfig? image)

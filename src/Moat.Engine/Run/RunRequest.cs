@@ -74,6 +74,8 @@ public sealed record RunRequest
     /// computed by the flag parser; the engine prints them as warnings before it creates anything.
     /// </summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>`--audit`, `--scan`, the trust policy, `--seccomp-record`: called before the container exists (see <see cref="ICreateChecks"/>); null: none.</summary>
+    public ICreateChecks? Checks { get; init; }
 }
 
 /// <summary>One /etc/hosts line from `--add-host`.</summary>

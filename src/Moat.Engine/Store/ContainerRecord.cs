@@ -71,6 +71,8 @@ public sealed record ContainerSettings
     /// <summary>Flags before every runtime verb (`--root DIR`...).</summary>
     public List<string> RuntimeArgs { get; init; } = [];
     public string? Network { get; init; }
+    /// <summary>The image's digest as the trust policy and signatures know it: the one it was pulled by (an index for a multi-platform image) when `run` pulled it, else its stored repo digest (`sha256:...`).</summary>
+    public string? ImageDigest { get; init; }
     public string LogDriver { get; init; } = LogDrivers.K8sFile;
     public string? LogPath { get; init; }
     public long LogMaxSize { get; init; }

@@ -81,7 +81,7 @@ public sealed class MoatAuditCliTests : IDisposable
 
     [Theory]
     [InlineData("no such directory", "audit", "--bundle", "/nonexistent/bundle")]
-    [InlineData("give either --bundle DIR or --host", "audit")]
+    [InlineData("give one of CONTAINER, --bundle DIR or --host", "audit")]
     [InlineData("no rule is called", "audit", "--host", "--waive", "MOAT-A001=a container rule")]
     public void Errors_are_sentences_with_exit_125(string expected, params string[] arguments)
     {
