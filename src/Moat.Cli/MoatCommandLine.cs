@@ -47,6 +47,7 @@ public static class MoatCommandLine
         root.Subcommands.Add(ContainerCommand());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(SystemCommand());
+        root.Subcommands.Add(NetworkCommand());
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(SeccompCommand());
         root.Subcommands.Add(SignCommand.Create());
@@ -123,6 +124,20 @@ public static class MoatCommandLine
         container.Subcommands.Add(ContainerPruneCommand.Create());
         container.Subcommands.Add(ContainerCleanupCommand.Create());
         return container;
+    }
+
+    /// <summary>`moat network VERB`: networks as objects (Moat.Network).</summary>
+    static Command NetworkCommand()
+    {
+        var network = new Command("network", "manage networks");
+        network.Subcommands.Add(NetworkCreateCommand.Create());
+        network.Subcommands.Add(NetworkLsCommand.Create());
+        network.Subcommands.Add(NetworkInspectCommand.Create());
+        network.Subcommands.Add(NetworkRmCommand.Create());
+        network.Subcommands.Add(NetworkConnectCommand.Create());
+        network.Subcommands.Add(NetworkDisconnectCommand.Create());
+        network.Subcommands.Add(NetworkPruneCommand.Create());
+        return network;
     }
 
     static Command SystemCommand()

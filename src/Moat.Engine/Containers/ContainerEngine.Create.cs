@@ -86,6 +86,7 @@ public sealed partial class ContainerEngine
                 Annotations = annotations,
                 Mounts = [.. request.Bundle.Mounts, .. mounts.Select(ToOciMount)],
             }, bundle);
+            var published = AttachNetwork(request, record, spec, settings.ExposedPorts);
             BundleBuilder.WriteConfig(bundle, spec);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with
@@ -101,6 +102,7 @@ public sealed partial class ContainerEngine
                 Hostname = spec.Hostname ?? "",
                 ReadOnlyRootfs = request.Bundle.ReadOnlyRootfs,
                 Privileged = request.Bundle.Privileged,
+                Ports = published.Select(p => p.ToString()).ToList(),
             };
             record = record with { Settings = settings };
             Store.Update(record);

@@ -182,6 +182,7 @@ public sealed partial class ContainerEngine : IDisposable
 
     public void Dispose()
     {
+        networks?.Dispose();
         Store.Dispose();
         Images.Dispose();
     }
