@@ -307,7 +307,9 @@ public sealed class NetworkService : IDisposable
 
     void Join(NetworkRecord network, string container, string containerName, string hostname, string nsPath, string interfaceName, bool defaultRoute)
     {
-        EnsureBridge(network);
+        // The bridge outlives its containers; it is missing only the first time, or after the host rebooted.
+        if (!IpCommand.LinkExists(network.Bridge))
+            EnsureBridge(network);
         var hostInterface = HostInterfaceName(container, network);
         var endpoint = Store.Write(t => Store.Allocate(t, network, container, containerName, hostname, interfaceName, hostInterface, null));
         var prefix = IpSubnet.Parse(network.Subnet).PrefixLength;
@@ -370,7 +372,7 @@ public sealed class NetworkService : IDisposable
         if (!Store.EndpointsOfContainer(container).Any(e => e.Network == network.Name))
             throw new NetworkException($"the container is not connected to network {network.Name}");
         Leave(network, container);
-        RewriteHosts([network.Name]);
+        RewriteHosts([network.Name], also: container);
         ApplyFirewall();
     }
 
@@ -437,12 +439,14 @@ public sealed class NetworkService : IDisposable
         return released;
     }
 
-    void RewriteHosts(IEnumerable<string> networkNames)
+    void RewriteHosts(IEnumerable<string> networkNames, string? also = null)
     {
         var names = networkNames.ToHashSet(StringComparer.Ordinal);
         var all = Store.Endpoints();
         var containers = Store.Containers();
-        foreach (var member in all.Where(e => names.Contains(e.Network)).Select(e => e.Container).Distinct(StringComparer.Ordinal))
+        var members = all.Where(e => names.Contains(e.Network)).Select(e => e.Container);
+        if (also is not null) members = members.Append(also);
+        foreach (var member in members.Distinct(StringComparer.Ordinal))
         {
             var c = containers.FirstOrDefault(x => x.Container == member);
             if (c is null || !Directory.Exists(c.FilesDirectory)) continue;

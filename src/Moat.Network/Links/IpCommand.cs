@@ -45,15 +45,18 @@ public static class IpCommand
             process.WaitForExit();
             if (process.ExitCode != 0 && !ignoreErrors)
             {
-                var reason = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .FirstOrDefault(l => !l.StartsWith("Command failed", StringComparison.Ordinal)) ?? $"exit status {process.ExitCode}";
-                throw new NetworkException($"ip could not set up the network{(namespacePath is null ? "" : " in the container's namespace")}: {reason.TrimEnd('.')}");
+                var errors = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var reason = errors.FirstOrDefault(l => !l.StartsWith("Command failed", StringComparison.Ordinal)) ?? $"exit status {process.ExitCode}";
+                // "Command failed -:N" names the line of the batch: say which command it was.
+                var failed = errors.Select(l => l.StartsWith("Command failed -:", StringComparison.Ordinal) && int.TryParse(l["Command failed -:".Length..], out var n) ? n : 0).FirstOrDefault(n => n > 0);
+                var command = failed > 0 && script.Split('\n') is { } all && failed <= all.Length ? $" (ip {all[failed - 1]})" : "";
+                throw new NetworkException($"ip could not set up the network{(namespacePath is null ? "" : " in the container's namespace")}: {reason.TrimEnd('.')}{command}");
             }
         }
     }
 
     /// <summary>Whether an interface of that name exists in the engine's namespace.</summary>
-    public static bool LinkExists(string name) => Directory.Exists(Path.Combine("/sys/class/net", name));
+    public static bool LinkExists(string name) => Moat.Interop.Libc.InterfaceExists(name);
 
     /// <summary>Writes a per-namespace sysctl under /proc/sys/net of the engine's namespace.</summary>
     public static void Sysctl(string path, string value)
