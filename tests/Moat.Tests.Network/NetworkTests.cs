@@ -173,7 +173,9 @@ public sealed class NetworkTests
         host.Detached("three", "--network", "n", "busybox", "sh", "-c", Sleep);
         Assert.Equal("10.77.0.2", AddressOf(host, "three", "n"));
         // network rm is refused while attached, and works (bridge and rules gone) once empty.
-        Assert.Equal(125, host.Moat("network", "rm", "n").ExitCode);
+        var refused = host.Moat("network", "rm", "n");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("has 2 container(s) attached", refused.Stderr);
         host.Moat("rm", "-f", "two", "three").Ok();
         Assert.Contains("10.77.0.0/24", host.Ruleset());
         host.Moat("network", "rm", "n").Ok();

@@ -181,6 +181,7 @@ public sealed class TestHost : IDisposable
     static string BuildImageTar()
     {
         var work = Directory.CreateTempSubdirectory("mnimg").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(work, recursive: true); } catch (IOException) { } };
         var probe = Path.Combine(work, "netprobe");
         File.WriteAllText(probe + ".c", NetProbe.Source);
         var gcc = Exec("gcc", "-static", "-O1", "-o", probe, probe + ".c");
