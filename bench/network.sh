@@ -25,7 +25,7 @@ if [ "${1:-}" != --inner ]; then
   cleanup() {
     ip netns exec "$NS" true 2>/dev/null && nsenter --net=/run/netns/"$NS" "$MOAT" --root "$DIR/moat" rm -f $(nsenter --net=/run/netns/"$NS" "$MOAT" --root "$DIR/moat" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     pkill -9 -f "$DIR" 2>/dev/null || true
-    grep -o " $DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -o " $DIR[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$DIR"
   }
@@ -37,6 +37,8 @@ if [ "${1:-}" != --inner ]; then
   for applet in sh true sleep; do ln -s busybox "$DIR/rootfs/bin/$applet"; done
   echo "root:x:0:0:root:/root:/bin/sh" >"$DIR/rootfs/etc/passwd"
   tar -C "$DIR/rootfs" --owner=0 --group=0 --numeric-owner -cf "$DIR/rootfs.tar" .
+  # podman asks for a higher RLIMIT_NOFILE than this host allows (crun then fails setrlimit); its network stays the default.
+  printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$DIR/containers.conf"
   export DIR MOAT N WARMUP
   # A private mount namespace too (podman's and moat's mounts go with it); the network namespace is the test host's.
   nsenter --net=/run/netns/"$NS" unshare -m --propagation private "$(readlink -f "$0")" --inner
@@ -48,7 +50,7 @@ mountpoint -q /sys/fs/cgroup/unified 2>/dev/null && mount -t tmpfs none /sys/fs/
 moat_cmd() { "$MOAT" --root "$DIR/moat" "$@"; }
 moat_cmd import -q "$DIR/rootfs.tar" localhost/bench-busybox >/dev/null
 podman_ok=0
-podman_cmd() { TMPDIR=$DIR/tmp podman --root "$DIR/storage" --runroot "$DIR/runroot" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file "$@"; }
+podman_cmd() { CONTAINERS_CONF=$DIR/containers.conf TMPDIR=$DIR/tmp podman --root "$DIR/storage" --runroot "$DIR/runroot" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file "$@"; }
 if command -v podman >/dev/null && podman_cmd import "$DIR/rootfs.tar" localhost/bench-busybox >/dev/null 2>&1 \
   && podman_cmd --runtime crun run --rm localhost/bench-busybox /bin/true >/dev/null 2>"$DIR/podman-err"; then
   podman_ok=1
