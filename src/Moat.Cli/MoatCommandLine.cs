@@ -50,6 +50,7 @@ public static class MoatCommandLine
         ("container", ContainerCommand),
         ("image", ImageCommand),
         ("system", SystemCommand),
+        ("network", NetworkCommand),
         ("audit", _ => AuditCommand.Create()),
         ("seccomp", SeccompCommand),
         ("sign", _ => SignCommand.Create()),
@@ -174,4 +175,14 @@ public static class MoatCommandLine
     static Command SystemCommand(string? only) => Noun(new Command("system", "the store as a whole"), only,
         ("df", SystemDfCommand.Create),
         ("prune", SystemPruneCommand.Create));
+
+    /// <summary>`moat network VERB`: networks as objects (Moat.Network).</summary>
+    static Command NetworkCommand(string? only) => Noun(new Command("network", "manage networks"), only,
+        ("create", NetworkCreateCommand.Create),
+        ("ls", NetworkLsCommand.Create),
+        ("inspect", NetworkInspectCommand.Create),
+        ("rm", NetworkRmCommand.Create),
+        ("connect", NetworkConnectCommand.Create),
+        ("disconnect", NetworkDisconnectCommand.Create),
+        ("prune", NetworkPruneCommand.Create));
 }

@@ -18,6 +18,15 @@ public static unsafe partial class Libc
         public short Flags;
     }
 
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial uint if_nametoindex(string name);
+
+    /// <summary>
+    /// Whether the calling thread's network namespace has an interface of that name. Not /sys/class/net:
+    /// sysfs shows the namespace of whoever mounted it, which under nsenter is another one.
+    /// </summary>
+    public static bool InterfaceExists(string name) => if_nametoindex(name) != 0;
+
     /// <summary>
     /// Sets IFF_UP on the interface <paramref name="name"/> of the calling process's network
     /// namespace (needs CAP_NET_ADMIN there). Three calls and a close: a socket is only the handle

@@ -23,6 +23,8 @@ public sealed class ContainerStore : IDisposable
     {
         Environment.SetEnvironmentVariable("MOAT_MONITOR", Path.Combine(Repository, "bin", "moat-monitor"));
         Environment.SetEnvironmentVariable("MOAT_RUNTIME", Path.Combine(Repository, "bin", "moat-runtime"));
+        // These tests run in the machine's own network namespace: no bridge or firewall there (tests/Moat.Tests.Network has its own hosts).
+        Environment.SetEnvironmentVariable("MOAT_DEFAULT_NETWORK", "none");
         // Short: a container's attach socket path (root/containers/<64 hex>/attach.sock) must stay under 108 bytes.
         Root = Directory.CreateTempSubdirectory("mc").FullName;
         Moat = new MoatProcess(Path.Combine(Root, "s"));

@@ -56,7 +56,10 @@ public static class RunFlags
     static readonly Option<string?> Uts = One("--uts", "UTS namespace: host or private");
     static readonly Option<string?> Ipc = One("--ipc", "IPC namespace: host, private or shareable");
     static readonly Option<string?> Pid = One("--pid", "PID namespace: host or private");
-    static readonly Option<string?> Network = One("--network", "network: none, host or a network's name", "--net");
+    static readonly Option<string?> Network = One("--network", "network: bridge (default), none, host, container:NAME or a network's name (NAME,NAME for several)", "--net");
+    static readonly Option<string[]> Publish = Many("--publish", "publish a port: [IP:][HOST:]CONTAINER[/tcp|udp], ranges as 8000-8001:80-81", "-p");
+    static readonly Option<bool> PublishAll = Bool("--publish-all", "publish every port the image exposes on a free host port", "-P");
+    static readonly Option<string?> Egress = One("--egress", "outbound policy: deny, or allow=CIDR[:PORT],...");
     static readonly Option<string?> Isolation = One("--isolation", "container, sandbox or vm");
     static readonly Option<bool> Init = Bool("--init", "run Moat's reaper as pid 1 (forwards signals, reaps zombies)");
     static readonly Option<string?> RestartPolicy = One("--restart", "no, on-failure[:N], always, unless-stopped");
@@ -93,7 +96,7 @@ public static class RunFlags
         PidsLimit, Ulimit, Device, DeviceCgroupRule, Userns, Uts, Ipc, Pid, Network, Isolation, Init, RestartPolicy, HealthCmd,
         HealthInterval, HealthTimeout, HealthRetries, HealthStartPeriod, NoHealthcheck, Label, LabelFile, StopSignal, StopTimeout,
         LogDriver, LogOpt, Pull, Platform, CidFile, Runtime, Sysctl, AddHost, Dns, DnsSearch, DnsOption, GroupAdd, OomScoreAdj,
-        ShmSize, Annotation,
+        ShmSize, Annotation, Publish, PublishAll, Egress,
     ];
 
     /// <summary>Adds every run/create flag to <paramref name="command"/> (the IMAGE and COMMAND arguments are the command's own).</summary>
@@ -319,6 +322,9 @@ public static class RunFlags
                     : throw new RunFlagException($"--stop-timeout \"{timeout}\" is not a number of seconds (-1: wait without limit)")
                 : null,
             Network = network,
+            Publish = NetworkFlag(() => Values(Publish).SelectMany(Moat.Network.PortMapping.Parse).ToList()),
+            PublishAll = parse.GetValue(PublishAll),
+            Egress = NetworkFlag(() => Moat.Network.EgressRule.Parse(Value(Egress))),
             Isolation = Value(Isolation) switch
             {
                 null or "default" or "container" => "container",
@@ -429,9 +435,24 @@ public static class RunFlags
     {
         if (text.Length == 0)
             throw new RunFlagException("--network is empty");
-        if (text.StartsWith("container:", StringComparison.Ordinal) || text.StartsWith("ns:", StringComparison.Ordinal))
-            throw new RunFlagException($"--network {text}: joining another container's or a path's network namespace is not supported yet");
-        return text;
+        if (text.StartsWith("ns:", StringComparison.Ordinal))
+            throw new RunFlagException($"--network {text}: joining a namespace by path is not supported; use container:NAME");
+        if (text == "container:")
+            throw new RunFlagException("--network container: names no container");
+        return text == "default" ? "bridge" : text;
+    }
+
+    /// <summary>Moat.Network's grammars report a NetworkException; here it is a flag's error.</summary>
+    static T NetworkFlag<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (Moat.Network.NetworkException e)
+        {
+            throw new RunFlagException(e.Message);
+        }
     }
 
     /// <summary>Whether a --uts/--ipc/--pid value asks for the host's namespace; "private" (and the <paramref name="alsoPrivate"/> names) is the default.</summary>

@@ -93,6 +93,7 @@ public sealed partial class ContainerEngine
             // Known to Destroy before any check can refuse: the anonymous volumes just made go with the container.
             record = record with { Settings = settings with { Mounts = mounts } };
             request.Checks?.CheckSpec(spec, name);
+            var published = AttachNetwork(request, record, spec, settings.ExposedPorts);
             BundleBuilder.WriteConfig(bundle, spec);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with
@@ -108,6 +109,7 @@ public sealed partial class ContainerEngine
                 Hostname = spec.Hostname ?? "",
                 ReadOnlyRootfs = request.Bundle.ReadOnlyRootfs,
                 Privileged = request.Bundle.Privileged,
+                Ports = published.Select(p => p.ToString()).ToList(),
             };
             record = record with { Settings = settings };
             Store.Update(record);

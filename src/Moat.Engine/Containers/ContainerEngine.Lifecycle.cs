@@ -245,6 +245,7 @@ public sealed partial class ContainerEngine
             runtime.Delete(record.Id);
         }
         Images.Snapshots.RemoveContainerLayer(record.Id);
+        ReleaseNetwork(record.Id);
         if (removeVolumes)
             foreach (var mount in record.Settings.Mounts.Where(m => m.Anonymous && m.Name is not null))
                 if (!Store.List().Any(c => c.Id != record.Id && c.Settings.Mounts.Any(m => m.Name == mount.Name)))
@@ -349,6 +350,8 @@ public sealed partial class ContainerEngine
             else if (!leaf.StartsWith('.') && leaf.Length == 64 && Store.Get(leaf) is null && !ContainerLock.IsHeld(ContainersDirectory, leaf))
                 Images.Snapshots.RemoveContainerLayer(leaf);
         }
+        // Networking a crash left behind (namespaces, veths, addresses, firewall rules of containers gone).
+        Networks.Sweep(id => Store.Get(id) is not null);
         return removed;
     }
 

@@ -189,6 +189,7 @@ public sealed partial class ContainerEngine : IDisposable
 
     public void Dispose()
     {
+        networks?.Dispose();
         Store.Dispose();
         if (images.IsValueCreated)
             images.Value.Dispose();

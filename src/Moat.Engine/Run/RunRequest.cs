@@ -40,8 +40,14 @@ public sealed record RunRequest
     public string? StopSignal { get; init; }
     /// <summary>`--stop-timeout` in seconds; null: 10.</summary>
     public int? StopTimeout { get; init; }
-    /// <summary>`--network`: none, host, or a network's name (the networks issue fills those in); null: the default.</summary>
+    /// <summary>`--network`: none, host, container:NAME, or a network's name (comma-separated for several); null: the default network, bridge.</summary>
     public string? Network { get; init; }
+    /// <summary>`-p`: ports to publish (Moat.Network's grammar); host port 0: a free one.</summary>
+    public IReadOnlyList<Moat.Network.PortMapping> Publish { get; init; } = [];
+    /// <summary>`-P`: every port the image exposes, on free host ports.</summary>
+    public bool PublishAll { get; init; }
+    /// <summary>`--egress`: null no policy; empty deny all; else only these destinations.</summary>
+    public List<Moat.Network.EgressRule>? Egress { get; init; }
     /// <summary>`--isolation`: container, sandbox, vm.</summary>
     public string Isolation { get; init; } = "container";
     /// <summary>`--log-driver`: k8s-file (default), json-file, none.</summary>

@@ -41,6 +41,44 @@ internal static class EngineSchema
             labels TEXT NOT NULL DEFAULT '{}'
         );
         """,
+        // 2: networks (Moat.Network): a network per row; an endpoint per container and network, whose
+        // UNIQUE (network, address) is what makes an address taken; per-container namespace, ports, egress.
+        """
+        CREATE TABLE networks (
+            name TEXT PRIMARY KEY NOT NULL,
+            id TEXT NOT NULL UNIQUE,
+            bridge TEXT NOT NULL UNIQUE,
+            subnet TEXT NOT NULL,
+            gateway TEXT NOT NULL,
+            subnet6 TEXT,
+            gateway6 TEXT,
+            internal INTEGER NOT NULL DEFAULT 0,
+            labels TEXT NOT NULL DEFAULT '{}',
+            created TEXT NOT NULL
+        );
+        CREATE TABLE network_endpoints (
+            network TEXT NOT NULL,
+            container TEXT NOT NULL,
+            container_name TEXT NOT NULL,
+            hostname TEXT NOT NULL,
+            interface TEXT NOT NULL,
+            host_interface TEXT NOT NULL UNIQUE,
+            address TEXT NOT NULL,
+            address6 TEXT,
+            mac TEXT NOT NULL,
+            PRIMARY KEY (network, container),
+            UNIQUE (network, address),
+            UNIQUE (network, address6)
+        );
+        CREATE TABLE container_networks (
+            container TEXT PRIMARY KEY NOT NULL,
+            namespace TEXT,
+            shared_with TEXT,
+            files TEXT NOT NULL,
+            ports TEXT NOT NULL DEFAULT '[]',
+            egress TEXT
+        );
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -164,7 +164,9 @@ public class RunFlagsReadTests
     [InlineData(new[] { "--uts", "host", "--hostname", "x" }, "--hostname does not go with --uts host (the container has the host's hostname)")]
     [InlineData(new[] { "--pid", "container:db" }, "--pid container:db: sharing another container's namespace is not supported yet")]
     [InlineData(new[] { "--ipc", "none" }, "--ipc \"none\" is not host or private")]
-    [InlineData(new[] { "--network", "container:db" }, "--network container:db: joining another container's or a path's network namespace is not supported yet")]
+    [InlineData(new[] { "--network", "ns:/run/netns/x" }, "--network ns:/run/netns/x: joining a namespace by path is not supported; use container:NAME")]
+    [InlineData(new[] { "-p", "0:80" }, "-p 0:80: \"0\" is not a port number (1-65535)")]
+    [InlineData(new[] { "--egress", "sometimes" }, "--egress \"sometimes\" is not deny or allow=CIDR:PORT,...")]
     [InlineData(new[] { "--isolation", "hyperv" }, "--isolation \"hyperv\" is not container, sandbox or vm")]
     [InlineData(new[] { "--userns", "keep-id" }, "--userns keep-id is only for rootless moat (it keeps your own uid inside); as root use --userns auto")]
     [InlineData(new[] { "--no-healthcheck", "--health-cmd", "true" }, "--no-healthcheck does not go with --health-* flags")]
@@ -188,6 +190,11 @@ public class RunFlagsReadTests
         Assert.Equal("none", none.Network);
         Assert.Empty(none.Bundle.HostNamespaces);
         Assert.Equal("backend", Read("run", "--network", "backend", "img").Network);
+        Assert.Equal("container:db", Read("run", "--network", "container:db", "img").Network);
+        var published = Read("run", "-p", "8080:80", "-p", "127.0.0.1:5353:53/udp", "-P", "--egress", "allow=10.0.0.0/8:443", "img");
+        Assert.Equal(["0.0.0.0:8080:80/tcp", "127.0.0.1:5353:53/udp"], published.Publish.Select(p => p.ToString()));
+        Assert.True(published.PublishAll);
+        Assert.Equal("10.0.0.0/8", Assert.Single(published.Egress!).Cidr);
     }
 
     [Fact]
