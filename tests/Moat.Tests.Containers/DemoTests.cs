@@ -27,6 +27,8 @@ public sealed class DemoTests : IDisposable
         };
         start.Environment["MOAT_DEMO_ROOT"] = Path.Combine(root, "s");
         start.Environment["MOAT_DEMO_WORK"] = Path.Combine(root, "w");
+        // Tests keep containers off the machine's real network (the network tests make namespaces of their own).
+        start.Environment["MOAT_DEFAULT_NETWORK"] = "none";
         using var demo = Process.Start(start)!;
         var stderr = demo.StandardError.ReadToEndAsync();
         var output = await demo.StandardOutput.ReadToEndAsync();
