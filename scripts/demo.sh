@@ -32,7 +32,8 @@ echo "my ids:            $(id)"
 echo "processes I see:   $(ls -d /proc/[0-9]* | wc -l) (this shell and its helpers; none of the host'"'"'s)"
 echo "network:           $(ls /sys/class/net | tr "\n" " ")(a network namespace of its own)"
 caps=$(sed -n "s/^CapEff:[[:space:]]*//p" /proc/self/status); n=0; v=$((0x$caps)); while [ $v -ne 0 ]; do n=$((n + (v & 1))); v=$((v >> 1)); done
-echo "capabilities:      $n of 41 (Docker'"'"'s default set; no CAP_SYS_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE)"
+if [ $(( (0x$caps >> 13) & 1 )) = 1 ]; then raw="with CAP_NET_RAW"; else raw="less CAP_NET_RAW, dropped on a Moat network"; fi
+echo "capabilities:      $n of 41 (Docker'"'"'s default set $raw; no CAP_SYS_ADMIN or CAP_SYS_PTRACE)"
 echo "seccomp:           mode $(sed -n "s/^Seccomp:[[:space:]]*//p" /proc/self/status) (a filter: the default profile refuses ~100 calls)"
 echo "no_new_privs:      $(sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status) (setuid programs cannot gain privileges)"
 pids=$(cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo "?")

@@ -91,10 +91,20 @@ public sealed class NetworkService : IDisposable
                 if (subnet.IsV6) throw new NetworkException("--subnet takes an IPv4 prefix; an IPv6 one comes with --ipv6 --subnet6");
                 if (networks.FirstOrDefault(n => IpSubnet.Parse(n.Subnet).Overlaps(subnet)) is { } clash)
                     throw new NetworkException($"subnet {subnet} overlaps network {clash.Name}'s {clash.Subnet}");
+                // The default network is made on first use: its prefix is reserved before it exists.
+                if (options.Name != NetworkRecord.DefaultName && !networks.Any(n => n.Name == NetworkRecord.DefaultName) && IpSubnet.Parse(DefaultSubnet).Overlaps(subnet))
+                    throw new NetworkException($"subnet {subnet} overlaps {DefaultSubnet}, the prefix of the default network {NetworkRecord.DefaultName}");
+            }
+            else if (options.Name == NetworkRecord.DefaultName)
+            {
+                // A store whose networks already hold the default prefix (made before it was reserved) gets a free one.
+                subnet = IpSubnet.Parse(DefaultSubnet);
+                if (networks.Any(n => IpSubnet.Parse(n.Subnet).Overlaps(subnet)))
+                    subnet = FreeSubnet(networks);
             }
             else
             {
-                subnet = options.Name == NetworkRecord.DefaultName ? IpSubnet.Parse(DefaultSubnet) : FreeSubnet(networks);
+                subnet = FreeSubnet(networks);
             }
             var gateway = subnet.At(1);
             if (options.Gateway is { } g)

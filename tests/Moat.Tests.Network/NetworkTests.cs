@@ -48,6 +48,21 @@ public sealed class NetworkTests
     }
 
     [Fact]
+    public void SubnetsNeverOverlapIncludingTheDefaultNetworksBeforeItExists()
+    {
+        using var host = new TestHost();
+        // The default network is made on first use; its prefix is reserved from the start.
+        var early = host.Moat("network", "create", "--subnet", "10.90.5.0/24", "early");
+        Assert.NotEqual(0, early.ExitCode);
+        Assert.Contains("overlaps 10.90.0.0/16", early.Stderr);
+        host.Moat("network", "create", "--subnet", "10.92.0.0/24", "first").Ok();
+        var clash = host.Moat("network", "create", "--subnet", "10.92.0.128/25", "second");
+        Assert.NotEqual(0, clash.ExitCode);
+        Assert.Contains("overlaps network first", clash.Stderr);
+        Assert.Matches(@"inet 10\.90\.0\.\d+/16", host.Moat("run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0").Ok());
+    }
+
+    [Fact]
     public void NoneHostAndContainerModes()
     {
         using var host = new TestHost();
