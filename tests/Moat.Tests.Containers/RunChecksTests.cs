@@ -261,4 +261,19 @@ public sealed class RunChecksTests(ContainerStore store) : IClassFixture<Contain
         Assert.Equal(125, detached.ExitCode);
         Assert.Contains("--seccomp-record needs the container attached", detached.Stderr);
     }
+
+    [Fact]
+    public void SeccompGenerateRecordsAnImageGivenAfterTheSeparator()
+    {
+        var profile = Path.Combine(work, "generated.json");
+        var recorded = store.Run("seccomp", "generate", "-o", profile, "--", "busybox", "sh", "-c", "cat /data/seed");
+        Assert.True(recorded.ExitCode == 0, recorded.ToString());
+        Assert.Equal("from the image\n", recorded.Stdout);
+        Assert.Contains($"wrote {profile}", recorded.Stderr);
+        var again = store.Run("run", "--rm", "--security-opt", $"seccomp={profile}", "busybox", "sh", "-c", "cat /data/seed");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        var neither = store.Run("seccomp", "generate", "-o", profile);
+        Assert.Equal(125, neither.ExitCode);
+        Assert.Contains("give what to record", neither.Stderr);
+    }
 }

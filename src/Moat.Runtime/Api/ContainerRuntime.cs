@@ -102,6 +102,7 @@ public sealed class ContainerRuntime : IContainerRuntime
         var (bundle, spec) = ContainerCreator.Load(options, settings.Host);
         var isolation = TierSelection.Choose(settings.Isolation, spec.Annotations, settings.ExecutableName);
         var tier = TierForNew(isolation);
+        AuditGate.Check(spec, bundle, settings.Warn);
         if (isolation != Isolation.Container)
             settings.Debug?.Invoke($"create {options.Id}: {isolation.ToName()} tier");
         return tier.Create(options, bundle, spec);
