@@ -322,6 +322,13 @@ public sealed class NetworkService : IDisposable
             EnsureBridge(network);
         var hostInterface = HostInterfaceName(container, network);
         var endpoint = Store.Write(t => Store.Allocate(t, network, container, containerName, hostname, interfaceName, hostInterface, null));
+        Wire(network, endpoint, nsPath, defaultRoute);
+    }
+
+    /// <summary>An endpoint's veth pair, its address, MAC and (for the first network) the default route.</summary>
+    static void Wire(NetworkRecord network, EndpointRecord endpoint, string nsPath, bool defaultRoute)
+    {
+        var (hostInterface, interfaceName) = (endpoint.HostInterface, endpoint.Interface);
         var prefix = IpSubnet.Parse(network.Subnet).PrefixLength;
         IpCommand.Batch(
         [
@@ -343,6 +350,33 @@ public sealed class NetworkService : IDisposable
                 inside.Add($"-6 route add default via {g6} dev {interfaceName}");
         }
         IpCommand.Batch(inside, nsPath);
+    }
+
+    /// <summary>
+    /// Before a stopped container starts again: when its namespace is no longer mounted (the host
+    /// rebooted, or something unmounted it) it is made again with the endpoints the database keeps —
+    /// the same addresses, MACs and interface names — and the firewall rewritten. A live one is left alone.
+    /// </summary>
+    public void Restore(string container)
+    {
+        var c = Store.Container(container);
+        if (c?.Namespace is not { } nsPath || NamespaceFile.IsMounted(nsPath))
+            return;
+        NamespaceFile.Remove(nsPath);
+        NamespaceFile.Create(nsPath);
+        var endpoints = Store.EndpointsOfContainer(container)
+            .OrderBy(e => int.TryParse(e.Interface.AsSpan(3), CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue).ToList();
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var network = Resolve(endpoints[i].Network);
+            if (!IpCommand.LinkExists(network.Bridge))
+                EnsureBridge(network);
+            // A host end left by an earlier namespace (not after a reboot) would block the new pair.
+            if (IpCommand.LinkExists(endpoints[i].HostInterface))
+                IpCommand.Batch([$"link del {endpoints[i].HostInterface}"]);
+            Wire(network, endpoints[i], nsPath, defaultRoute: i == 0);
+        }
+        ApplyFirewall();
     }
 
     /// <summary>mv + 10 hex digits of the container + the network's bridge number: unique, and under the 15 characters a name may have.</summary>

@@ -1,3 +1,4 @@
+using Moat.Interop;
 using System.Text.Json;
 
 namespace Moat.Tests.Network;
@@ -60,6 +61,24 @@ public sealed class NetworkTests
         Assert.NotEqual(0, clash.ExitCode);
         Assert.Contains("overlaps network first", clash.Stderr);
         Assert.Matches(@"inet 10\.90\.0\.\d+/16", host.Moat("run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0").Ok());
+    }
+
+    [Fact]
+    public void AStoppedContainerWhoseNamespaceMountWentAwayStartsWithTheSameAddress()
+    {
+        // What a reboot does to a stopped container: its namespace's bind mount is gone, the file stays.
+        using var host = new TestHost();
+        host.Detached("keeper", "busybox", "sh", "-c", Sleep);
+        var before = host.InContainer("keeper", "ip -4 -o addr show eth0").Ok().Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+        var id = host.Moat("inspect", "-f", "{{.Id}}", "keeper").Ok().Trim();
+        host.Moat("stop", "-t", "1", "keeper").Ok();
+        var nsPath = Path.Combine(host.StoreRoot, "runtime", "netns", id);
+        Assert.True(File.Exists(nsPath), $"no namespace file at {nsPath}");
+        Assert.Equal(0, Libc.umount2(nsPath, Libc.MNT_DETACH));
+        host.Moat("start", "keeper").Ok();
+        var after = host.InContainer("keeper", "ip -4 -o addr show eth0; ip route").Ok();
+        Assert.Contains(before, after);
+        Assert.Contains("default via 10.90.0.1 dev eth0", after);
     }
 
     [Fact]

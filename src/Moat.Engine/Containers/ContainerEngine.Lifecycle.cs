@@ -45,6 +45,8 @@ public sealed partial class ContainerEngine
         foreach (var file in new[] { ContainerFiles.Status, ContainerFiles.Exit, ContainerFiles.Health, ContainerFiles.StopRequested, ContainerFiles.AttachSocket })
             File.Delete(FileOf(record.Id, file));
         Images.Snapshots.Mount(record.Id);
+        // Like the layer's mount, its network namespace's is gone after a reboot: made again, same addresses.
+        Networks.Restore(record.Id);
         WriteMonitorConfig(record);
         var launched = MonitorLauncher.Launch(MonitorExecutable, DirectoryOf(record.Id));
         record = record with
