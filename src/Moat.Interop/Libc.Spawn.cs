@@ -76,22 +76,10 @@ public static unsafe partial class Libc
             posix_spawn_file_actions_adddup2(actions, stdin, 0);
             posix_spawn_file_actions_adddup2(actions, stdout, 1);
             posix_spawn_file_actions_adddup2(actions, stderr, 2);
-            IntPtr* Array(IReadOnlyList<string> items)
-            {
-                var p = (IntPtr*)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Count + 1));
-                allocations.Add((IntPtr)p);
-                for (var i = 0; i < items.Count; i++)
-                {
-                    p[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
-                    allocations.Add(p[i]);
-                }
-                p[items.Count] = IntPtr.Zero;
-                return p;
-            }
             var pathPtr = Marshal.StringToCoTaskMemUTF8(path);
             allocations.Add(pathPtr);
             int pid;
-            rc = posix_spawn(&pid, (byte*)pathPtr, actions, defaultSignals ? attributes : null, Array(argv), Array(envp));
+            rc = posix_spawn(&pid, (byte*)pathPtr, actions, defaultSignals ? attributes : null, StringArray(argv, allocations), StringArray(envp, allocations));
             posix_spawn_file_actions_destroy(actions);
             if (defaultSignals)
                 posix_spawnattr_destroy(attributes);
@@ -104,6 +92,20 @@ public static unsafe partial class Libc
             foreach (var p in allocations)
                 Marshal.FreeCoTaskMem(p);
         }
+    }
+
+    /// <summary>A NULL-terminated array of UTF-8 strings for argv/envp; every block it takes goes into <paramref name="allocations"/> for the caller to free.</summary>
+    static IntPtr* StringArray(IReadOnlyList<string> items, List<IntPtr> allocations)
+    {
+        var p = (IntPtr*)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Count + 1));
+        allocations.Add((IntPtr)p);
+        for (var i = 0; i < items.Count; i++)
+        {
+            p[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
+            allocations.Add(p[i]);
+        }
+        p[items.Count] = IntPtr.Zero;
+        return p;
     }
 }
 
@@ -145,22 +147,10 @@ public static unsafe partial class Libc
             // dup2 onto itself would keep close-on-exec: go through a descriptor no pair uses.
             foreach (var (from, to) in descriptors)
                 posix_spawn_file_actions_adddup2(actions, from, to);
-            IntPtr* Array(IReadOnlyList<string> items)
-            {
-                var p = (IntPtr*)Marshal.AllocCoTaskMem(sizeof(IntPtr) * (items.Count + 1));
-                allocations.Add((IntPtr)p);
-                for (var i = 0; i < items.Count; i++)
-                {
-                    p[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
-                    allocations.Add(p[i]);
-                }
-                p[items.Count] = IntPtr.Zero;
-                return p;
-            }
             var pathPtr = Marshal.StringToCoTaskMemUTF8(path);
             allocations.Add(pathPtr);
             int pid;
-            rc = posix_spawn(&pid, (byte*)pathPtr, actions, attributes, Array(argv), Array(envp));
+            rc = posix_spawn(&pid, (byte*)pathPtr, actions, attributes, StringArray(argv, allocations), StringArray(envp, allocations));
             posix_spawn_file_actions_destroy(actions);
             posix_spawnattr_destroy(attributes);
             if (rc != 0)

@@ -25,8 +25,11 @@ public static class MonitorLauncher
         int pid;
         using (read)
         {
+            // A session of its own (no terminal signal of ours reaches it), stdio on /dev/null, the pipe as its sync descriptor.
             using (write)
-                pid = Libc.SpawnDetached(monitorExecutable, [monitorExecutable, containerDirectory], Environment(), write.Fd, ContainerFiles.SyncDescriptor);
+            using (var devNull = Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC))
+                pid = Libc.SpawnDetached(monitorExecutable, [monitorExecutable, containerDirectory], Environment(),
+                    [(devNull.Fd, 0), (devNull.Fd, 1), (devNull.Fd, 2), (write.Fd, ContainerFiles.SyncDescriptor)], newSession: true);
             // Read the start time at once, while the monitor certainly lives (it waits on the runtime).
             var startTime = ProcStat.StartTime(pid) ?? 0;
             var line = ReadLine(read, pid);

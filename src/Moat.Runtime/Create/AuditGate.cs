@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Moat.Interop;
 using Moat.Oci;
+using Moat.Runtime.Host;
 
 namespace Moat.Runtime.Create;
 
@@ -25,9 +25,12 @@ public static class AuditGate
         var failOn = spec.Annotations.GetValueOrDefault(FailOnAnnotation) ?? "high";
         if (Array.IndexOf(Severities, failOn) < 1)
             throw new RuntimeException($"annotation {FailOnAnnotation}={failOn}: the value must be low, medium, high or critical");
-        var moat = FindMoat() ?? throw new RuntimeException(
+        var moat = HostProgram.Find("moat", [Path.GetDirectoryName(Environment.ProcessPath ?? "") ?? "", .. (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')]) ?? throw new RuntimeException(
             $"annotation {Annotation}={mode} needs the moat command (it runs `moat audit`), found neither next to moat-runtime nor on PATH");
-        var (status, json, error) = RunAudit(moat, bundle, failOn);
+        var env = new List<string>();
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            env.Add($"{entry.Key}={entry.Value}");
+        var (status, json, error) = HostProgram.Run(moat, [moat, "audit", "--bundle", bundle, "--format", "json", "--fail-on", failOn], env);
         if (status is not (0 or 1))
             throw new RuntimeException($"annotation {Annotation}: `moat audit --bundle {bundle}` failed (exit status {status}): {error.Trim()}");
         var over = FindingsAtOrAbove(json, failOn);
@@ -84,49 +87,5 @@ public static class AuditGate
             break;
         }
         return found;
-    }
-
-    static string? FindMoat()
-    {
-        var own = Path.GetDirectoryName(Environment.ProcessPath ?? "") ?? "";
-        var beside = Path.Combine(own, "moat");
-        if (File.Exists(beside))
-            return beside;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-            if (File.Exists(Path.Combine(dir, "moat")))
-                return Path.Combine(dir, "moat");
-        return null;
-    }
-
-    static unsafe (int Status, string Stdout, string Stderr) RunAudit(string moat, string bundle, string failOn)
-    {
-        using var stdout = new FileDescriptor(Errors.Check(Libc.memfd_create("moat-audit-out", Libc.MFD_CLOEXEC), "memfd_create"));
-        using var stderr = new FileDescriptor(Errors.Check(Libc.memfd_create("moat-audit-err", Libc.MFD_CLOEXEC), "memfd_create"));
-        using var devNull = Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC);
-        var env = new List<string>();
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
-            env.Add($"{entry.Key}={entry.Value}");
-        var pid = Libc.Spawn(moat, [moat, "audit", "--bundle", bundle, "--format", "json", "--fail-on", failOn], env, devNull.Fd, stdout.Fd, stderr.Fd);
-        using var pidfd = Libc.PidfdOpen(pid);
-        var status = Libc.WaitExitCode(pidfd);
-        return (status, ReadAll(stdout), ReadAll(stderr));
-    }
-
-    static unsafe string ReadAll(FileDescriptor fd)
-    {
-        var bytes = new List<byte>();
-        var buffer = new byte[65536];
-        long offset = 0;
-        while (true)
-        {
-            nint n;
-            fixed (byte* b = buffer)
-                n = Libc.pread(fd.Fd, b, buffer.Length, offset);
-            if (n <= 0)
-                break;
-            bytes.AddRange(buffer.AsSpan(0, (int)n));
-            offset += n;
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
     }
 }

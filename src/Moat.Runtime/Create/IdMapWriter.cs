@@ -1,5 +1,6 @@
 using Moat.Interop;
 using Moat.Oci;
+using Moat.Runtime.Host;
 
 namespace Moat.Runtime.Create;
 
@@ -52,38 +53,14 @@ public static class IdMapWriter
 
     static void RunHelper(string helper, int pid, IReadOnlyList<LinuxIdMapping>? mappings)
     {
-        var path = FindHelper(helper) ?? throw new RuntimeException(
+        var path = HostProgram.Find(helper, ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]) ?? throw new RuntimeException(
             $"mapping ids other than your own ({NamespacePlan.FormatIdMap(mappings).Replace('\n', ';').TrimEnd(';')}) without root needs {helper}, which is not installed (Debian: apt-get install uidmap, and give the user a range in /etc/subuid and /etc/subgid)");
-        using var output = new FileDescriptor(Errors.Check(Libc.memfd_create("moat-idmap-output", Libc.MFD_CLOEXEC), "memfd_create"));
-        using var devNull = Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC);
-        var child = Libc.Spawn(path, HelperArguments(helper, pid, mappings), [], devNull.Fd, output.Fd, output.Fd);
-        using var pidfd = Libc.PidfdOpen(child);
-        var status = Libc.WaitExitCode(pidfd);
+        var (status, stdout, stderr) = HostProgram.Run(path, HelperArguments(helper, pid, mappings), []);
         if (status != 0)
         {
-            var text = OutputOf(output);
+            var text = (stderr + stdout).Trim();
             throw new RuntimeException($"{helper} refused the map {NamespacePlan.FormatIdMap(mappings).Replace('\n', ';').TrimEnd(';')} (exit status {status}): {(text.Length > 0 ? text : "no message")}; the ranges must be in /etc/sub{(helper == "newuidmap" ? "uid" : "gid")} for this user");
         }
-    }
-
-    static unsafe string OutputOf(FileDescriptor output)
-    {
-        var buffer = new byte[2048];
-        nint n;
-        fixed (byte* b = buffer)
-            n = Libc.pread(output.Fd, b, buffer.Length, 0);
-        return n > 0 ? System.Text.Encoding.UTF8.GetString(buffer, 0, (int)n).Trim() : "";
-    }
-
-    static string? FindHelper(string name)
-    {
-        foreach (var dir in (string[])["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"])
-        {
-            var path = Path.Combine(dir, name);
-            if (File.Exists(path))
-                return path;
-        }
-        return null;
     }
 
     static void WriteProcFile(int pid, string file, string content)
