@@ -25,22 +25,32 @@ public sealed class BindSources : IDisposable
 
     BindSources(List<int> mounts) => Mounts = mounts;
 
-    /// <summary>The mounts (indices in spec.mounts) whose sources are opened, in the order they are sent.</summary>
+    /// <summary>
+    /// The root's two entries in <see cref="Mounts"/>: a detached copy of root.path (open_tree) and the
+    /// root.path directory it is attached onto (Rootfs/AttachRoot). The container's root may not pass
+    /// the directories above root.path; the runtime can.
+    /// </summary>
+    public const int RootTree = -1, RootTarget = -2;
+
+    /// <summary>The mounts (indices in spec.mounts, or <see cref="RootTree"/> and <see cref="RootTarget"/>) whose sources are opened, in the order they are sent.</summary>
     public List<int> Mounts { get; }
 
+    string rootfs = "";
+
     /// <summary>
-    /// The bind mounts of a container whose init runs in a user namespace inside a mount namespace of
-    /// its own; null when there are none (no work and no extra frame on the start path).
+    /// The root and the bind mounts of a container whose init runs in a user namespace inside a mount
+    /// namespace of its own; null otherwise (no work and no extra frame on the start path).
     /// </summary>
-    public static BindSources? For(Spec spec, NamespacePlan plan)
+    public static BindSources? For(Spec spec, NamespacePlan plan, string rootfs)
     {
-        if (!plan.BecomeRoot || !plan.HasMountNamespace || spec.Mounts is not { Count: > 0 } mounts)
+        if (!plan.BecomeRoot || !plan.HasMountNamespace)
             return null;
-        List<int>? binds = null;
+        List<int> opened = [RootTree, RootTarget];
+        var mounts = spec.Mounts ?? [];
         for (var i = 0; i < mounts.Count; i++)
             if (MountOptions.Parse(mounts[i].Type ?? "", mounts[i].Options).Bind)
-                (binds ??= []).Add(i);
-        return binds is null ? null : new BindSources(binds);
+                opened.Add(i);
+        return new BindSources(opened) { rootfs = rootfs };
     }
 
     /// <summary>
@@ -56,6 +66,14 @@ public sealed class BindSources : IDisposable
         {
             for (var k = 0; k < Mounts.Count; k++)
             {
+                if (Mounts[k] < 0)
+                {
+                    // The root: an rbind-like copy of the whole tree, and the directory it goes onto.
+                    sources[k] = rootfs;
+                    paths[k] = Marshal.StringToCoTaskMemUTF8(rootfs);
+                    requests[k] = new MountSourceRequest { Path = (byte*)paths[k], CloneTree = Mounts[k] == RootTree ? 1 : 0, Recursive = 1, Fd = -1 };
+                    continue;
+                }
                 var mount = mounts[Mounts[k]];
                 sources[k] = Path.GetFullPath(mount.Source ?? throw Failure(Mounts[k], mount, "a bind mount needs a source"), bundle);
                 paths[k] = Marshal.StringToCoTaskMemUTF8(sources[k]);
@@ -79,6 +97,14 @@ public sealed class BindSources : IDisposable
             var next = 0;
             for (var k = 0; k < Mounts.Count; k++)
             {
+                if (Mounts[k] < 0)
+                {
+                    if (requests[k].Fd < 0)
+                        throw new RuntimeException($"root.path ({rootfs}): " + (requests[k].Error == Errors.ENOENT
+                            ? "the rootfs does not exist" : $"cannot open the rootfs: {Errors.Describe(requests[k].Error)}"));
+                    next++;
+                    continue;
+                }
                 var mount = mounts[Mounts[k]];
                 if (requests[k].Fd < 0)
                     throw Failure(Mounts[k], mount, requests[k].Error == Errors.ENOENT

@@ -115,7 +115,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             // Not for a runtime without root (rootless): it cannot enter the container's mount
             // namespace, and needs not, for the container's root is this same user or one of its
             // subordinate ids, which reach no more than it does; the init opens the sources itself.
-            using var bindSources = Libc.geteuid() == 0 ? BindSources.For(spec, plan) : null;
+            using var bindSources = Libc.geteuid() == 0 ? BindSources.For(spec, plan, rootfs) : null;
             var idmapsForInit = idmaps.FdsByMount;
             if (bindSources is not null && idmapsForInit.Count > 0)
             {

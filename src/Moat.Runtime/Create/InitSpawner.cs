@@ -137,7 +137,7 @@ public static class InitSpawner
             if (bindSources is not null)
             {
                 using var received = mountNamespace is null ? channel.ReceiveMountNamespace() : null;
-                bindSources.Open(received ?? mountNamespace!, spec.Mounts!, message.Bundle, idmaps!);
+                bindSources.Open(received ?? mountNamespace!, spec.Mounts ?? [], message.Bundle, idmaps!);
             }
 
             // 2. With a joined pid namespace the helper forked once more: the init is its child.

@@ -15,6 +15,7 @@ public sealed class RootfsExecutor(IRootfsSyscalls sys, Action<RootfsCheckpoint>
     public void Run(IReadOnlyList<RootfsStep> steps)
     {
         IRootDirectory? root = null;
+        FileDescriptor? attachedRoot = null;
         try
         {
             for (var i = 0; i < steps.Count; i++)
@@ -35,6 +36,12 @@ public sealed class RootfsExecutor(IRootfsSyscalls sys, Action<RootfsCheckpoint>
                 {
                     if (step is OpenRoot)
                         root = sys.OpenRoot(step.Destination);
+                    else if (step is AttachRoot attach)
+                    {
+                        attachedRoot = attach.Tree; // held until the pivot is done: later steps name the root by it
+                        using (attach.Target)
+                            sys.MoveMount(attach.Tree, attach.Target, attach.Destination);
+                    }
                     else
                         Apply(step, root);
                 }
@@ -47,6 +54,7 @@ public sealed class RootfsExecutor(IRootfsSyscalls sys, Action<RootfsCheckpoint>
         finally
         {
             root?.Dispose();
+            attachedRoot?.Dispose();
         }
     }
 
@@ -157,7 +165,11 @@ public sealed class RootfsExecutor(IRootfsSyscalls sys, Action<RootfsCheckpoint>
                 throw new SyscallException("mount", errno, $"{m.Source} on {m.Destination} (type {m.Type})");
             MountOrThrow(fallback.Source, targetPath, null, MS_BIND | (fallback.Recursive ? MS_REC : 0), null);
             if (fallback.Remount)
-                Remount(targetPath, fallback.RemountFlags);
+            {
+                // The target descriptor still names the directory under the bind: remount the bind itself.
+                using var mounted = Existing(root, m.Destination);
+                Remount(RootPath.ProcPath(mounted), fallback.RemountFlags);
+            }
         }
         if (covered is not null)
         {

@@ -36,6 +36,15 @@ public sealed record ChangePropagation(StepOrigin Origin, string Destination, ul
 /// <summary>mount(2) on a host path (the bind of the rootfs onto itself).</summary>
 public sealed record HostMount(StepOrigin Origin, string Destination, string? Source, string? Type, ulong Flags) : RootfsStep(Origin, Destination);
 
+/// <summary>
+/// The rootfs as a detached copy (<see cref="Tree"/>, open_tree of root.path) attached onto root.path
+/// itself (<see cref="Target"/>), both opened by the runtime: a container root mapped to an
+/// unprivileged host id may not be able to pass the directories above root.path (a 0700 bundle
+/// directory), so every later step reaches the root through Tree, never by its path. The executor
+/// owns both descriptors.
+/// </summary>
+public sealed record AttachRoot(StepOrigin Origin, string Destination, FileDescriptor Tree, FileDescriptor Target) : RootfsStep(Origin, Destination);
+
 /// <summary>Opens the rootfs (after its bind onto itself): what the steps up to the pivot resolve paths in.</summary>
 public sealed record OpenRoot(StepOrigin Origin, string Destination) : RootfsStep(Origin, Destination);
 

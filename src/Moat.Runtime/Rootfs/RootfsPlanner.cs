@@ -52,8 +52,15 @@ public static class RootfsPlanner
             : new ChangePropagation(RootPathOrigin, "/", MS_SLAVE | MS_REC, InRoot: false));
         // pivot_root refuses a new root whose parent mount is shared: make that one mount private.
         steps.Add(new ChangePropagation(RootPathOrigin, host.MountPointOf(Path.GetDirectoryName(rootfs) ?? "/"), MS_PRIVATE, InRoot: false));
-        steps.Add(new HostMount(RootPathOrigin, rootfs, rootfs, "bind", MS_BIND | MS_REC));
-        steps.Add(new OpenRoot(RootPathOrigin, rootfs));
+        var rootPath = rootfs;
+        if (init.BindSourceFds is { } opened && opened.TryGetValue(BindSources.RootTree, out var tree) && opened.TryGetValue(BindSources.RootTarget, out var rootTarget))
+        {
+            steps.Add(new AttachRoot(RootPathOrigin, rootfs, tree, rootTarget));
+            rootPath = RootPath.ProcPath(tree);
+        }
+        else
+            steps.Add(new HostMount(RootPathOrigin, rootfs, rootfs, "bind", MS_BIND | MS_REC));
+        steps.Add(new OpenRoot(RootPathOrigin, rootPath));
 
         var mounts = spec.Mounts ?? [];
         bool devIsBound = false, hasDevPts = false;
@@ -97,7 +104,7 @@ public static class RootfsPlanner
             steps.Add(new MakeDirectory(new StepOrigin("process.cwd"), cwd));
 
         steps.Add(new Checkpoint(RootPathOrigin, RootfsCheckpoint.BeforePivot));
-        steps.Add(init.NoPivot ? new MoveRootAndChroot(RootPathOrigin, rootfs) : new PivotRoot(RootPathOrigin, rootfs));
+        steps.Add(init.NoPivot ? new MoveRootAndChroot(RootPathOrigin, rootPath) : new PivotRoot(RootPathOrigin, rootPath));
 
         var finish = new List<RootfsStep>();
         var masked = spec.Linux?.MaskedPaths ?? [];

@@ -52,7 +52,14 @@ internal sealed class FakeRootfsSyscalls : IRootfsSyscalls
     public int Mount(string? source, string target, string? type, ulong flags, string? data)
     {
         Calls.Add($"mount {Show(source)} on {Show(target)} type {type ?? "none"} {PlanText.Flags(flags)}" + (data is null ? "" : $" data {data}"));
-        return MountErrors.Remove(Show(target), out var errno) ? errno : 0;
+        if (MountErrors.Remove(Show(target), out var errno))
+            return errno;
+        // A descriptor taken before a new mount covered its path still names the directory below it:
+        // a remount through it would miss the new mount (EINVAL in the kernel).
+        const string prefix = "/proc/self/fd/";
+        if ((flags & Libc.MS_REMOUNT) == 0 && target.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(target[prefix.Length..], out var fd) && names.TryGetValue(fd, out var name))
+            names[fd] = "under " + name;
+        return 0;
     }
 
     public ulong MountFlagsOf(string path)

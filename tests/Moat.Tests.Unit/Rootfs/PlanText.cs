@@ -41,6 +41,7 @@ internal static class PlanText
         ChangePropagation p => $"propagation {(p.InRoot ? "in root " : "")}{p.Destination} {Flags(p.Flags)}",
         HostMount m => $"host mount {m.Source} on {m.Destination} type {m.Type} {Flags(m.Flags)}",
         OpenRoot r => $"open root {r.Destination}",
+        AttachRoot a => $"attach fd {a.Tree.Fd} onto fd {a.Target.Fd} ({a.Destination})",
         MountFilesystem m => $"mount {m.Type} {m.Source} on {m.Destination} {Flags(m.Flags)}"
             + (m.Data is null ? "" : $" data {m.Data}") + (m.CopyUp ? " copyup" : "")
             + (m.Fallback is { } f ? $" else(errno {f.OnErrno}) bind{(f.Recursive ? " rec" : "")} {f.Source}{(f.Remount ? " remount " + Flags(f.RemountFlags) : "")}" : ""),

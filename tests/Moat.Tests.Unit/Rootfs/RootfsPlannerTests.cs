@@ -103,7 +103,7 @@ public class RootfsPlannerTests
 
     static readonly string[] DefaultMasksAndReadonly =
     [
-        "mask /proc/acpi", "mask /proc/asound", "mask /proc/kcore", "mask /proc/keys", "mask /proc/latency_stats",
+        "mask /proc/acpi", "mask /proc/asound", "mask /proc/interrupts", "mask /proc/kcore", "mask /proc/keys", "mask /proc/latency_stats",
         "mask /proc/timer_list", "mask /proc/timer_stats", "mask /proc/sched_debug", "mask /sys/firmware", "mask /proc/scsi",
         "mask /sys/devices/virtual/powercap",
         "readonly /proc/bus", "readonly /proc/fs", "readonly /proc/irq", "readonly /proc/sys", "readonly /proc/sysrq-trigger",
@@ -148,7 +148,7 @@ public class RootfsPlannerTests
         Assert.Equal("/dev", plan.Setup.Single(s => s.Destination == "/dev/null").Origin.ToString());
         Assert.Equal("linux.devices[0]", plan.Setup.Single(s => s.Destination == "/dev/fuse").Origin.ToString());
         Assert.Equal("process.cwd", plan.Setup.OfType<MakeDirectory>().Single().Origin.ToString());
-        Assert.Equal("linux.maskedPaths[2]", plan.Finish.Single(s => s.Destination == "/proc/kcore").Origin.ToString());
+        Assert.Equal("linux.maskedPaths[3]", plan.Finish.Single(s => s.Destination == "/proc/kcore").Origin.ToString());
         Assert.Equal("linux.readonlyPaths[3]", plan.Finish.Single(s => s.Destination == "/proc/sys").Origin.ToString());
         Assert.Equal("root.readonly", plan.Finish.OfType<Remount>().Single().Origin.ToString());
     }
@@ -297,6 +297,22 @@ public class RootfsPlannerTests
             setup.Where(s => s.StartsWith("bind host device", StringComparison.Ordinal) || s.StartsWith("mknod", StringComparison.Ordinal)));
         // The descriptors are the steps' to close, not taken out of the message: planning changes nothing.
         Assert.Equal(2, init.BindSourceFds.Count);
+    }
+
+    [Fact]
+    public void UnderAUserNamespaceTheRootIsReachedThroughTheRuntimesDescriptors()
+    {
+        // The runtime opened a copy of the root and its directory: no step names root.path, which a
+        // mapped root may not reach (a 0700 bundle directory).
+        var init = Message(WithUserNamespace(DefaultSpec.Create(rootless: false)));
+        init.BindSourceFds = new() { [BindSources.RootTree] = new FileDescriptor(50, ownsHandle: false), [BindSources.RootTarget] = new FileDescriptor(51, ownsHandle: false) };
+
+        var setup = PlanText.Of(Plan(init).Setup);
+
+        Assert.Contains($"attach fd 50 onto fd 51 ({RootfsPath})", setup);
+        Assert.Contains("open root /proc/self/fd/50", setup);
+        Assert.Equal("pivot_root /proc/self/fd/50", setup[^1]);
+        Assert.DoesNotContain(setup, s => s.StartsWith("host mount", StringComparison.Ordinal));
     }
 
     /// <summary>`moat spec --rootless`: /sys is the host's, bound read-only, and every device node is the host's too.</summary>

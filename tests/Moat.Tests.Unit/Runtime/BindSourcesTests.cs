@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Moat.Tests.Unit.Runtime;
 
-/// <summary>Which bind sources the runtime opens for the init: only under a user namespace, only bind mounts.</summary>
+/// <summary>What the runtime opens for the init: only under a user namespace, the root and the bind mounts.</summary>
 public class BindSourcesTests
 {
     static Spec SpecWith(bool userNamespace, bool mountNamespace, params Mount[] extra)
@@ -32,10 +32,11 @@ public class BindSourcesTests
     public void UnderAUserNamespaceEveryBindMountIsOpenedByTheRuntime()
     {
         var spec = SpecWith(userNamespace: true, mountNamespace: true, Binds);
-        using var sources = BindSources.For(spec, NamespacePlan.From(spec.Linux));
+        using var sources = BindSources.For(spec, NamespacePlan.From(spec.Linux), "/bundle/rootfs");
         var first = spec.Mounts!.Count - Binds.Length;
-        // The tmpfs is left to the init; binds with and without an idmapping are opened, in config order.
-        Assert.Equal([first, first + 2, first + 3], sources!.Mounts);
+        // The root first (its copy, then its directory); the tmpfs is left to the init; binds with and without
+        // an idmapping are opened, in config order.
+        Assert.Equal([BindSources.RootTree, BindSources.RootTarget, first, first + 2, first + 3], sources!.Mounts);
     }
 
     [Fact]
@@ -43,20 +44,22 @@ public class BindSourcesTests
     {
         // The init has the runtime's credentials then: nothing to gain, no extra frame on the start path.
         var spec = SpecWith(userNamespace: false, mountNamespace: true, Binds);
-        Assert.Null(BindSources.For(spec, NamespacePlan.From(spec.Linux)));
+        Assert.Null(BindSources.For(spec, NamespacePlan.From(spec.Linux), "/bundle/rootfs"));
     }
 
     [Fact]
     public void WithoutAMountNamespaceNothingIsMounted()
     {
         var spec = SpecWith(userNamespace: true, mountNamespace: false, Binds);
-        Assert.Null(BindSources.For(spec, NamespacePlan.From(spec.Linux)));
+        Assert.Null(BindSources.For(spec, NamespacePlan.From(spec.Linux), "/bundle/rootfs"));
     }
 
     [Fact]
-    public void TheDefaultSpecUnderAUserNamespaceHasNoBindToOpen()
+    public void TheDefaultSpecUnderAUserNamespaceOpensOnlyTheRoot()
     {
+        // A mapped root may not pass a 0700 directory above root.path (mktemp -d): the runtime opens it.
         var spec = SpecWith(userNamespace: true, mountNamespace: true);
-        Assert.Null(BindSources.For(spec, NamespacePlan.From(spec.Linux)));
+        using var sources = BindSources.For(spec, NamespacePlan.From(spec.Linux), "/bundle/rootfs");
+        Assert.Equal([BindSources.RootTree, BindSources.RootTarget], sources!.Mounts);
     }
 }
