@@ -9,7 +9,7 @@ namespace Moat.Interop;
 public sealed unsafe class FsContext : IDisposable
 {
     const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1;
-    const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+    const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_SET_FD = 5, FSCONFIG_CMD_CREATE = 6;
 
     readonly FileDescriptor context;
     readonly string fstype;
@@ -41,6 +41,18 @@ public sealed unsafe class FsContext : IDisposable
         var errno = TrySet(key, value);
         if (errno != 0)
             throw new SyscallException("fsconfig", errno, $"{fstype} {key}={value}");
+    }
+
+    /// <summary>
+    /// Sets key to a descriptor (FSCONFIG_SET_FD): overlay takes its layers this way from Linux 6.13,
+    /// which is how a detached idmapped mount becomes a layer. Returns errno (0 on success); an older
+    /// kernel answers EINVAL.
+    /// </summary>
+    public int TrySetFd(string key, FileDescriptor value)
+    {
+        var k = System.Text.Encoding.UTF8.GetBytes(key + "\0");
+        fixed (byte* pk = k)
+            return Libc.syscall(SyscallNumbers.Fsconfig, context.Fd, FSCONFIG_SET_FD, (long)pk, 0, value.Fd) < 0 ? Errors.LastErrno : 0;
     }
 
     public void SetFlag(string key)

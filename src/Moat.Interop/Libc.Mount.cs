@@ -131,6 +131,14 @@ public static unsafe partial class Libc
         return *(ulong*)(buffer + 80);
     }
 
+    /// <summary>The filesystem's magic number (statfs f_type) at path: EXT4_SUPER_MAGIC 0xEF53, TMPFS_MAGIC 0x01021994...</summary>
+    public static long FilesystemTypeOf(string path)
+    {
+        var buffer = stackalloc byte[120];
+        Errors.Check(statfs(path, buffer), "statfs", path);
+        return *(long*)buffer;
+    }
+
     /// <summary>mount_setattr(2) on the mount at path: set and clear MOUNT_ATTR_* bits, optionally recursively.</summary>
     public static void MountSetAttr(string path, ulong set, ulong clear, bool recursive)
     {

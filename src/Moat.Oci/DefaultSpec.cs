@@ -122,6 +122,9 @@ public static class DefaultSpec
             Resources = new LinuxResources
             {
                 Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }],
+                // Not in runc's spec: without it a fork bomb in the container takes every pid of the host
+                // (audit rule MOAT-A010). 2048 is podman's default and moat run's.
+                Pids = new LinuxPids { Limit = 2048 },
             },
             Namespaces =
             [
@@ -136,6 +139,7 @@ public static class DefaultSpec
             [
                 "/proc/acpi",
                 "/proc/asound",
+                "/proc/interrupts",
                 "/proc/kcore",
                 "/proc/keys",
                 "/proc/latency_stats",

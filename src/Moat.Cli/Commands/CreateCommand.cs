@@ -19,7 +19,7 @@ public static class CreateCommand
         checkFlags.AddTo(command);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
-            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? [], RunFlags.HostWith(context.Engine));
             using var checks = new CreateChecks(checkFlags.Read(parse), context.Engine.Images, ImageCommandContext.Warn);
             request = request with { Checks = checks };
             foreach (var warning in request.Warnings)

@@ -23,7 +23,7 @@ public static class RunCommand
         checkFlags.AddTo(command);
         command.SetAction(parse => ContainerCommandContext.Run(parse, context =>
         {
-            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? []);
+            var request = RunFlags.Read(parse, parse.GetValue(image)!, parse.GetValue(arguments) ?? [], RunFlags.HostWith(context.Engine));
             var checkOptions = checkFlags.Read(parse);
             if (checkOptions.SeccompRecord is not null)
                 CheckRecordable(request);

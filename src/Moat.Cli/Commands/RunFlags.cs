@@ -116,13 +116,18 @@ public static class RunFlags
         public Func<string?> SubUid { get; init; } = () => ReadOrNull("/etc/subuid");
         public Func<string?> SubGid { get; init; } = () => ReadOrNull("/etc/subgid");
         public Func<IEnumerable<UserNamespaces.Range>> UsedIdRanges { get; init; } = UserNamespaces.InUseOnHost;
+        public Func<Version> KernelRelease { get; init; } = SeccompProfileFile.KernelRelease;
         /// <summary>bin/moat-init next to bin/moat.</summary>
         public string InitBinary { get; init; } = Path.Combine(AppContext.BaseDirectory, "moat-init");
 
         static string? ReadOrNull(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
     }
 
-    public static RunRequest Read(ParseResult parse, string image, IReadOnlyList<string> command) => Read(parse, image, command, new Host());
+    /// <summary>The machine as seen by an engine: automatic id ranges also avoid those of its stopped containers.</summary>
+    public static Host HostWith(Moat.Engine.Containers.ContainerEngine engine) => new()
+    {
+        UsedIdRanges = () => UserNamespaces.InUseOnHost().Concat(engine.Images.Snapshots.IdMappedHostRanges().Select(r => new UserNamespaces.Range(r.Start, r.Count))),
+    };
 
     public static RunRequest Read(ParseResult parse, string image, IReadOnlyList<string> command, Host host)
     {
@@ -149,14 +154,17 @@ public static class RunFlags
         if (SharedNamespace(Value(Pid), "--pid", []))
             hostNamespaces.Add(NamespaceType.Pid);
 
-        var usernsText = Value(Userns);
-        var userns = usernsText is null ? null
-            : UserNamespaces.Parse(usernsText, usernsText.StartsWith("auto", StringComparison.Ordinal) ? host.UsedIdRanges() : [], host.EffectiveUid,
-                host.SubUid(), host.SubGid(), host.UserName);
-
         var security = SecurityOptions.Parse(Values(SecurityOpt));
         var capAdd = Values(CapAdd);
         var capDrop = Values(CapDrop);
+
+        var usernsText = Value(Userns);
+        var userNamespaceByDefault = UserNamespaces.ByDefault(host.EffectiveUid, host.KernelRelease(), host.Environment(UserNamespaces.DefaultVariable),
+            privileged, hostNamespaces, Value(Isolation), capAdd, Values(Sysctl).Select(s => s.Split('=')[0]), network);
+        var usernsAsked = usernsText ?? (userNamespaceByDefault ? "auto" : null);
+        var userns = usernsAsked is null ? null
+            : UserNamespaces.Parse(usernsAsked, usernsAsked.StartsWith("auto", StringComparison.Ordinal) ? host.UsedIdRanges() : [], host.EffectiveUid,
+                host.SubUid(), host.SubGid(), host.UserName);
         List<string> capabilities;
         try
         {
@@ -350,7 +358,7 @@ public static class RunFlags
             DnsSearch = Values(DnsSearch).Select(d => d.Length > 0 && !d.Any(char.IsWhiteSpace) ? d : throw new RunFlagException($"--dns-search \"{d}\" is not a domain")).ToList(),
             DnsOptions = Values(DnsOption).Select(d => d.Length > 0 && !d.Any(char.IsWhiteSpace) ? d : throw new RunFlagException($"--dns-option \"{d}\" is not a resolver option")).ToList(),
         };
-        return request with { Warnings = RunWarnings.For(request, userNamespaceByDefault: false, userNamespaceHostAsked: usernsText == "host") };
+        return request with { Warnings = RunWarnings.For(request, userNamespaceByDefault, userNamespaceHostAsked: usernsText == "host") };
     }
 
     /// <summary>docker's --entrypoint is one string (the program); "" clears the image's; podman also takes a JSON array.</summary>

@@ -6,6 +6,7 @@ using Moat.Images.Bundles;
 using Moat.Images.Distribution;
 using Moat.Images.Model;
 using Moat.Images.Pull;
+using Moat.Images.Snapshots;
 using Moat.Images.Storage;
 using Moat.Monitor.Protocol;
 using Moat.Oci;
@@ -73,7 +74,7 @@ public sealed partial class ContainerEngine
         try
         {
             Images.Catalog.AddUser(image.Id, id);
-            Images.Snapshots.CreateContainerLayer(id, chainIds);
+            Images.Snapshots.CreateContainerLayer(id, chainIds, LayerIdMap.From(request.Bundle.UidMappings, request.Bundle.GidMappings));
             var rootfs = Images.Snapshots.Mount(id);
             var directory = DirectoryOf(id);
             var bundle = Path.Combine(directory, ContainerFiles.Bundle);
@@ -94,6 +95,7 @@ public sealed partial class ContainerEngine
             record = record with { Settings = settings with { Mounts = mounts } };
             request.Checks?.CheckSpec(spec, name);
             var published = AttachNetwork(request, record, spec, settings.ExposedPorts);
+            IdmappedBinds.Apply(spec);
             BundleBuilder.WriteConfig(bundle, spec);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with

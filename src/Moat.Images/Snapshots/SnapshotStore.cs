@@ -22,7 +22,7 @@ namespace Moat.Images.Snapshots;
 /// </summary>
 public sealed class SnapshotStore
 {
-    const string InfoFile = "info", PendingFile = "pending", DiffDirectory = "diff", LayersFile = "layers";
+    const string InfoFile = "info", PendingFile = "pending", DiffDirectory = "diff", LayersFile = "layers", UidMapFile = "uid_map", GidMapFile = "gid_map";
     static readonly Lazy<string> BootId = new(() => (Libc.TryReadText("/proc/sys/kernel/random/boot_id") ?? "unknown").Trim());
 
     readonly string snapshots, locks, containers;
@@ -290,9 +290,13 @@ public sealed class SnapshotStore
     /// Creates the container's layer over the image's snapshots (<paramref name="chainIds"/>, bottom first,
     /// as <see cref="EnsureLayers"/> returns them): overlay makes empty upper and work directories and an
     /// empty mount point; vfs copies the top snapshot's tree into the rootfs. Nothing is left on failure.
+    /// With <paramref name="idMap"/> (a container with its own user namespace) the layers will be mounted
+    /// idmapped and the upper directory belongs to the container's root on the host.
     /// </summary>
-    public ContainerFilesystem CreateContainerLayer(string containerId, IReadOnlyList<Digest> chainIds)
+    public ContainerFilesystem CreateContainerLayer(string containerId, IReadOnlyList<Digest> chainIds, LayerIdMap? idMap = null)
     {
+        if (idMap is not null && Driver != StorageDriver.Overlay)
+            throw new InvalidOperationException($"a container with its own user namespace needs the overlay storage driver (this store uses {Driver.ToString().ToLowerInvariant()}); run it with --userns host");
         CheckContainerId(containerId);
         if (chainIds.Count == 0)
             throw new ArgumentException("a container layer needs at least one image layer below it");
@@ -311,6 +315,15 @@ public sealed class SnapshotStore
             {
                 foreach (var dir in new[] { "upper", "work", "merged" })
                     Directory.CreateDirectory(Path.Combine(temp, dir));
+                if (idMap is not null)
+                {
+                    var uid = LayerIdMap.RootOf(idMap.UidMap) ?? throw new ArgumentException("the container's uid map does not map its root (0)");
+                    var gid = LayerIdMap.RootOf(idMap.GidMap) ?? throw new ArgumentException("the container's gid map does not map its root (0)");
+                    // The rootfs's top directory is the upper one's: the container's root must own it.
+                    Errors.Check(Libc.fchownat(Libc.AT_FDCWD, Path.Combine(temp, "upper"), uid, gid, 0), "chown", Path.Combine(temp, "upper"));
+                    File.WriteAllText(Path.Combine(temp, UidMapFile), idMap.UidMap);
+                    File.WriteAllText(Path.Combine(temp, GidMapFile), idMap.GidMap);
+                }
             }
             else
                 TreeCopy.Copy(DiffPath(chainIds[^1]), Path.Combine(temp, "merged"));
@@ -343,8 +356,10 @@ public sealed class SnapshotStore
         var chainIds = lines.Skip(1).Where(l => l.Length > 0).Select(Digest.Parse).ToList();
         var overlay = driver == StorageDriver.Overlay;
         var lowers = overlay ? chainIds.AsEnumerable().Reverse().Select(DiffPath).ToList() : [];
+        var uidMapFile = Path.Combine(dir, UidMapFile);
+        var idMap = overlay && File.Exists(uidMapFile) ? new LayerIdMap(File.ReadAllText(uidMapFile), File.ReadAllText(Path.Combine(dir, GidMapFile))) : null;
         return new ContainerFilesystem(containerId, driver, dir, Path.Combine(dir, "merged"),
-            overlay ? Path.Combine(dir, "upper") : null, overlay ? Path.Combine(dir, "work") : null, lowers, chainIds);
+            overlay ? Path.Combine(dir, "upper") : null, overlay ? Path.Combine(dir, "work") : null, lowers, chainIds, idMap);
     }
 
     /// <summary>Every snapshot some container layer stands on: garbage collection keeps them whatever happened to their images.</summary>
@@ -364,6 +379,32 @@ public sealed class SnapshotStore
         return used;
     }
 
+    /// <summary>
+    /// The host id ranges (start, count) that containers' layers are mapped to, stopped ones too: a new
+    /// container's automatic range must not share ids with a container that can start again.
+    /// </summary>
+    public List<(uint Start, uint Count)> IdMappedHostRanges()
+    {
+        var ranges = new List<(uint, uint)>();
+        if (!Directory.Exists(containers))
+            return ranges;
+        foreach (var directory in Directory.EnumerateDirectories(containers))
+            foreach (var file in new[] { UidMapFile, GidMapFile })
+            {
+                var path = Path.Combine(directory, file);
+                if (!File.Exists(path))
+                    continue;
+                foreach (var line in File.ReadAllLines(path))
+                {
+                    var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (fields.Length == 3 && uint.TryParse(fields[1], CultureInfo.InvariantCulture, out var start)
+                        && uint.TryParse(fields[2], CultureInfo.InvariantCulture, out var count))
+                        ranges.Add((start, count));
+                }
+            }
+        return ranges;
+    }
+
     ContainerFilesystem Require(string containerId) =>
         GetContainerLayer(containerId) ?? throw new InvalidOperationException($"container {containerId} has no filesystem layer");
 
@@ -378,7 +419,13 @@ public sealed class SnapshotStore
                 throw new InvalidOperationException($"container {containerId} stands on layer snapshot {chainId}, which has been removed");
         if (IsMountPoint(layer.Rootfs, layer.Directory))
             return layer.Rootfs; // mounted already: once is enough
-        OverlayMount.Mount(layer.LowerDirectories, layer.UpperDirectory, layer.WorkDirectory, layer.Rootfs, userXattr: rootless);
+        if (layer.IdMap is { } idMap)
+        {
+            using var userNamespace = UserNamespaceFile.Create(idMap.UidMap, idMap.GidMap);
+            OverlayMount.Mount(layer.LowerDirectories, layer.UpperDirectory, layer.WorkDirectory, layer.Rootfs, userXattr: rootless, idmap: userNamespace);
+        }
+        else
+            OverlayMount.Mount(layer.LowerDirectories, layer.UpperDirectory, layer.WorkDirectory, layer.Rootfs, userXattr: rootless);
         return layer.Rootfs;
     }
 

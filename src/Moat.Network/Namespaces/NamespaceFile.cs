@@ -28,6 +28,10 @@ public static class NamespaceFile
                 Libc.SetInterfaceUp("lo");
                 // Unprivileged ICMP echo sockets for every group, as docker sets it: ping works without CAP_NET_RAW.
                 File.WriteAllText("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+                // Every port is bindable without CAP_NET_BIND_SERVICE, as docker sets it: a container's root
+                // in a user namespace of its own has no capability over this namespace (the host's user
+                // namespace owns it), and a web server on port 80 must still start.
+                File.WriteAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
             }
             catch (Exception e)
             {

@@ -19,7 +19,7 @@ public sealed class IdmapNamespaces : IDisposable
         (mount.UidMappings?.Count ?? 0) > 0 || (mount.GidMappings?.Count ?? 0) > 0 ||
         (mount.Options ?? []).Any(o => o is "idmap" or "ridmap");
 
-    public static unsafe IdmapNamespaces For(IReadOnlyList<Mount> mounts)
+    public static IdmapNamespaces For(IReadOnlyList<Mount> mounts)
     {
         var result = new IdmapNamespaces();
         try
@@ -50,27 +50,15 @@ public sealed class IdmapNamespaces : IDisposable
         }
     }
 
-    static unsafe FileDescriptor Create(string uidMap, string gidMap, int index)
+    static FileDescriptor Create(string uidMap, string gidMap, int index)
     {
-        int rawPidfd;
-        var pid = NativeSpawn.SpawnUsernsHolder(&rawPidfd);
-        if (pid < 0)
-            throw new SyscallException("clone3 user namespace", -pid, $"for mounts[{index}]");
-        using var pidfd = new FileDescriptor(rawPidfd);
         try
         {
-            Libc.WriteFile($"/proc/{pid}/uid_map", uidMap);
-            Libc.WriteFile($"/proc/{pid}/gid_map", gidMap);
-            return Libc.Open($"/proc/{pid}/ns/user", Libc.O_RDONLY);
+            return UserNamespaceFile.Create(uidMap, gidMap);
         }
         catch (SyscallException e)
         {
             throw new RuntimeException($"mounts[{index}]: cannot set up the id mapping ({uidMap.Trim().Replace('\n', ';')}): {e.Message}", e);
-        }
-        finally
-        {
-            Libc.PidfdSendSignal(pidfd, Libc.SIGKILL);
-            Libc.WaitExitCode(pidfd);
         }
     }
 

@@ -17,7 +17,8 @@ public static class Configs
         linux.Namespaces!.Add(new LinuxNamespace { Type = NamespaceType.User });
         linux.UidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
         linux.GidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
-        linux.MaskedPaths!.Add("/proc/interrupts");
+        if (!linux.MaskedPaths!.Contains("/proc/interrupts"))
+            linux.MaskedPaths.Add("/proc/interrupts");
         linux.Resources = new LinuxResources
         {
             Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }, new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" }],

@@ -20,6 +20,7 @@ public class RunFlagsReadTests
         SubUid = () => "containers:200000:1000000\n",
         SubGid = () => "containers:300000:1000000\n",
         UsedIdRanges = () => [],
+        KernelRelease = () => new Version(6, 18),
         InitBinary = "/opt/moat/bin/moat-init",
     };
 
@@ -204,6 +205,57 @@ public class RunFlagsReadTests
         Assert.Equal((0u, 200000u, 1000u), (b.UidMappings[0].ContainerId, b.UidMappings[0].HostId, b.UidMappings[0].Size));
         Assert.Equal(300000u, b.GidMappings[0].HostId);
         Assert.Empty(Read("run", "--userns", "host", "img").Bundle.UidMappings);
+    }
+
+    [Fact]
+    public void RootGetsAUserNamespaceByDefault()
+    {
+        var b = Read("run", "img").Bundle;
+        Assert.Equal((0u, 200000u, 65536u), (b.UidMappings[0].ContainerId, b.UidMappings[0].HostId, b.UidMappings[0].Size));
+        Assert.Equal(300000u, Assert.Single(b.GidMappings).HostId);
+        Assert.DoesNotContain(Read("run", "img").Warnings, w => w.Contains("--userns", StringComparison.Ordinal));
+        // Asking for none is a loosening, and says so.
+        var host = Read("run", "--userns", "host", "img");
+        Assert.Empty(host.Bundle.UidMappings);
+        Assert.Contains(host.Warnings, w => w.StartsWith("--userns host runs the container without a user namespace", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--privileged")]
+    [InlineData("--network", "host")]
+    [InlineData("--pid", "host")]
+    [InlineData("--ipc", "host")]
+    [InlineData("--uts", "host")]
+    [InlineData("--isolation", "vm")]
+    [InlineData("--cap-add", "NET_ADMIN")]
+    [InlineData("--cap-add", "all")]
+    [InlineData("--sysctl", "net.ipv4.ip_forward=1")]
+    public void NoDefaultUserNamespaceWhereItWouldTakeWhatWasAskedFor(params string[] flags)
+    {
+        var request = Read(["run", .. flags, "img"]);
+        Assert.Empty(request.Bundle.UidMappings);
+        Assert.DoesNotContain(request.Warnings, w => w.StartsWith("--userns", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NetSysctlsKeepTheDefaultWithoutANetwork() =>
+        Assert.NotEmpty(Read("run", "--network", "none", "--sysctl", "net.ipv4.ip_forward=1", "img").Bundle.UidMappings);
+
+    [Fact]
+    public void TheDefaultNeedsIdmappedLayersAndCanBeTurnedOff()
+    {
+        var parse = (Flags.Host host) =>
+        {
+            var image = new Argument<string>("IMAGE");
+            var command = new Command("run");
+            command.Arguments.Add(image);
+            Flags.AddTo(command);
+            return Flags.Read(command.Parse(["img"]), "img", [], host).Bundle.UidMappings;
+        };
+        Assert.Empty(parse(TestHost with { KernelRelease = () => new Version(6, 12) }));
+        Assert.Empty(parse(TestHost with { Environment = k => k == "MOAT_USERNS" ? "host" : null }));
+        Assert.Empty(parse(TestHost with { EffectiveUid = 1000 }));
+        Assert.NotEmpty(parse(TestHost));
     }
 
     [Fact]

@@ -17,6 +17,30 @@ public static class UserNamespaces
     public const uint FallbackLength = 1u << 30;
     public const string SubordinateUser = "containers";
 
+    /// <summary>The environment variable that turns the default user namespace off for a host ("host").</summary>
+    public const string DefaultVariable = "MOAT_USERNS";
+
+    /// <summary>
+    /// Whether a root `moat run` without --userns gets a user namespace of its own (auto): yes, unless the
+    /// container asks for what a user namespace would take away or the host cannot give it idmapped
+    /// image layers. Each "no" is a case docker's userns-remap also leaves out: --privileged, a host
+    /// namespace, the vm tier (its guest sees the host's ids), NET_ADMIN or net.* sysctls on a network
+    /// namespace the engine made (owned by the host's user namespace, so the container's root could
+    /// not use them).
+    /// </summary>
+    public static bool ByDefault(uint euid, Version kernel, string? setting, bool privileged, IReadOnlyCollection<string> hostNamespaces,
+        string? isolation, IEnumerable<string> capAdd, IEnumerable<string> sysctlKeys, string? network)
+    {
+        if (euid != 0 || setting is "host" || kernel < IdmappedLayersSince || privileged || hostNamespaces.Count > 0 || isolation == "vm")
+            return false;
+        if (capAdd.Any(c => c.ToUpperInvariant() is "ALL" or "NET_ADMIN" or "CAP_NET_ADMIN"))
+            return false;
+        return network == "none" || !sysctlKeys.Any(k => k.StartsWith("net.", StringComparison.Ordinal));
+    }
+
+    /// <summary>Linux 6.13: overlay takes its layers as descriptors, so they can be idmapped mounts.</summary>
+    public static readonly Version IdmappedLayersSince = new(6, 13);
+
     public sealed record Mappings(IReadOnlyList<LinuxIdMapping> Uids, IReadOnlyList<LinuxIdMapping> Gids);
 
     /// <summary>A host id range (start, length) already given to some container.</summary>
