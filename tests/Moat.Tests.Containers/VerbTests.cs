@@ -18,7 +18,11 @@ public sealed class VerbTests(ContainerStore store) : IClassFixture<ContainerSto
             var lines = store.Ok("top", "top").Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.StartsWith("UID", lines[0]);
             var init = lines.Single(l => l.EndsWith("sleep 1000", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal("0", init[0]);
+            // Host pids and host uids, as docker's top shows them: the container's root is the first id of
+            // its user namespace's range.
+            var hostRoot = File.ReadAllText($"/proc/{pid}/uid_map").Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            Assert.NotEqual("0", hostRoot);
+            Assert.Equal(hostRoot, init[0]);
             Assert.Equal(pid.ToString(), init[1]);
             store.Ok("stop", "-t", "0", "top");
             var refused = store.Run("top", "top");

@@ -74,12 +74,13 @@ public sealed partial class ContainerEngine
         try
         {
             Images.Catalog.AddUser(image.Id, id);
-            Images.Snapshots.CreateContainerLayer(id, chainIds, LayerIdMap.From(request.Bundle.UidMappings, request.Bundle.GidMappings));
+            var idMap = LayerIdMap.From(request.Bundle.UidMappings, request.Bundle.GidMappings);
+            Images.Snapshots.CreateContainerLayer(id, chainIds, idMap);
             var rootfs = Images.Snapshots.Mount(id);
             var directory = DirectoryOf(id);
             var bundle = Path.Combine(directory, ContainerFiles.Bundle);
             Directory.CreateDirectory(bundle);
-            var mounts = ResolveMounts(request.Mounts, config, rootfs);
+            var mounts = ResolveMounts(request.Mounts, config, rootfs, idMap);
             var annotations = new Dictionary<string, string>(request.Bundle.Annotations ?? new Dictionary<string, string>())
             {
                 [NameAnnotation] = name,
@@ -202,8 +203,11 @@ public sealed partial class ContainerEngine
     }
 
     /// <summary>The mounts as made: named volumes created (and filled from the image), anonymous ones for -v PATH and the image's VOLUMEs.</summary>
-    List<MountRecord> ResolveMounts(IReadOnlyList<MountRequest> requested, ContainerConfig? image, string rootfs)
+    /// <param name="idMap">The container's maps when its layers are idmapped: the image's files are then copied into a
+    /// volume with the ids they have on disk, as the volume is idmapped the same way.</param>
+    List<MountRecord> ResolveMounts(IReadOnlyList<MountRequest> requested, ContainerConfig? image, string rootfs, LayerIdMap? idMap)
     {
+        Func<(uint, uint), (uint, uint)>? owner = idMap is null ? null : idMap.OnDisk;
         var mounts = new List<MountRecord>();
         foreach (var m in requested)
         {
@@ -222,7 +226,7 @@ public sealed partial class ContainerEngine
                 case "volume":
                     var anonymous = m.Source is null;
                     var volume = m.Source ?? ContainerNames.NewId();
-                    var data = Volumes.Ensure(volume, anonymous, rootfs, target);
+                    var data = Volumes.Ensure(volume, anonymous, rootfs, target, owner);
                     mounts.Add(new MountRecord { Type = "volume", Name = volume, Source = data, Destination = target, ReadOnly = m.ReadOnly, Anonymous = anonymous, Options = [.. m.Options] });
                     break;
                 case "tmpfs":
@@ -239,7 +243,7 @@ public sealed partial class ContainerEngine
             if (mounts.Any(m => m.Destination.TrimEnd('/') == target.TrimEnd('/')))
                 continue;
             var volume = ContainerNames.NewId();
-            var data = Volumes.Ensure(volume, anonymous: true, rootfs, target);
+            var data = Volumes.Ensure(volume, anonymous: true, rootfs, target, owner);
             mounts.Add(new MountRecord { Type = "volume", Name = volume, Source = data, Destination = target, Anonymous = true });
         }
         return mounts;

@@ -16,7 +16,7 @@ public sealed class VolumeStore(string root, ContainerStore store)
     public string DataPath(string name) => Path.Combine(Directory, name, "_data");
 
     /// <summary>The volume's _data directory, made (and filled from <paramref name="rootfs"/> at <paramref name="target"/>) when it is new.</summary>
-    public string Ensure(string name, bool anonymous, string? rootfs, string target)
+    public string Ensure(string name, bool anonymous, string? rootfs, string target, Func<(uint Uid, uint Gid), (uint Uid, uint Gid)>? owner = null)
     {
         CheckName(name);
         var data = DataPath(name);
@@ -29,7 +29,7 @@ public sealed class VolumeStore(string root, ContainerStore store)
             try
             {
                 if (rootfs is not null && ImagePath(rootfs, target) is { } content)
-                    TreeCopy.Copy(content, Path.Combine(temp, "_data"));
+                    TreeCopy.Copy(content, Path.Combine(temp, "_data"), owner);
                 System.IO.Directory.CreateDirectory(Directory);
                 if (Libc.renameat2(Libc.AT_FDCWD, temp, Libc.AT_FDCWD, Path.Combine(Directory, name), Libc.RENAME_NOREPLACE) < 0)
                 {

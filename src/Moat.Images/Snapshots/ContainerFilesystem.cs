@@ -29,18 +29,38 @@ public sealed record LayerIdMap(string UidMap, string GidMap)
     static string Format(IReadOnlyList<Oci.LinuxIdMapping> mappings) =>
         string.Concat(mappings.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
 
+    /// <summary>
+    /// The ids a file seen through the idmapped layers (host ids) has on disk: a host id inside a mapped
+    /// range goes back to the container id it stands for; others are kept.
+    /// </summary>
+    public (uint Uid, uint Gid) OnDisk((uint Uid, uint Gid) seen) => (Back(UidMap, seen.Uid), Back(GidMap, seen.Gid));
+
+    static uint Back(string map, uint id)
+    {
+        foreach (var (inside, outside, count) in Lines(map))
+            if (id >= outside && id - outside < count)
+                return inside + (id - outside);
+        return id;
+    }
+
     /// <summary>The host id the container's uid 0 (or gid 0) maps to; null when 0 is not mapped.</summary>
     public static uint? RootOf(string map)
     {
+        foreach (var (inside, outside, count) in Lines(map))
+            if (inside == 0 && count > 0)
+                return outside;
+        return null;
+    }
+
+    static IEnumerable<(uint Inside, uint Outside, uint Count)> Lines(string map)
+    {
         foreach (var line in map.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length == 3 && uint.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out var inside)
-                && uint.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var outside)
-                && uint.TryParse(fields[2], System.Globalization.CultureInfo.InvariantCulture, out var count)
-                && inside == 0 && count > 0)
-                return outside;
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length == 3 && uint.TryParse(f[0], System.Globalization.CultureInfo.InvariantCulture, out var inside)
+                && uint.TryParse(f[1], System.Globalization.CultureInfo.InvariantCulture, out var outside)
+                && uint.TryParse(f[2], System.Globalization.CultureInfo.InvariantCulture, out var count))
+                yield return (inside, outside, count);
         }
-        return null;
     }
 }

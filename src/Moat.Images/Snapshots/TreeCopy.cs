@@ -11,21 +11,26 @@ public static class TreeCopy
 {
     const int DirectoryFlags = Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
 
-    /// <summary>Copies the contents of <paramref name="source"/> into <paramref name="destination"/> (made if missing) and the root's metadata too.</summary>
-    public static void Copy(string source, string destination)
+    /// <summary>
+    /// Copies the contents of <paramref name="source"/> into <paramref name="destination"/> (made if missing)
+    /// and the root's metadata too. <paramref name="owner"/> turns each source (uid, gid) into the copy's:
+    /// a tree seen through an idmapped mount is stored with the ids it has on disk.
+    /// </summary>
+    public static void Copy(string source, string destination, Func<(uint Uid, uint Gid), (uint Uid, uint Gid)>? owner = null)
     {
         Directory.CreateDirectory(destination);
         using var from = Libc.Open(source, DirectoryFlags);
         using var to = Libc.Open(destination, DirectoryFlags);
-        var state = new CopyState(to.Fd);
+        var state = new CopyState(to.Fd, owner ?? (ids => ids));
         CopyContents(from.Fd, to.Fd, "", state);
         var status = Libc.StatOf(from.Fd, source);
-        CopyMetadata(from.Fd, ".", to.Fd, ".", status, source);
+        CopyMetadata(from.Fd, ".", to.Fd, ".", status, source, state);
     }
 
-    sealed class CopyState(int destinationRoot)
+    sealed class CopyState(int destinationRoot, Func<(uint Uid, uint Gid), (uint Uid, uint Gid)> owner)
     {
         public readonly int DestinationRoot = destinationRoot;
+        public readonly Func<(uint Uid, uint Gid), (uint Uid, uint Gid)> Owner = owner;
         // Files with several links: inode → the path the first was copied to, so the rest become links again.
         public readonly Dictionary<ulong, string> Linked = [];
         public readonly byte[] Buffer = new byte[1 << 20];
@@ -65,7 +70,7 @@ public static class TreeCopy
                     break;
             }
             if (status.Type != Libc.S_IFREG)
-                CopyMetadata(from, name, to, name, status, path);
+                CopyMetadata(from, name, to, name, status, path, state);
         }
     }
 
@@ -76,7 +81,8 @@ public static class TreeCopy
         if (status.Size > 0)
             CopyData(source.Fd, target.Fd, (long)status.Size, path, state);
         // Owner before mode (chown clears setuid), xattrs after both (chown clears file capabilities).
-        Errors.Check(Libc.fchown(target.Fd, status.Uid, status.Gid), "chown", path);
+        var (uid, gid) = state.Owner((status.Uid, status.Gid));
+        Errors.Check(Libc.fchown(target.Fd, uid, gid), "chown", path);
         Errors.Check(Libc.fchmod(target.Fd, status.Mode & 0xFFF), "chmod", path);
         foreach (var (xattr, value) in Libc.ListXattrs(source.Fd, path))
             Libc.SetXattr(target.Fd, xattr, value, path);
@@ -121,9 +127,10 @@ public static class TreeCopy
             Libc.WriteAll(target, state.Buffer.AsSpan(0, read), path);
     }
 
-    static void CopyMetadata(int fromDir, string fromName, int toDir, string toName, FileStatus status, string path)
+    static void CopyMetadata(int fromDir, string fromName, int toDir, string toName, FileStatus status, string path, CopyState state)
     {
-        Errors.Check(Libc.fchownat(toDir, toName, status.Uid, status.Gid, Libc.AT_SYMLINK_NOFOLLOW), "chown", path);
+        var (uid, gid) = state.Owner((status.Uid, status.Gid));
+        Errors.Check(Libc.fchownat(toDir, toName, uid, gid, Libc.AT_SYMLINK_NOFOLLOW), "chown", path);
         if (status.Type != Libc.S_IFLNK)
             Errors.Check(Libc.fchmodat(toDir, toName, status.Mode & 0xFFF, 0), "chmod", path);
         foreach (var (xattr, value) in Libc.ListXattrs($"/proc/self/fd/{fromDir}/{fromName}"))

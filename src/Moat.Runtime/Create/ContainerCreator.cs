@@ -116,6 +116,12 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
             // namespace, and needs not, for the container's root is this same user or one of its
             // subordinate ids, which reach no more than it does; the init opens the sources itself.
             using var bindSources = Libc.geteuid() == 0 ? BindSources.For(spec, plan, rootfs) : null;
+            // A listener socket is a host path the container's mapped root may not reach (a 0700
+            // directory): under a user namespace the runtime connects and hands the socket down.
+            using var listenerForInit = additions?.SeccompListenerFd >= 0 || bindSources is null || spec.Linux?.Seccomp?.ListenerPath is not { } listenerPath
+                ? null
+                : new FileDescriptor(SeccompListener.ConnectListener(listenerPath));
+            var seccompListenerFd = additions?.SeccompListenerFd >= 0 ? additions.SeccompListenerFd : listenerForInit?.Fd ?? -1;
             var idmapsForInit = idmaps.FdsByMount;
             if (bindSources is not null && idmapsForInit.Count > 0)
             {
@@ -139,7 +145,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 BindSourceMounts = bindSources?.Mounts,
                 Seccomp = seccomp,
                 Landlock = additions?.Landlock,
-                SeccompListenerFd = additions?.SeccompListenerFd ?? -1,
+                SeccompListenerFd = seccompListenerFd,
                 Capabilities = capabilities,
                 LastCapability = lastCapability,
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,
@@ -151,7 +157,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                     Controllers = d.Hierarchy.Controllers.ToList(),
                 }).ToList(),
             };
-            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroups, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values, .. (additions?.SeccompListenerFd >= 0 ? [additions.SeccompListenerFd] : Array.Empty<int>())], message, options.PreserveFds, store.CacheDirectory,
+            var (pid, fd, channel, console) = InitSpawner.Spawn(spec, plan, cgroups, cgroup, [stateDirForInit.Fd, .. idmapsForInit.Values, .. (seccompListenerFd >= 0 ? [seccompListenerFd] : Array.Empty<int>())], message, options.PreserveFds, store.CacheDirectory,
                 cgroupsAfterClone ? SetUpCgroups : null,
                 initPid =>
                 {

@@ -55,5 +55,9 @@ public class IdmappedBindsTests
         Assert.Equal(300000u, LayerIdMap.RootOf(map.GidMap));
         Assert.Null(LayerIdMap.RootOf("1 200000 1000\n"));
         Assert.Null(LayerIdMap.From([], []));
+        // Seen through the idmapped layers as host ids; stored on disk as the container's.
+        Assert.Equal((0u, 0u), map.OnDisk((200000, 300000)));
+        Assert.Equal((999u, 999u), map.OnDisk((200999, 300999)));
+        Assert.Equal((1000u, 42u), map.OnDisk((5000, 42)));
     }
 }
