@@ -8,6 +8,7 @@ using Moat.Runtime.Init;
 // before anything else so that the start path pays for no command-line parsing.
 if (args.Length == 1 && args[0] == "init")
     return ContainerInit.Run();
+#if MOAT_TIERS
 // A sandboxed container's supervisor (started by the sandbox tier's create, never by a user).
 if (args.Length > 0 && args[0] == Moat.Sandbox.Tier.SupervisorLauncher.Verb)
     return Moat.Sandbox.Supervisor.SupervisorProcess.Run(args[1..]);
@@ -26,6 +27,9 @@ if (args.Length > 0 && args[0].StartsWith("vm-", StringComparison.Ordinal))
         case [Moat.Vm.VmNames.ExecVerb, var directory, var process, var mode]:
             return Moat.Vm.Host.VmExecRelay.Run(directory, process, mode == "terminal");
     }
+#else
+TierHandOver.Arguments = [Environment.GetCommandLineArgs()[0], .. args];
+#endif
 
 var arguments = ExecCommand.SeparateCommand(args);
 var parse = MoatCommandLine.Build(arguments).Parse(arguments);
