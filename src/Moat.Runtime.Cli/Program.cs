@@ -1,7 +1,7 @@
-using System.CommandLine;
 using Moat.Interop;
 using Moat.Runtime.Cli;
 using Moat.Runtime.Cli.Commands;
+using Moat.Runtime.Cli.Parsing;
 using Moat.Runtime.Init;
 
 // The init stage is this same binary re-executed inside the container's namespaces. It is checked
@@ -32,11 +32,7 @@ TierHandOver.Arguments = [Environment.GetCommandLineArgs()[0], .. args];
 #endif
 
 var arguments = ExecCommand.SeparateCommand(args);
-var parse = MoatCommandLine.Build(arguments).Parse(arguments);
-using var output = new DescriptorWriter(1);
-using var error = new DescriptorWriter(2);
-// Help and usage go through write(2): System.Console would put a terminal in keypad mode.
-var invocation = new InvocationConfiguration { Output = output, Error = error };
-if (parse.Errors.Count > 0)
-    return MoatCommandLine.UsageError(arguments, parse.Errors, invocation);
-return parse.Invoke(invocation);
+var parse = ParseResult.Parse(MoatCommandLine.Build(arguments), arguments);
+if (parse.Errors.Count > 0 && !parse.HelpRequested)
+    return MoatCommandLine.UsageError(arguments, parse.Errors);
+return parse.Invoke();
