@@ -12,17 +12,21 @@ all: build
 deps:
 	./scripts/install-deps.sh
 
-## build: the NativeAOT executables: bin/moat-runtime (the OCI runtime engines call), bin/moat
-## (the command people use) and bin/moat-monitor (one per running container, started by moat);
-## bin/moat-runtime-sandbox and -vm are links that select a tier by name.
+## build: the NativeAOT executables: bin/moat-runtime (the OCI runtime engines call; the container
+## tier), bin/moat-runtime-tiers (the same command line with the sandbox and vm tiers, which
+## moat-runtime hands their containers' commands to), bin/moat (the command people use) and
+## bin/moat-monitor (one per running container, started by moat); bin/moat-runtime-sandbox and -vm
+## are links to moat-runtime-tiers that select a tier by name.
 build:
 	$(DOTNET) publish src/Moat.Runtime.Cli -c Release -o $(BUILD_DIR)/publish-runtime --nologo -v quiet -p:TreatWarningsAsErrors=true
+	$(DOTNET) publish src/Moat.Runtime.TiersCli -c Release -o $(BUILD_DIR)/publish-tiers --nologo -v quiet -p:TreatWarningsAsErrors=true
 	$(DOTNET) publish src/Moat.Cli -c Release -o $(BUILD_DIR)/publish-moat --nologo -v quiet -p:TreatWarningsAsErrors=true
 	$(DOTNET) publish src/Moat.Monitor -c Release -o $(BUILD_DIR)/publish-monitor --nologo -v quiet -p:TreatWarningsAsErrors=true
 	mkdir -p bin && cp $(BUILD_DIR)/publish-runtime/moat-runtime bin/moat-runtime && cp $(BUILD_DIR)/publish-moat/moat bin/moat
+	cp $(BUILD_DIR)/publish-tiers/moat-runtime-tiers bin/moat-runtime-tiers
 	cp $(BUILD_DIR)/publish-monitor/moat-monitor bin/moat-monitor
 	$(MAKE) --no-print-directory bin/moat-init
-	ln -sf moat-runtime bin/moat-runtime-sandbox && ln -sf moat-runtime bin/moat-runtime-vm
+	ln -sf moat-runtime-tiers bin/moat-runtime-sandbox && ln -sf moat-runtime-tiers bin/moat-runtime-vm
 
 ## bin/moat-init: the reaper `moat run --init` makes pid 1 (native/moat-init.c), static so any image can run it
 bin/moat-init: native/moat-init.c

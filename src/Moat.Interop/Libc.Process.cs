@@ -118,6 +118,24 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int execve(string path, IntPtr* argv, IntPtr* envp);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int execv(string path, IntPtr* argv);
+
+    /// <summary>
+    /// Replaces this process with another program, same environment (execv(3)); descriptors opened
+    /// close-on-exec go, inherited ones stay. Returns only by throwing.
+    /// </summary>
+    public static void ExecReplacing(string path, IReadOnlyList<string> argv)
+    {
+        // Never freed: on success the process image is gone, and a failure is followed by an exit.
+        var array = (IntPtr*)Marshal.AllocHGlobal(sizeof(IntPtr) * (argv.Count + 1));
+        for (var i = 0; i < argv.Count; i++)
+            array[i] = Marshal.StringToCoTaskMemUTF8(argv[i]);
+        array[argv.Count] = IntPtr.Zero;
+        execv(path, array);
+        throw new SyscallException("execve", Errors.LastErrno, path);
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int personality(ulong persona);
 

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using System.Text;
 using System.Text.Json;
 using Moat.Interop;
@@ -22,13 +22,18 @@ public sealed class CommandContext(ParseResult parse)
         ExecutableName = Environment.GetCommandLineArgs().FirstOrDefault(),
         Warn = Warn,
         Debug = Parse.GetValue(GlobalOptions.Debug) ? Debug : null,
-        // Made only when a sandboxed container is asked for or met: nothing of it on other paths.
+#if MOAT_TIERS
+        // moat-runtime-tiers: made only when a sandboxed or vm container is asked for or met.
         Tiers = new Dictionary<Moat.Runtime.Tiers.Isolation, Func<Moat.Runtime.Tiers.TierServices, Moat.Runtime.Tiers.IIsolationTier>>
         {
             [Moat.Runtime.Tiers.Isolation.Sandbox] = services => new Moat.Sandbox.Tier.SandboxTier(services,
                 Parse.GetValue(GlobalOptions.SandboxPolicy), Environment.ProcessPath ?? "/proc/self/exe"),
             [Moat.Runtime.Tiers.Isolation.Vm] = services => new Moat.Vm.Host.VmTier(services.Store, services.Warn, services.Debug),
         },
+#else
+        // moat-runtime: the container tier only; the others' containers go to moat-runtime-tiers.
+        HandOver = TierHandOver.To,
+#endif
     });
     string? LogFile => Parse.GetValue(GlobalOptions.Log);
     bool JsonLog => Parse.GetValue(GlobalOptions.LogFormat) == "json";

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 
 namespace Moat.Runtime.Cli;
 

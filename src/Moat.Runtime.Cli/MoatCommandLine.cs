@@ -1,6 +1,5 @@
-using System.CommandLine;
-using System.CommandLine.Help;
 using Moat.Interop;
+using Moat.Runtime.Cli.Parsing;
 using Moat.Runtime.Cli.Commands;
 
 namespace Moat.Runtime.Cli;
@@ -10,43 +9,31 @@ public static class MoatCommandLine
     const string Description = "moat: an OCI container runtime (runc's command line)";
 
     /// <summary>
-    /// The command tree; <paramref name="args"/> decide whether --help and --version are wired in and,
-    /// when they name a known command, which one is built: the others would only be allocated and
-    /// thrown away (each verb's options, converters and actions), in every process an engine starts.
+    /// The command tree; when <paramref name="args"/> name a known command, only that one is built:
+    /// the others would only be allocated and thrown away, in every process an engine starts.
     /// </summary>
     public static Command Build(IReadOnlyList<string>? args = null)
     {
-        // RootCommand adds --help and --version, and System.CommandLine loads their descriptions
-        // through a ResourceManager (reflection under NativeAOT: 6% of the CPU of a `moat start`).
-        // Engines never ask for either, so a plain root serves every call that cannot be asking.
-        var mayAskForHelp = args is null || args.Count == 0
-            || args.Any(a => a is "-h" or "--help" or "-?" or "/?" or "/h" or "--version" or "help");
-        var root = mayAskForHelp ? new RootCommand(Description) : new Command("moat", Description);
-        // Help's default width comes from Console.WindowWidth, whose first use sets a terminal
-        // to keypad mode (see CommandContext.Err): ask the terminal directly.
-        if (root is RootCommand)
-            foreach (var option in root.Options)
-                if (option is HelpOption { Action: HelpAction help })
-                    help.MaxWidth = Libc.GetWindowSize(1) is { Columns: > 0 } size ? size.Columns : int.MaxValue;
+        var root = new Command("moat", Description);
         GlobalOptions.AddTo(root);
-        foreach (var command in Commands(mayAskForHelp ? null : VerbOf(args!)))
+        foreach (var command in Commands(args is null ? null : VerbOf(args)))
             root.Subcommands.Add(command);
         return root;
     }
 
     /// <summary>
     /// A command line the parser refused: each error on stderr, then the command's help on stdout
-    /// (runc prints its usage there), exit status 1. Written here rather than by the parser's own
-    /// error action, which colours its output through System.Console.
+    /// (runc prints its usage there), exit status 1.
     /// </summary>
-    public static int UsageError(IReadOnlyList<string> args, IReadOnlyList<System.CommandLine.Parsing.ParseError> errors, InvocationConfiguration invocation)
+    public static int UsageError(IReadOnlyList<string> args, IReadOnlyList<ParseError> errors)
     {
+        var text = new System.Text.StringBuilder();
         foreach (var error in errors)
-            invocation.Error.WriteLine($"moat: {error.Message}");
-        invocation.Error.Flush();
+            text.Append("moat: ").Append(error.Message).Append('\n');
+        Libc.WriteAll(2, System.Text.Encoding.UTF8.GetBytes(text.ToString()), "stderr");
         var verb = VerbOf(args);
-        string[] help = verb is not null && Verbs.Any(v => v.Names.Contains(verb)) ? [verb, "--help"] : ["--help"];
-        Build(help).Parse(help).Invoke(invocation);
+        string[] help = verb is not null && Find(verb) is not null ? [verb, "--help"] : ["--help"];
+        ParseResult.Parse(Build(help), help).Invoke();
         return 1;
     }
 
@@ -83,9 +70,22 @@ public static class MoatCommandLine
         (["pause", "resume"], PauseCommand.Create),
     ];
 
+    static (string[] Names, Func<IEnumerable<Command>> Create)? Find(string? verb)
+    {
+        foreach (var entry in Verbs)
+            if (Array.IndexOf(entry.Names, verb) >= 0)
+                return entry;
+        return null;
+    }
+
     /// <summary>The named command's; unknown or absent, the whole tree, so that the error lists what exists.</summary>
-    static IEnumerable<Command> Commands(string? verb) =>
-        Verbs.FirstOrDefault(v => v.Names.Contains(verb)) is { Create: { } create }
-            ? create()
-            : Verbs.SelectMany(v => v.Create());
+    static IEnumerable<Command> Commands(string? verb)
+    {
+        if (Find(verb) is { } named)
+            return named.Create();
+        var all = new List<Command>();
+        foreach (var entry in Verbs)
+            all.AddRange(entry.Create());
+        return all;
+    }
 }

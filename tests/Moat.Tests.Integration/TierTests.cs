@@ -55,7 +55,7 @@ public sealed class TierTests
     [Fact]
     public void TheExecutableNameSelectsATier()
     {
-        // moat-runtime-vm is a link to moat-runtime (make build makes it), as an engine's runtime table would name it.
+        // moat-runtime-vm is a link to moat-runtime-tiers (make build makes it), as an engine's runtime table would name it.
         var link = Path.Combine(Path.GetDirectoryName(MoatCli.Binary)!, "moat-runtime-vm");
         Assert.True(File.Exists(link), $"{link} is missing: run `make build`");
         using var bundle = new TestBundle("true");
@@ -66,6 +66,34 @@ public sealed class TierTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("the vm isolation tier cannot run on this host: the guest kernel MOAT_VM_KERNEL=/nonexistent/vmlinuz does not exist", result.Stderr);
         BadInputTests.AssertNothingLeft(id);
+    }
+
+    [Fact]
+    public void MoatRuntimeWithoutTheTiersBinaryBesideItNamesWhatIsMissing()
+    {
+        // moat-runtime carries the container tier only and hands sandbox and vm containers to
+        // moat-runtime-tiers beside it; alone in a directory it says so, and makes nothing.
+        var lone = Path.Combine(Path.GetTempPath(), $"moat-lone-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(lone);
+        try
+        {
+            var binary = Path.Combine(lone, "moat-runtime");
+            File.Copy(MoatCli.Binary, binary);
+            File.SetUnixFileMode(binary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var bundle = new TestBundle("true");
+            bundle.Write();
+            var id = bundle.NewId("tier");
+            var result = MoatCli.Exec(binary, ["--root", MoatCli.StateRoot, "--isolation", "sandbox", "run", "--bundle", bundle.Directory, id]);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("the sandbox isolation tier is in moat-runtime-tiers, which is not installed beside", result.Stderr);
+            BadInputTests.AssertNothingLeft(id);
+            // The container tier itself needs nothing beside it.
+            MoatCli.Exec(binary, ["--root", MoatCli.StateRoot, "run", "--bundle", bundle.Directory, id]).Ok();
+        }
+        finally
+        {
+            Directory.Delete(lone, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using Moat.Interop;
 using Moat.Oci;
 using Moat.Runtime;

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using System.Diagnostics;
 using System.Text;
 using Moat.Runtime;

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using Moat.Interop;
 using Moat.Runtime.Create;
 using Moat.Runtime.Lifecycle;

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using Moat.Runtime.Lifecycle;
 
 namespace Moat.Runtime.Cli.Commands;

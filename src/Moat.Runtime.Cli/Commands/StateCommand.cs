@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using System.Text.Json;
 using Moat.Runtime.Lifecycle;
 

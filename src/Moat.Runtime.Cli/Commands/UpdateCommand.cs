@@ -1,5 +1,5 @@
 using Moat.Oci.Json;
-using System.CommandLine;
+using Moat.Runtime.Cli.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using Moat.Oci;

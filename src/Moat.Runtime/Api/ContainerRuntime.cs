@@ -33,6 +33,13 @@ public sealed record RuntimeSettings(string Root)
     /// project, on top of this one), each made on first use: nothing of them runs for other containers.
     /// </summary>
     public IReadOnlyDictionary<Isolation, Func<TierServices, IIsolationTier>>? Tiers { get; init; }
+
+    /// <summary>
+    /// What to do when a container needs a tier this executable does not carry, before anything of
+    /// the command has been done: moat-runtime carries the container tier only and re-executes the
+    /// whole command as moat-runtime-tiers (it does not return). Null: refuse it by name.
+    /// </summary>
+    public Action<Isolation>? HandOver { get; init; }
 }
 
 /// <summary>
@@ -74,8 +81,13 @@ public sealed class ContainerRuntime : IContainerRuntime
 
     bool IsBuilt(Isolation isolation) => isolation == Isolation.Container || settings.Tiers?.ContainsKey(isolation) == true;
 
-    IIsolationTier TierFor(Isolation isolation) =>
-        Built(isolation) ?? throw new RuntimeException(TierAvailability.Of(isolation, settings.Host, built: false).Explain());
+    IIsolationTier TierFor(Isolation isolation)
+    {
+        if (Built(isolation) is { } tier)
+            return tier;
+        settings.HandOver?.Invoke(isolation);
+        throw new RuntimeException(TierAvailability.Of(isolation, settings.Host, built: false).Explain());
+    }
 
     /// <summary>The tier for a new container: built, and able to run on this host (else refused with what is missing).</summary>
     IIsolationTier TierForNew(Isolation isolation)
@@ -97,15 +109,24 @@ public sealed class ContainerRuntime : IContainerRuntime
         return TierFor(isolation);
     }
 
-    public ContainerCreator.Created Create(CreateOptions options)
+    public ContainerCreator.Created Create(CreateOptions options) => Create(options, Choose(options));
+
+    /// <summary>A new container's config and tier, chosen before anything is made (or the command handed over).</summary>
+    sealed record Chosen(string Bundle, Spec Spec, Isolation Isolation, IIsolationTier Tier);
+
+    Chosen Choose(CreateOptions options)
     {
         var (bundle, spec) = ContainerCreator.Load(options, settings.Host);
         var isolation = TierSelection.Choose(settings.Isolation, spec.Annotations, settings.ExecutableName);
-        var tier = TierForNew(isolation);
-        AuditGate.Check(spec, bundle, settings.Warn);
-        if (isolation != Isolation.Container)
-            settings.Debug?.Invoke($"create {options.Id}: {isolation.ToName()} tier");
-        return tier.Create(options, bundle, spec);
+        return new Chosen(bundle, spec, isolation, TierForNew(isolation));
+    }
+
+    ContainerCreator.Created Create(CreateOptions options, Chosen chosen)
+    {
+        AuditGate.Check(chosen.Spec, chosen.Bundle, settings.Warn);
+        if (chosen.Isolation != Isolation.Container)
+            settings.Debug?.Invoke($"create {options.Id}: {chosen.Isolation.ToName()} tier");
+        return chosen.Tier.Create(options, chosen.Bundle, chosen.Spec);
     }
 
     /// <summary>
@@ -122,10 +143,12 @@ public sealed class ContainerRuntime : IContainerRuntime
             RunPoststart(detached.State);
             return 0;
         }
+        // The tier first: a hand-over to another executable must leave signals and reaping as they came.
+        var chosen = Choose(options);
         // An init in a joined pid namespace is our grandchild: become its reaper so we can wait for it.
         Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
         using var signals = ForegroundProcess.CatchSignals();
-        var created = Create(options);
+        var created = Create(options, chosen);
         using var pidfd = created.Pidfd;
         var relay = created.Console is { } console ? new Terminal.TerminalRelay(console) : null;
         RunPoststart(created.State);
@@ -137,10 +160,13 @@ public sealed class ContainerRuntime : IContainerRuntime
     /// <summary>exec, waiting for the process in the foreground (its exit status) unless detached (0).</summary>
     public int ExecAndWait(ExecOptions options, bool detach)
     {
+        // The tier first: a hand-over to another executable must leave signals and reaping as they came.
+        var view = State(options.Id);
+        var tier = TierOf(view);
         if (!detach)
             Libc.Prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, "become child subreaper");
         using var signals = detach ? null : ForegroundProcess.CatchSignals();
-        var started = Exec(options);
+        var started = Exec(tier, view, options);
         using var pidfd = started.Pidfd;
         if (detach)
             return 0;
@@ -220,10 +246,15 @@ public sealed class ContainerRuntime : IContainerRuntime
 
     public ContainerExec.Started Exec(ExecOptions options)
     {
+        var view = State(options.Id);
+        return Exec(TierOf(view), view, options);
+    }
+
+    ContainerExec.Started Exec(IIsolationTier tier, ContainerView view, ExecOptions options)
+    {
         // The first move into a v1 cgroup after a quiet spell waits a grace period: start it now.
         MigrationWarmup.Start(settings.Host.Cgroups);
-        var view = State(options.Id);
-        return TierOf(view).Exec(view, options);
+        return tier.Exec(view, options);
     }
 
     public void Pause(string id) => WithLocked(id, (tier, c) => tier.Pause(c));
