@@ -199,9 +199,27 @@ __attribute__((noreturn)) static void child_main(const struct moat_spawn_request
         if (fcntl(req->keep_fds[i], F_SETFD, 0) < 0)
             fail(sync_fd, "clear close-on-exec");
 
-    for (int i = 0; i < req->join_count; i++)
-        if (setns(req->join_fds[i], req->join_types[i]) < 0)
+    // Every namespace but the user namespace is joined first, with the runtime's own credentials:
+    // one the container's user namespace does not own (a network namespace an engine made) cannot
+    // be entered from inside it. What the runtime may not enter from outside (a rootless runtime's
+    // namespaces owned by the joined user namespace) is retried once it is in that user namespace.
+    int user_join = -1, deferred[MOAT_MAX_JOINS], deferred_count = 0;
+    for (int i = 0; i < req->join_count; i++) {
+        if (req->join_types[i] == CLONE_NEWUSER) {
+            user_join = i;
+            continue;
+        }
+        if (setns(req->join_fds[i], req->join_types[i]) == 0)
+            continue;
+        if (errno != EPERM)
             fail(sync_fd, req->join_names[i]);
+        deferred[deferred_count++] = i;
+    }
+    if (user_join >= 0 && setns(req->join_fds[user_join], CLONE_NEWUSER) < 0)
+        fail(sync_fd, req->join_names[user_join]);
+    for (int k = 0; k < deferred_count; k++)
+        if (setns(req->join_fds[deferred[k]], req->join_types[deferred[k]]) < 0)
+            fail(sync_fd, req->join_names[deferred[k]]);
 
     if (req->unshare_flags && unshare((int)req->unshare_flags) < 0)
         fail(sync_fd, "unshare namespaces");

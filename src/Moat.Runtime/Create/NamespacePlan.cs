@@ -43,7 +43,8 @@ public sealed record NamespacePlan(
             else
                 joins.Add((ns.Type, ns.Path));
         }
-        // The user namespace first: joining it grants the capabilities needed to join the others.
+        // The user namespace first in the list (native/spawn.c still enters the others before it
+        // where it can: a network namespace an engine made is not the container user namespace's).
         // The mount namespace last: after it, paths would resolve in the container's view.
         joins = joins.OrderBy(j => j.Type == NamespaceType.User ? 0 : j.Type == NamespaceType.Mount ? 2 : 1).ToList();
 
