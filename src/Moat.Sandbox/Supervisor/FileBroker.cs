@@ -497,6 +497,8 @@ public sealed unsafe partial class Broker
             c.Refuse(Errors.EACCES, $"executables: {canonical} is not in the policy's executables");
             return;
         }
+        // The program may change the process's capabilities: what was cached of its threads goes.
+        callers.ForgetProcess(c.Caller?.Tgid);
         c.Continue();
     }
 
