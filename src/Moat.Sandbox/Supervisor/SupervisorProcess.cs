@@ -22,6 +22,9 @@ public sealed unsafe class SupervisorProcess
     int listener;
     Broker broker = null!;
 
+    /// <summary>The nice value of the supervisor's loop (the thread that answers notifications).</summary>
+    public const int SupervisorNice = -10;
+
     public static int Run(string[] args)
     {
         string? root = null, id = null, socket = null, reportFile = null, events = null, name = null, image = null;
@@ -53,6 +56,11 @@ public sealed unsafe class SupervisorProcess
             // Out of the caller's session and process group: an engine's signal to its group is not ours.
             setsid();
             umask(0);
+            // Every brokered call is two wake-ups (the caller's thread, then this loop's); on a busy
+            // machine each may wait behind batch work for a time slice. A higher weight makes the
+            // loop run when it is woken. The loop's CPU is bounded by the calls it is asked: each one
+            // blocks its caller. (docs/sandbox.md, figures.)
+            SetThreadNice(SupervisorNice);
             var policy = PolicyJson.Read(ReadToEnd(control), "policy");
             var report = reportFile is null && events is null ? null : new RefusalReport(reportFile, events, name, image);
             var log = new RefusalLog(Path.Combine(root, id), id, report);
