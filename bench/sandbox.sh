@@ -3,7 +3,7 @@
 # measured side by side in one run, interleaved; medians and ratios. Not a test: nothing is asserted.
 #   start:     `run` of a /bin/true container (create+start+wait+delete), wall time
 #   brokered:  100,000 open+close of a file inside the container (every open goes to the supervisor)
-#   direct:    1,000,000 getppid() inside (on the allow-list: straight to the kernel)
+#   direct:    200,000 getppid() inside (on the allow-list: straight to the kernel)
 # Usage: bench/sandbox.sh [RUNS]   (root; needs gcc with a static libc and busybox-static)
 set -euo pipefail
 runs=${1:-15}
@@ -54,7 +54,8 @@ run_in() { # tier, then the container's output (ids unique: this runs in subshel
 tiers="container sandbox"
 [ $have_runsc = 1 ] && tiers="$tiers runsc"
 
-echo "# $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); $runs runs each, interleaved; medians"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r); $runs runs each, interleaved; medians"
+echo "# load at start:$(uptime | sed 's/.*load average//')"
 set_args '["/bin/true"]'
 declare -A start
 for i in $(seq "$runs"); do for t in $tiers; do start[$t]+="$(ms run_in $t) "; done; done
@@ -66,7 +67,7 @@ echo
 awk -v s="${med[sandbox]}" -v c="${med[container]}" 'BEGIN { printf "  sandbox/container = %.2f\n", s/c }'
 [ $have_runsc = 1 ] && awk -v s="${med[sandbox]}" -v r="${med[runsc]}" 'BEGIN { printf "  sandbox/runsc     = %.2f\n", s/r }'
 
-for kind in ${KINDS:-"open 100000" "getppid 1000000"}; do
+for kind in ${KINDS:-"open 100000" "getppid 200000"}; do
   set -- $kind
   set_args "[\"/bin/loop\", \"$1\", \"$2\"]"
   declare -A per=()
@@ -79,3 +80,4 @@ for kind in ${KINDS:-"open 100000" "getppid 1000000"}; do
   [ $have_runsc = 1 ] && awk -v s="${med[sandbox]}" -v r="${med[runsc]}" 'BEGIN { printf "  runsc/sandbox     = %.2f\n", r/s }'
 done
 if [ -s "$work/errors" ]; then echo "# errors:"; sort "$work/errors" | uniq -c | head; fi
+echo "# load at end:$(uptime | sed 's/.*load average//')"

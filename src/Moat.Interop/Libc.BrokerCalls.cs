@@ -115,6 +115,16 @@ public static unsafe partial class Libc
         return n >= 0 ? n : -Errors.LastErrno;
     }
 
+    /// <summary>sendmsg(2) of a message the supervisor copied out of a workload: bytes sent, or -errno (EINTR retried).</summary>
+    public static long BrokerSendmsg(int fd, MsgHdr* message, int flags)
+    {
+        nint n;
+        do
+            n = sendmsg(fd, message, flags);
+        while (n < 0 && Errors.LastErrno == Errors.EINTR);
+        return n >= 0 ? n : -Errors.LastErrno;
+    }
+
     /// <summary>An integer socket option (SO_DOMAIN, SO_TYPE), or -errno.</summary>
     public static int SocketOption(int fd, int name)
     {

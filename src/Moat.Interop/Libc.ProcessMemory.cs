@@ -53,3 +53,46 @@ public static unsafe partial class Libc
         return fd >= 0 ? (int)fd : -Errors.LastErrno;
     }
 }
+
+/// <summary>Writing into another process's memory (process_vm_writev) and signalling one of its threads: the supervisor's answers to calls with output arguments.</summary>
+public static unsafe partial class Libc
+{
+    static readonly long TgkillNumber = SyscallNumbers.Pick(234, 131, "tgkill");
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint process_vm_writev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    /// <summary>Copies <paramref name="length"/> bytes to <paramref name="address"/> in <paramref name="pid"/>; the count written, or -errno.</summary>
+    public static long WriteProcessMemory(int pid, ulong address, byte* buffer, int length)
+    {
+        var local = new IoVec { Base = buffer, Length = length };
+        var remote = new IoVec { Base = (void*)address, Length = length };
+        var n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+        return n >= 0 ? n : -Errors.LastErrno;
+    }
+
+    /// <summary>tgkill(2): a signal to one thread of a thread group (host pids); 0 or -errno.</summary>
+    public static int SignalThread(int tgid, int tid, int signal)
+    {
+        var r = syscall(TgkillNumber, tgid, tid, signal, 0, 0);
+        return r >= 0 ? 0 : -Errors.LastErrno;
+    }
+}
+
+public static unsafe partial class Libc
+{
+    /// <summary>pidfd_open(tid, PIDFD_THREAD) (Linux 6.9): a descriptor of one thread that polls readable when that thread exits; -errno.</summary>
+    public static int PidfdOpenThread(int tid)
+    {
+        const int PIDFD_THREAD = 0x80; // O_EXCL
+        var fd = syscall(SyscallNumbers.PidfdOpen, tid, PIDFD_THREAD, 0, 0, 0);
+        return fd >= 0 ? (int)fd : -Errors.LastErrno;
+    }
+
+    /// <summary>Whether a pidfd polls readable now (its process or thread has exited); never waits.</summary>
+    public static bool PidfdExited(int pidfd)
+    {
+        var entry = new PollFd { Fd = pidfd, Events = POLLIN };
+        return poll(&entry, 1, 0) != 0;
+    }
+}

@@ -46,6 +46,51 @@ public sealed class PolicyTests
     }
 
     [Fact]
+    public void APolicyInYamlIsTheSamePolicyAsInJson()
+    {
+        var yaml = PolicyYaml.ReadFile(Encoding.UTF8.GetBytes("""
+            # the same policy as APolicyFileIsReadWithEveryField's
+            readable: [/]
+            writable:
+              - /tmp/
+              - "/data/./x"
+            hidden: [/etc/shadow]
+            executables:
+              - /bin
+            connect:
+              - 10.0.0.0/8:443
+              - "[::1]:*"
+              - 127.0.0.1:8000-8100
+            bind: [8080, "9000-9001"]
+            calls:
+              mkdir: deny
+            """), "p.yaml");
+        var json = PolicyJson.Read(Encoding.UTF8.GetBytes("""
+            { "readable": ["/"], "writable": ["/tmp/", "/data/./x"], "hidden": ["/etc/shadow"], "executables": ["/bin"],
+              "connect": ["10.0.0.0/8:443", "[::1]:*", "127.0.0.1:8000-8100"], "bind": [8080, "9000-9001"], "calls": { "mkdir": "deny" } }
+            """), "p.json");
+        Assert.Equal(PolicyJson.WriteText(json), PolicyJson.WriteText(yaml));
+        // A file without a YAML name that reads like JSON is JSON (comments included).
+        Assert.Equal(PolicyJson.WriteText(json), PolicyJson.WriteText(PolicyYaml.ReadFile(Encoding.UTF8.GetBytes("// c\n" + PolicyJson.WriteText(json)), "policy")));
+    }
+
+    [Theory]
+    [InlineData("readable: [/]\nwriteable: [/tmp]\n", "p.yaml: line 2: unknown key \"writeable\" (known: readable, writable, hidden, executables, connect, bind, calls)")]
+    [InlineData("readable: /\n", "p.yaml: line 1: readable: must be a list")]
+    [InlineData("calls:\n  mkdir: [deny]\n", "p.yaml: line 2: calls.mkdir: must be allow or deny")]
+    [InlineData("calls:\n  mkdir: maybe\n", "calls.mkdir: \"maybe\" is neither \"allow\" nor \"deny\"")]
+    [InlineData("bind: [70000]\n", "is not a port")]
+    [InlineData("readable: [/]\nreadable: [/etc]\n", "p.yaml: line 2: the key \"readable\" is given twice")]
+    [InlineData("a: &x [/]\nreadable: *x\n", "line 1: unknown key \"a\"")]
+    [InlineData("readable: [/\n", "p.yaml: not valid YAML (line")]
+    [InlineData("- /\n", "p.yaml: line 1: the policy must be a mapping")]
+    public void AWrongYamlPolicySaysWhatAndWhere(string yaml, string message)
+    {
+        var e = Assert.Throws<SandboxPolicyException>(() => PolicyYaml.ReadFile(Encoding.UTF8.GetBytes(yaml), "p.yaml"));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
     public void TheDefaultPolicyWritesOnlyToTheContainersOwnStorageAndNeverExecutesFromIt()
     {
         var spec = DefaultSpec.Create(rootless: false);

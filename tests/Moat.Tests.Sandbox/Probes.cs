@@ -104,5 +104,120 @@ public static class Probes
         }
         """;
 
-    public static readonly (string Name, string Source)[] All = [("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads)];
+
+    /// <summary>
+    /// Sends with a destination (sendto, sendmsg, sendmmsg) to an allowed and a refused address, a send
+    /// on a connected socket, a descriptor passed with SCM_RIGHTS, and a race: a thread flipping a
+    /// msghdr's destination between the allowed 127.0.0.1:8080 and the refused 127.0.0.2:8080 while the
+    /// main thread sends, many times; prints what arrived where.
+    /// </summary>
+    const string Send = """
+        #define _GNU_SOURCE
+        #include <arpa/inet.h>
+        #include <errno.h>
+        #include <pthread.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        static struct sockaddr_in allowed, refused, target;
+        static volatile int stop;
+        static int receiver(const char *ip) {
+            int s = socket(AF_INET, SOCK_DGRAM, 0);
+            struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(8080) };
+            inet_pton(AF_INET, ip, &a.sin_addr);
+            if (bind(s, (void *)&a, sizeof a) < 0) { perror("bind"); exit(2); }
+            struct timeval t = { 0, 200000 };
+            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
+            return s;
+        }
+        static int drain(int s) { char b[64]; int n = 0; while (recv(s, b, sizeof b, MSG_DONTWAIT) > 0) n++; return n; }
+        static int got(int s, const char *what) { char b[64] = {0}; return recv(s, b, sizeof b - 1, 0) > 0 && strcmp(b, what) == 0; }
+        static void *flip(void *arg) {
+            (void)arg;
+            while (!stop) {
+                target = allowed;
+                for (volatile int i = 0; i < 2000; i++) {}
+                target = refused;
+                for (volatile int i = 0; i < 2000; i++) {}
+            }
+            return 0;
+        }
+        static long msg(int s, struct sockaddr_in *to, const char *text) {
+            struct iovec v = { (void *)text, strlen(text) };
+            struct msghdr m = { .msg_name = to, .msg_namelen = to ? sizeof *to : 0, .msg_iov = &v, .msg_iovlen = 1 };
+            return sendmsg(s, &m, 0);
+        }
+        int main(int argc, char **argv) {
+            int rounds = argc > 1 ? atoi(argv[1]) : 5000;
+            int a = receiver("127.0.0.1"), b = receiver("127.0.0.2");
+            allowed = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(8080) };
+            inet_pton(AF_INET, "127.0.0.1", &allowed.sin_addr);
+            refused = allowed;
+            inet_pton(AF_INET, "127.0.0.2", &refused.sin_addr);
+            int s = socket(AF_INET, SOCK_DGRAM, 0);
+            long r = sendto(s, "one", 3, 0, (void *)&allowed, sizeof allowed);
+            printf("sendto-allowed=%s\n", r == 3 && got(a, "one") ? "ok" : "failed");
+            r = sendto(s, "two", 3, 0, (void *)&refused, sizeof refused);
+            printf("sendto-refused=%d\n", r < 0 ? errno : 0);
+            r = msg(s, &allowed, "three");
+            printf("sendmsg-allowed=%s\n", r == 5 && got(a, "three") ? "ok" : "failed");
+            r = msg(s, &refused, "four");
+            printf("sendmsg-refused=%d\n", r < 0 ? errno : 0);
+            struct iovec v[3] = { { "m0", 2 }, { "m1", 2 }, { "m2", 2 } };
+            struct mmsghdr mm[3];
+            memset(mm, 0, sizeof mm);
+            for (int i = 0; i < 3; i++) { mm[i].msg_hdr.msg_iov = &v[i]; mm[i].msg_hdr.msg_iovlen = 1; mm[i].msg_hdr.msg_name = &allowed; mm[i].msg_hdr.msg_namelen = sizeof allowed; }
+            r = sendmmsg(s, mm, 3, 0);
+            int g0 = got(a, "m0"), g1 = got(a, "m1"), g2 = got(a, "m2");
+            printf("sendmmsg-allowed=%ld lens=%u,%u,%u got=%d,%d,%d\n", r, mm[0].msg_len, mm[1].msg_len, mm[2].msg_len, g0, g1, g2);
+            mm[1].msg_hdr.msg_name = &refused;
+            r = sendmmsg(s, mm, 3, 0);
+            printf("sendmmsg-partial=%ld\n", r);
+            drain(a);
+            mm[0].msg_hdr.msg_name = &refused;
+            r = sendmmsg(s, mm, 3, 0);
+            printf("sendmmsg-refused=%d\n", r < 0 ? errno : 0);
+            drain(a);
+            int c = socket(AF_INET, SOCK_DGRAM, 0);
+            connect(c, (void *)&allowed, sizeof allowed);
+            r = msg(c, 0, "five");
+            printf("connected=%s\n", r == 4 && got(a, "five") ? "ok" : "failed");
+            int pair[2], pipefd[2];
+            socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+            pipe(pipefd);
+            char cbuf[CMSG_SPACE(sizeof(int))];
+            struct iovec pv = { "fd", 2 };
+            struct msghdr pm = { .msg_iov = &pv, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&pm);
+            cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(cm), &pipefd[1], sizeof(int));
+            r = sendmsg(pair[0], &pm, 0);
+            char rb[8]; char rc[CMSG_SPACE(sizeof(int))];
+            struct iovec rv = { rb, sizeof rb };
+            struct msghdr rm = { .msg_iov = &rv, .msg_iovlen = 1, .msg_control = rc, .msg_controllen = sizeof rc };
+            int passed = -1;
+            if (r == 2 && recvmsg(pair[1], &rm, 0) == 2 && CMSG_FIRSTHDR(&rm)) memcpy(&passed, CMSG_DATA(CMSG_FIRSTHDR(&rm)), sizeof(int));
+            char pb[4] = {0};
+            printf("scm-rights=%s\n", passed >= 0 && write(passed, "ok", 2) == 2 && read(pipefd[0], pb, 2) == 2 && strcmp(pb, "ok") == 0 ? "ok" : "failed");
+            drain(a); drain(b);
+            target = allowed;
+            pthread_t t;
+            pthread_create(&t, 0, flip, 0);
+            int sent = 0, failed = 0, reached = 0, leaked = 0;
+            for (int i = 0; i < rounds; i++) {
+                if (msg(s, &target, "race") == 4) sent++; else failed++;
+                if (i % 64 == 63) { reached += drain(a); leaked += drain(b); }
+            }
+            stop = 1;
+            pthread_join(t, 0);
+            usleep(100000);
+            reached += drain(a); leaked += drain(b);
+            printf("race sent=%d refused=%d reached=%d leaked=%d\n", sent, failed, reached, leaked);
+            return 0;
+        }
+        """;
+
+    public static readonly (string Name, string Source)[] All = [("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send)];
 }

@@ -98,6 +98,70 @@ public sealed class SandboxTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public void SendsWithADestinationFollowThePolicyAndARewrittenDestinationNeverLeaks()
+    {
+        var (output, refusals) = fixture.RunLogged("send-probe 4000");
+        Assert.Contains("sendto-allowed=ok", output);
+        Assert.Contains("sendto-refused=13", output); // EACCES
+        Assert.Contains("sendmsg-allowed=ok", output);
+        Assert.Contains("sendmsg-refused=13", output);
+        Assert.Contains("sendmmsg-allowed=3 lens=2,2,2 got=1,1,1", output);
+        Assert.Contains("sendmmsg-partial=1", output); // sent up to the refused destination
+        Assert.Contains("sendmmsg-refused=13", output);
+        Assert.Contains("connected=ok", output);
+        Assert.Contains("scm-rights=ok", output);
+        var race = System.Text.RegularExpressions.Regex.Match(output, @"race sent=(\d+) refused=(\d+) reached=(\d+) leaked=(\d+)");
+        Assert.True(race.Success, output);
+        Assert.Equal("0", race.Groups[4].Value);
+        Assert.Equal(4000, int.Parse(race.Groups[1].Value) + int.Parse(race.Groups[2].Value));
+        foreach (var call in new[] { "sendto", "sendmsg", "sendmmsg" })
+            Assert.Contains(For(refusals, call), r => r.GetProperty("arguments").GetProperty("address").GetString() == "127.0.0.2:8080"
+                && r.GetProperty("rule").GetString()!.Contains("connect") && r.GetProperty("errno").GetInt32() == 13);
+    }
+
+    [Fact]
+    public void AnEngineHearsOfRefusalsInItsOwnDirectoryAndJournal()
+    {
+        // What moat (the engine) sets on a sandboxed container: where to keep the counts, its journal.
+        var report = Directory.CreateTempSubdirectory("moat-sandbox-report").FullName;
+        var journal = Path.Combine(report, "events.jsonl");
+        var id = fixture.Bundle.NewId("sbx");
+        try
+        {
+            fixture.Bundle.Spec.Annotations = new Dictionary<string, string>
+            {
+                ["run.moat.sandbox.report"] = report, ["run.moat.events"] = journal,
+                ["run.moat.container.name"] = "web", ["run.moat.container.image"] = "busybox",
+            };
+            fixture.Bundle.Args("sh", "-c", "cat /secret/data; cat /secret/data; nc -w 1 127.0.0.1 9999 </dev/null; true");
+            fixture.Bundle.Write();
+            MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
+            Wait.Until(() => TestBundle.Status(id) == "stopped", $"container {id} to stop", 60);
+            // The supervisor writes the window's last summary when the container's processes are gone.
+            long Summed() => File.Exists(journal)
+                ? File.ReadAllLines(journal).Select(l => Moat.Monitor.Protocol.ProtocolFiles.ParseEvent(System.Text.Encoding.UTF8.GetBytes(l))!)
+                    .Where(e => e.Action == "sandbox_refusal" && e.Id == id).Sum(e => long.Parse(e.Attributes!["refusals"]))
+                : 0;
+            var counts = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(report, "sandbox-refusals.json"))).RootElement;
+            var total = counts.GetProperty("refusals").GetInt64();
+            Assert.True(total >= 3, $"{total} refusals");
+            Assert.Equal(1, counts.GetProperty("byCall").GetProperty("connect").GetInt64());
+            Wait.Until(() => Summed() == total, "every refusal summed up in the journal", 20);
+            var events = File.ReadAllLines(journal).Select(l => Moat.Monitor.Protocol.ProtocolFiles.ParseEvent(System.Text.Encoding.UTF8.GetBytes(l))!).ToList();
+            Assert.All(events, e => Assert.Equal("container", e.Type));
+            Assert.All(events, e => Assert.Equal("web", e.Attributes!["name"]));
+            Assert.Contains(events, e => e.Attributes!["calls"].Contains("connect=1"));
+            Assert.Equal(total.ToString(System.Globalization.CultureInfo.InvariantCulture), events[^1].Attributes!["total"]);
+        }
+        finally
+        {
+            fixture.Bundle.Spec.Annotations = null;
+            MoatCli.Run("delete", "--force", id);
+            Directory.Delete(report, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ExecOnlyRunsThePolicysExecutables()
     {
         var (output, refusals) = fixture.RunLogged("cp /bin/busybox /tmp/bb && /tmp/bb true && echo ran || echo exec-refused");

@@ -160,6 +160,8 @@ public static class ContainerJson
                 w.WriteEndObject();
             }
             w.WriteEndObject();
+            if (c.Isolation == "sandbox" || File.Exists(Path.Combine(directory, "sandbox-refusals.json")))
+                SandboxRefusals(w, directory);
             w.WriteStartObject("NetworkSettings");
             w.WriteStartObject("Ports");
             foreach (var p in s.Ports) w.WriteNull(p);
@@ -169,6 +171,31 @@ public static class ContainerJson
         }
         w.WriteEndArray();
     });
+
+    /// <summary>"Sandbox": the refusal counts the sandbox tier's supervisor keeps in the container's directory ({"refusals", "byCall"}).</summary>
+    static void SandboxRefusals(Utf8JsonWriter w, string directory)
+    {
+        long total = 0;
+        var byCall = new List<(string, long)>();
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "sandbox-refusals.json")));
+            total = document.RootElement.GetProperty("refusals").GetInt64();
+            if (document.RootElement.TryGetProperty("byCall", out var calls))
+                foreach (var call in calls.EnumerateObject())
+                    byCall.Add((call.Name, call.Value.GetInt64()));
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            // No refusal yet (the file comes with the first), or it is unreadable: none to show.
+        }
+        w.WriteStartObject("Sandbox");
+        w.WriteNumber("Refusals", total);
+        w.WriteStartObject("RefusalsByCall");
+        foreach (var (call, n) in byCall) w.WriteNumber(call, n);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
 
     static void StringArray(Utf8JsonWriter w, string name, IEnumerable<string>? values)
     {

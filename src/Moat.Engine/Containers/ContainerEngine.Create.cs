@@ -17,6 +17,7 @@ public sealed partial class ContainerEngine
 {
     /// <summary>Annotations the engine puts in every config.json (read back by audit and by humans).</summary>
     public const string NameAnnotation = "run.moat.container.name", ImageAnnotation = "run.moat.container.image";
+    public const string SandboxReportAnnotation = "run.moat.sandbox.report", EventsAnnotation = "run.moat.events";
 
     /// <summary>
     /// `moat create`: the image (pulled when missing), the record (state creating, written before anything is
@@ -86,6 +87,13 @@ public sealed partial class ContainerEngine
                 [NameAnnotation] = name,
                 [ImageAnnotation] = imageName,
             };
+            // The sandbox tier's supervisor keeps its refusal counts here (read by inspect) and reports
+            // refusals as events in this engine's journal.
+            if (request.Isolation == "sandbox" || annotations.GetValueOrDefault("run.moat.isolation") == "sandbox")
+            {
+                annotations[SandboxReportAnnotation] = directory;
+                annotations[EventsAnnotation] = Events.Path;
+            }
             var spec = BundleBuilder.Build(imageConfig, rootfs, request.Bundle with
             {
                 Terminal = request.Tty,

@@ -69,6 +69,8 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
         {
             throw new RuntimeException($"{e.Message}: {rootlessHint}", e);
         }
+        if (spec.Linux?.Seccomp is { } checkedProfile)
+            SeccompCompiler.CheckHandover(checkedProfile, additions is { SeccompListenerFd: >= 0 });
         var seccomp = spec.Linux?.Seccomp is { } profile ? SeccompCache.GetOrCompile(profile, SeccompCacheDirectory(store)) : null;
         debug?.Invoke($"create {options.Id}: rootfs {rootfs}, clone flags 0x{plan.CloneFlags:x}, unshare flags 0x{plan.UnshareFlags:x}, late 0x{plan.LateUnshareFlags:x}, " +
                       $"joins [{string.Join(", ", plan.Joins.Select(j => $"{j.Type}={j.Path}"))}], cgroup {cgroup.Path} " +

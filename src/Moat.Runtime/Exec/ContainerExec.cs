@@ -75,6 +75,8 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         var capabilities = HostSupport.GrantableCapabilities(process.Capabilities, lastCapability, warn);
 
         HostSupport.CheckProcess(process);
+        if (config.Linux?.Seccomp is { } checkedProfile)
+            Seccomp.SeccompCompiler.CheckHandover(checkedProfile, additions is { SeccompListenerFd: >= 0 });
         var seccomp = config.Linux?.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
         if (seccomp is { HasListener: true } && additions is not { SeccompListenerFd: >= 0 })
             throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");

@@ -89,7 +89,12 @@ public sealed unsafe class ProcessSyscalls(InitMessage init, int seccompListener
         // namespace this process is 1.
         var state = HookRunner.State(init.Id, "creating", init.HostPid, init.Bundle, init.Spec.Annotations);
         var message = SeccompListener.BuildStateJson(SpecVersion.Current, init.HostPid, filter.ListenerMetadata, state);
-        SeccompListener.SendNotifyFd(seccompListenerSocket, fd, message);
+        // A tier's supervisor (InitAdditions) may notify sendmsg itself, so this process cannot send
+        // the descriptor with SCM_RIGHTS: it names it, and the supervisor takes it (pidfd_getfd).
+        if (init.SeccompListenerFd >= 0)
+            SeccompListener.LendNotifyFd(seccompListenerSocket, fd, message);
+        else
+            SeccompListener.SendNotifyFd(seccompListenerSocket, fd, message);
         close(fd);
         close(seccompListenerSocket);
     }

@@ -19,6 +19,20 @@ public static class SeccompCompiler
     const int MaxArguments = 6;
     const uint Eperm = 1, MaxErrno = 4095;
 
+    /// <summary>
+    /// A listener at listenerPath gets the descriptor with SCM_RIGHTS, i.e. sendmsg, so a profile that
+    /// notifies sendmsg would wait forever for it; a tier's supervisor takes the descriptor with
+    /// pidfd_getfd instead (<paramref name="lent"/>: SeccompListener.LendNotifyFd) and may notify it.
+    /// </summary>
+    public static void CheckHandover(LinuxSeccomp seccomp, bool lent)
+    {
+        if (lent || seccomp.Syscalls is null)
+            return;
+        for (var i = 0; i < seccomp.Syscalls.Count; i++)
+            if (seccomp.Syscalls[i] is { Action: SeccompNames.ActNotify, Names: { } names } && names.Contains("sendmsg"))
+                throw new RuntimeException($"{Path}.syscalls[{i}].action: SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall");
+    }
+
     /// <summary>Compiles the profile; throws <see cref="RuntimeException"/> naming the field at fault.</summary>
     public static CompiledSeccompFilter Compile(LinuxSeccomp seccomp)
     {
@@ -310,12 +324,12 @@ public static class SeccompCompiler
             CheckErrno(syscall.ErrnoRet, syscall.Action, $"{rulePath}.errnoRet");
             if (syscall.Action == SeccompNames.ActNotify)
             {
-                // After loading the filter the init still writes (errors) and sends the listener
-                // descriptor with sendmsg: notifying on those would wait for a supervisor that
-                // cannot have the descriptor yet.
+                // After loading the filter the init still writes (errors, the handover): notifying
+                // on write would wait for a supervisor that cannot have the descriptor yet. (sendmsg:
+                // CheckHandover, which knows how the descriptor travels.)
                 foreach (var name in syscall.Names)
                 {
-                    if (name is "write" or "sendmsg")
+                    if (name is "write")
                         throw new RuntimeException($"{rulePath}.action: SCMP_ACT_NOTIFY cannot be used for the {name} syscall");
                 }
             }

@@ -49,6 +49,29 @@ public static class SeccompListener
     }
 
     /// <summary>
+    /// For a tier's supervisor, which may notify sendmsg (so SCM_RIGHTS would wait on the very listener
+    /// it carries): writes "seccompFd N\n" and the state JSON with plain writes, then waits for the
+    /// supervisor's one-byte answer, sent once it took descriptor N with pidfd_getfd (runc hands its
+    /// own seccomp descriptor to its parent the same way).
+    /// </summary>
+    public static void LendNotifyFd(int connectedSocketFd, int listenerFd, ReadOnlySpan<byte> stateJson)
+    {
+        try
+        {
+            var header = System.Text.Encoding.ASCII.GetBytes($"seccompFd {listenerFd}\n");
+            Libc.WriteAll(connectedSocketFd, header, "seccomp listener");
+            Libc.WriteAll(connectedSocketFd, stateJson, "seccomp listener");
+            Span<byte> answer = stackalloc byte[1];
+            if (Libc.Read(connectedSocketFd, answer, "seccomp listener") != 1)
+                throw new SyscallException("read", Errors.EIO, "the supervisor closed its socket before it took the seccomp descriptor");
+        }
+        catch (SyscallException e)
+        {
+            throw new RuntimeException($"sandbox supervisor: handing over the seccomp descriptor failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// The container process state: {"ociVersion", "fds": ["seccompFd"], "pid", "metadata" (omitted
     /// when empty), "state": the container's state as `moat state` prints it}, as UTF-8 JSON.
     /// </summary>

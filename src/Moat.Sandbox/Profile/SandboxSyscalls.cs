@@ -41,15 +41,14 @@ public static class SandboxSyscalls
             "inotify_rm_watch"]),
         ("looking at names (no change, no open)", ["fstat", "stat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access",
             "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd", "chdir", "fchdir", "getxattr", "lgetxattr",
-            "listxattr", "llistxattr", "utimensat", "utime", "utimes", "futimesat", "umask"]),
+            "listxattr", "llistxattr", "utimensat", "utime", "utimes", "futimesat"]),
         ("time and system facts", ["clock_gettime", "clock_getres", "gettimeofday", "time", "times", "getrusage", "sysinfo",
             "uname", "getrandom", "getrlimit", "setrlimit", "prlimit64", "ioprio_get"]),
         ("identity (the kernel checks the user namespace's rights)", ["getuid", "geteuid", "getgid", "getegid", "getresuid",
-            "getresgid", "getgroups", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
-            "setfsuid", "setfsgid", "capget", "capset"]),
+            "getresgid", "getgroups", "capget"]),
         ("sockets already made, System V IPC in the container's own namespace", ["socketpair", "accept", "accept4", "listen",
-            "shutdown", "getsockname", "getpeername", "getsockopt", "setsockopt", "recvfrom", "recvmsg", "recvmmsg", "sendmsg",
-            "sendmmsg", "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd",
+            "shutdown", "getsockname", "getpeername", "getsockopt", "setsockopt", "recvfrom", "recvmsg", "recvmmsg",
+            "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd",
             "msgrcv", "msgctl"]),
     ];
 
@@ -59,7 +58,16 @@ public static class SandboxSyscalls
         "open", "openat", "openat2", "creat", "execve", "execveat",
         "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat",
         "symlink", "symlinkat", "chmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchownat", "truncate", "mknod", "mknodat",
-        "connect", "bind",
+        "connect", "bind", "sendmsg", "sendmmsg",
+    ];
+
+    /// <summary>
+    /// Calls that change a thread's credentials: notified only so that the supervisor forgets what it
+    /// cached of the caller (CallerCache), then continued; the kernel checks them against the user namespace.
+    /// </summary>
+    public static readonly string[] CredentialChanging =
+    [
+        "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid", "capset", "umask",
     ];
 
     /// <summary>Calls that are always refused, through the supervisor so that each attempt is logged.</summary>
@@ -108,6 +116,7 @@ public static class SandboxSyscalls
         rules.Add(new LinuxSyscall { Names = ["sendto"], Action = Notify, Args = [new LinuxSeccompArg { Index = 4, Value = 0, Op = "SCMP_CMP_NE" }] });
         rules.Add(new LinuxSyscall { Names = [.. Brokered], Action = Notify });
         rules.Add(new LinuxSyscall { Names = [.. RefusedAndLogged], Action = Notify });
+        rules.Add(new LinuxSyscall { Names = [.. CredentialChanging], Action = Notify });
         return new LinuxSeccomp
         {
             DefaultAction = Errno,

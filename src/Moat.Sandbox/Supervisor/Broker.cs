@@ -12,13 +12,15 @@ namespace Moat.Sandbox.Supervisor;
 /// out once (process_vm_readv), the name is resolved by the supervisor itself inside the container's
 /// root (openat2 RESOLVE_IN_ROOT), the policy is checked on what that resolution reached, and the
 /// supervisor performs the operation on the object it checked and injects the result
-/// (SECCOMP_IOCTL_NOTIF_ADDFD) or returns it. Only execve continues in the caller (docs/sandbox.md).
+/// (SECCOMP_IOCTL_NOTIF_ADDFD) or returns it. Only execve continues in the caller (docs/sandbox.md),
+/// and the credential-changing calls, whose decision is the kernel's (they are seen only to keep CallerCache true).
 /// </summary>
 public sealed unsafe partial class Broker
 {
     readonly SandboxPolicy policy;
     readonly RefusalLog log;
     readonly Dictionary<int, string> names = [];
+    readonly CallerCache callers = new();
     readonly uint nativeArch;
     int rootFd = -1;
     string rootPrefix = "/";
@@ -29,7 +31,7 @@ public sealed unsafe partial class Broker
         this.policy = policy;
         this.log = log;
         nativeArch = Libseccomp.seccomp_arch_native();
-        foreach (var name in SandboxSyscalls.Brokered.Concat(SandboxSyscalls.RefusedAndLogged).Append("sendto"))
+        foreach (var name in SandboxSyscalls.Brokered.Concat(SandboxSyscalls.RefusedAndLogged).Concat(SandboxSyscalls.CredentialChanging).Append("sendto"))
         {
             var nr = Libseccomp.seccomp_syscall_resolve_name(name);
             if (nr >= 0)
@@ -115,6 +117,16 @@ public sealed unsafe partial class Broker
 
     void Dispatch(Call c)
     {
+        if (Array.IndexOf(SandboxSyscalls.CredentialChanging, c.Name) >= 0)
+        {
+            // Seen only to keep the credential cache true; the kernel decides the call itself.
+            if (c.Name == "umask")
+                callers.ForgetProcess(null);
+            else
+                callers.ForgetThread(c.Tid);
+            c.Continue();
+            return;
+        }
         if (Array.IndexOf(SandboxSyscalls.RefusedAndLogged, c.Name) >= 0)
         {
             c.Refuse(Errors.EPERM, "refused: this call widens the kernel's reach (docs/sandbox.md, refused calls)");
@@ -160,6 +172,8 @@ public sealed unsafe partial class Broker
             case "connect": Connect(c); break;
             case "bind": Bind(c); break;
             case "sendto": SendTo(c); break;
+            case "sendmsg": SendMsg(c); break;
+            case "sendmmsg": SendMmsg(c); break;
             default: c.Refuse(Errors.EPERM, "not brokered"); break;
         }
     }
@@ -192,7 +206,7 @@ public sealed unsafe partial class Broker
         }
 
         /// <summary>The caller's credentials; null when it died meanwhile.</summary>
-        public Caller? Caller => caller ??= Supervisor.Caller.Read(Tid);
+        public Caller? Caller => caller ??= broker.callers.Get(Tid);
 
         public void Reply(long value) => SeccompRespond(notifyFd, n.Id, value, 0, 0);
 

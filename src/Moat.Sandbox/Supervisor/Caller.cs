@@ -18,6 +18,8 @@ public sealed class Caller
     public uint FsGid { get; private init; }
     public uint EUid { get; private init; }
     public uint EGid { get; private init; }
+    public uint RUid { get; private init; }
+    public uint RGid { get; private init; }
     public uint[] Groups { get; private init; } = [];
     public ulong CapEff { get; private init; }
     public uint Umask { get; private init; }
@@ -52,7 +54,7 @@ public sealed class Caller
         }
         var span = new ReadOnlySpan<byte>(buffer, length);
         int tgid = 0, nsTgid = 0, nsTid = 0;
-        uint fsUid = 0, fsGid = 0, eUid = 0, eGid = 0, umask = 0x12;
+        uint fsUid = 0, fsGid = 0, eUid = 0, eGid = 0, rUid = 0, rGid = 0, umask = 0x12;
         ulong capEff = 0;
         uint[] groups = [];
         while (!span.IsEmpty)
@@ -70,13 +72,13 @@ public sealed class Caller
             else if (key.SequenceEqual("NSpid"u8)) nsTid = (int)Last(value, first: false);
             else if (key.SequenceEqual("Umask"u8)) umask = (uint)Octal(value);
             else if (key.SequenceEqual("CapEff"u8)) capEff = Hex(value);
-            else if (key.SequenceEqual("Uid"u8)) (eUid, fsUid) = SecondAndFourth(value);
-            else if (key.SequenceEqual("Gid"u8)) (eGid, fsGid) = SecondAndFourth(value);
+            else if (key.SequenceEqual("Uid"u8)) (rUid, eUid, fsUid) = Ids(value);
+            else if (key.SequenceEqual("Gid"u8)) (rGid, eGid, fsGid) = Ids(value);
             else if (key.SequenceEqual("Groups"u8)) groups = Numbers(value).Select(v => (uint)v).ToArray();
         }
         return new Caller
         {
-            Tid = tid, Tgid = tgid, NsTgid = nsTgid, NsTid = nsTid, FsUid = fsUid, FsGid = fsGid, EUid = eUid, EGid = eGid,
+            Tid = tid, Tgid = tgid, NsTgid = nsTgid, NsTid = nsTid, FsUid = fsUid, FsGid = fsGid, EUid = eUid, EGid = eGid, RUid = rUid, RGid = rGid,
             Groups = groups, CapEff = capEff, Umask = umask,
         };
     }
@@ -111,10 +113,11 @@ public sealed class Caller
         return numbers.Count == 0 ? 0 : first ? numbers[0] : numbers[^1];
     }
 
-    static (uint, uint) SecondAndFourth(ReadOnlySpan<byte> value)
+    /// <summary>Real, effective and file-system id of a Uid:/Gid: line (real, effective, saved, fs).</summary>
+    static (uint, uint, uint) Ids(ReadOnlySpan<byte> value)
     {
         var n = Numbers(value);
-        return n.Count >= 4 ? ((uint)n[1], (uint)n[3]) : (0, 0);
+        return n.Count >= 4 ? ((uint)n[0], (uint)n[1], (uint)n[3]) : (0, 0, 0);
     }
 
     static ulong Octal(ReadOnlySpan<byte> value)
@@ -181,10 +184,25 @@ public static class ThreadIdentity
         Libc.ThreadSetFsuid(caller.FsUid);
     }
 
+    /// <summary>
+    /// All of the caller's ids but the saved ones (kept 0, so the thread can come back): a message sent
+    /// this way carries the caller's credentials (SCM_CREDENTIALS takes the real ids), and with a non-zero
+    /// effective id the thread has no effective capability, so the kernel lets it do no more than the caller.
+    /// </summary>
+    public static void ActAsSender(Caller caller)
+    {
+        // Groups and gids while the thread is still root (CAP_SETGID), uids last.
+        Libc.ThreadSetGroups(caller.Groups);
+        Libc.ThreadSetResgid(caller.RGid, caller.EGid, 0);
+        Libc.ThreadSetFsgid(caller.FsGid);
+        Libc.ThreadSetResuid(caller.RUid, caller.EUid, 0);
+        Libc.ThreadSetFsuid(caller.FsUid);
+    }
+
     public static void BeFullyRoot()
     {
-        Libc.ThreadSetResuid(-1, 0, 0);
-        Libc.ThreadSetResgid(-1, 0, 0);
+        Libc.ThreadSetResuid(0, 0, 0);
+        Libc.ThreadSetResgid(0, 0, 0);
         Libc.ThreadSetFsuid(0);
         Libc.ThreadSetFsgid(0);
         Libc.ThreadSetGroups([]);

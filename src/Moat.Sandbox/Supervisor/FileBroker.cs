@@ -91,6 +91,19 @@ public sealed unsafe partial class Broker
         return hostView.StartsWith(rootPrefix + "/", StringComparison.Ordinal) ? hostView[rootPrefix.Length..] : null;
     }
 
+    static bool HasDotDot(string path) => path == ".." || path.StartsWith("../", StringComparison.Ordinal)
+        || path.Contains("/../", StringComparison.Ordinal) || path.EndsWith("/..", StringComparison.Ordinal);
+
+    /// <summary>An absolute path without "..", with "." and empty components dropped.</summary>
+    static string Lexical(string absolute)
+    {
+        var parts = new List<string>();
+        foreach (var part in absolute.Split('/'))
+            if (part is not ("" or "."))
+                parts.Add(part);
+        return "/" + string.Join('/', parts);
+    }
+
     /// <summary>Where a descriptor the supervisor opened really is, inside the root; null when outside or not a path.</summary>
     string? InRoot(int fd) => ReadLinkOfFd(fd) is { } target ? StripRoot(target) : null;
 
@@ -160,7 +173,20 @@ public sealed unsafe partial class Broker
             OpenIn(c, absolute, flags, mode);
             return;
         }
-        var o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve);
+        // A path without ".." resolved without following any symlink only descends, name by name,
+        // so what it reaches is at its lexical form: no readlink needed to know where it is. (With
+        // "..", a directory renamed during the walk could make ".." climb elsewhere than the text
+        // says; a symlink (ELOOP) or any failure also takes the full resolution and the readlink.)
+        string? canonicalPath = null;
+        var o = -Errors.ELOOP;
+        if (!HasDotDot(absolute))
+        {
+            o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve | RESOLVE_NO_SYMLINKS);
+            if (o >= 0)
+                canonicalPath = Lexical(absolute);
+        }
+        if (o < 0)
+            o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve);
         if (o == -Errors.EXDEV)
         {
             OpenOwnDescriptor(c, absolute, flags);
@@ -178,7 +204,7 @@ public sealed unsafe partial class Broker
         }
         try
         {
-            if (InRoot(o) is not { } canonical)
+            if ((canonicalPath ?? InRoot(o)) is not { } canonical)
             {
                 c.Refuse(Errors.EACCES, $"{absolute} resolves outside the container's root");
                 return;
@@ -497,6 +523,8 @@ public sealed unsafe partial class Broker
             c.Refuse(Errors.EACCES, $"executables: {canonical} is not in the policy's executables");
             return;
         }
+        // The program may change the process's capabilities: what was cached of its threads goes.
+        callers.ForgetProcess(c.Caller?.Tgid);
         c.Continue();
     }
 

@@ -7,7 +7,7 @@ using static Moat.Interop.Libc;
 namespace Moat.Sandbox.Supervisor;
 
 /// <summary>
-/// The brokered calls that reach the network by address: connect, bind, and sendto with an address.
+/// The brokered calls that reach the network by address: connect and bind (the sends: MessageBroker.cs).
 /// The address is copied out once and checked; the supervisor then performs the call on the caller's
 /// own socket (taken with pidfd_getfd: the same open socket, in the container's network namespace)
 /// with the copy it checked, so a rewrite of the caller's buffer after the check changes nothing.
@@ -209,53 +209,6 @@ public sealed unsafe partial class Broker
             ThreadIdentity.BeRoot();
             close(socket);
             c.Result(r);
-        }
-        finally
-        {
-            if (address.HeldFd >= 0)
-                close(address.HeldFd);
-        }
-    }
-
-    void SendTo(Call c)
-    {
-        var a = c.Args;
-        if (c.Caller is not { } caller)
-        {
-            c.Fail(Errors.ESRCH);
-            return;
-        }
-        var length = a[2];
-        if (length > 1 << 20)
-        {
-            c.Fail(90); // EMSGSIZE
-            return;
-        }
-        if (CheckAddress(c, a[4], a[5], "sendto") is not { } address)
-            return;
-        try
-        {
-            var data = new byte[length];
-            fixed (byte* d = data)
-            {
-                if (length > 0 && ReadProcessMemory(c.Tid, a[1], d, (int)length) != (long)length)
-                {
-                    c.Fail(14);
-                    return;
-                }
-                var socket = TakeSocket(caller, (int)a[0]);
-                if (socket < 0)
-                {
-                    c.Fail(-socket);
-                    return;
-                }
-                long r;
-                // Never wait on the supervisor's loop: a full socket answers EAGAIN.
-                fixed (byte* p = address.Bytes)
-                    r = BrokerSendto(socket, d, (nint)length, (int)a[3] | MSG_DONTWAIT | MSG_NOSIGNAL, p, (uint)address.Bytes.Length);
-                close(socket);
-                c.Result(r);
-            }
         }
         finally
         {

@@ -22,9 +22,12 @@ public sealed unsafe class SupervisorProcess
     int listener;
     Broker broker = null!;
 
+    /// <summary>The nice value of the supervisor's loop (the thread that answers notifications).</summary>
+    public const int SupervisorNice = -10;
+
     public static int Run(string[] args)
     {
-        string? root = null, id = null, socket = null;
+        string? root = null, id = null, socket = null, reportFile = null, events = null, name = null, image = null;
         int control = -1, init = -1;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
@@ -35,6 +38,10 @@ public sealed unsafe class SupervisorProcess
                 case "--socket": socket = args[i + 1]; break;
                 case "--control-fd": control = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--init-fd": init = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--report": reportFile = args[i + 1]; break;
+                case "--events": events = args[i + 1]; break;
+                case "--name": name = args[i + 1]; break;
+                case "--image": image = args[i + 1]; break;
             }
         }
         if (root is null || id is null || socket is null || control < 0 || init < 0)
@@ -49,13 +56,26 @@ public sealed unsafe class SupervisorProcess
             // Out of the caller's session and process group: an engine's signal to its group is not ours.
             setsid();
             umask(0);
+            // Every brokered call is two wake-ups (the caller's thread, then this loop's); on a busy
+            // machine each may wait behind batch work for a time slice. A higher weight makes the
+            // loop run when it is woken. The loop's CPU is bounded by the calls it is asked: each one
+            // blocks its caller. (docs/sandbox.md, figures.)
+            SetThreadNice(SupervisorNice);
             var policy = PolicyJson.Read(ReadToEnd(control), "policy");
-            var log = new RefusalLog(Path.Combine(root, id), id);
+            var report = reportFile is null && events is null ? null : new RefusalReport(reportFile, events, name, image);
+            var log = new RefusalLog(Path.Combine(root, id), id, report);
             var process = new SupervisorProcess { broker = new Broker(policy, log), initConnection = init };
             process.listener = ListenUnix(socket, SOCK_STREAM, 64).Detach();
             Reply(control, "ok");
             close(control);
-            return process.Loop();
+            try
+            {
+                return process.Loop();
+            }
+            finally
+            {
+                log.Flush();
+            }
         }
         catch (Exception e)
         {
@@ -132,7 +152,19 @@ public sealed unsafe class SupervisorProcess
                 else if (entry.Fd == initConnection)
                     ReceiveFromConnection(entry.Fd, isInit: true);
                 else if (connections.Contains(entry.Fd))
-                    ReceiveFromConnection(entry.Fd, isInit: false);
+                {
+                    try
+                    {
+                        ReceiveFromConnection(entry.Fd, isInit: false);
+                    }
+                    catch (Exception e) when (e is SyscallException or JsonException)
+                    {
+                        // One exec that could not hand over: it ends (end of file), the container goes on.
+                        pending.Remove(entry.Fd);
+                        close(entry.Fd);
+                        connections.Remove(entry.Fd);
+                    }
+                }
                 else
                     ServeNotifications(entry.Fd, entry.Revents);
             }
@@ -153,65 +185,94 @@ public sealed unsafe class SupervisorProcess
         }
     }
 
-    /// <summary>A listener connection delivers the notification descriptor (and the container process state) once, then ends.</summary>
+    /// <summary>What each listener connection has sent so far (the message may come in pieces).</summary>
+    readonly Dictionary<int, List<byte>> pending = [];
+
+    /// <summary>
+    /// A listener connection names the notification descriptor once ("seccompFd N\n" and the container
+    /// process state JSON, Moat.Runtime's SeccompListener.LendNotifyFd), then waits: the supervisor takes
+    /// descriptor N from the process (pidfd_getfd), holds the init, answers one byte and closes. Not
+    /// SCM_RIGHTS: sendmsg is a notified call, and the listener that would answer it is the one in transit.
+    /// </summary>
     void ReceiveFromConnection(int fd, bool isInit)
     {
         var buffer = new byte[8192];
-        var n = ReceiveWithDescriptor(fd, buffer, out var notifyFd);
-        if (n == -Errors.EAGAIN)
+        long n;
+        fixed (byte* p = buffer)
+            n = read(fd, p, buffer.Length);
+        if (n < 0 && Errors.LastErrno is Errors.EAGAIN or Errors.EINTR)
             return;
-        if (notifyFd >= 0)
+        if (n > 0)
         {
+            if (!pending.TryGetValue(fd, out var bytes))
+                pending[fd] = bytes = [];
+            bytes.AddRange(buffer.AsSpan(0, (int)n));
+            if (Parse(bytes) is not var (pid, targetFd))
+                return; // more to come
+            var notifyFd = TakeDescriptor(pid, targetFd);
             if (isInit)
             {
                 // The container's init: hold it first (ptrace EXITKILL), so that no call of the workload is
                 // answered before the container depends on this process being alive.
-                var pid = PidOf(buffer.AsSpan(0, Math.Max(n, 0)), fd);
                 broker.AttachTo(pid);
                 HoldInit(pid);
             }
             // The synchronous wake-up (Linux 6.6): the supervisor runs where the caller waits.
             SeccompSetSyncWakeUp(notifyFd);
             notifyFds.Add(notifyFd);
+            var ok = stackalloc byte[1];
+            ok[0] = (byte)'k';
+            write(fd, ok, 1);
         }
-        if (n <= 0 || notifyFd >= 0)
+        pending.Remove(fd);
+        close(fd);
+        if (isInit)
+            initConnection = -1;
+        else
+            connections.Remove(fd);
+    }
+
+    /// <summary>The descriptor's number and the state's "pid" (the host's view), once the whole message is there.</summary>
+    static (int Pid, int Fd)? Parse(List<byte> bytes)
+    {
+        var all = bytes.ToArray();
+        var newline = Array.IndexOf(all, (byte)'\n');
+        if (newline < 0)
+            return null;
+        var header = Encoding.ASCII.GetString(all, 0, newline);
+        if (!header.StartsWith("seccompFd ", StringComparison.Ordinal)
+            || !int.TryParse(header.AsSpan(10), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fd))
+            throw new SyscallException("read", Errors.EIO, $"the listener connection sent {RefusalLog.Describe(header)}, not a seccomp descriptor's number");
+        try
         {
-            // The state JSON may come in several pieces; the descriptor is all that matters after the pid.
-            if (n > 0 && isInit)
-                return;
-            close(fd);
-            if (isInit)
-                initConnection = -1;
-            else
-                connections.Remove(fd);
+            using var document = JsonDocument.Parse(all.AsMemory(newline + 1));
+            return (document.RootElement.GetProperty("pid").GetInt32(), fd);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
-    /// <summary>The "pid" of runtime-spec's container process state (the host's view); reads the rest of the message when it came in pieces.</summary>
-    static int PidOf(ReadOnlySpan<byte> first, int fd)
+    /// <summary>Descriptor <paramref name="targetFd"/> of process <paramref name="pid"/>, checked to be a seccomp notification descriptor.</summary>
+    static int TakeDescriptor(int pid, int targetFd)
     {
-        var bytes = new List<byte>(first.ToArray());
-        var buffer = new byte[8192];
-        while (true)
+        using var pidfd = TryPidfdOpen(pid) ?? throw new SyscallException("pidfd_open", Errors.ESRCH, $"process {pid}");
+        var fd = PidfdGetFd(pidfd.Fd, targetFd);
+        if (fd < 0)
+            throw new SyscallException("pidfd_getfd", -fd, $"descriptor {targetFd} of process {pid}");
+        SetCloseOnExec(fd, true);
+        var target = new byte[64];
+        int length;
+        fixed (byte* path = Encoding.ASCII.GetBytes($"/proc/self/fd/{fd}\0"))
+        fixed (byte* t = target)
+            length = BrokerReadlinkat(AT_FDCWD, path, t, target.Length);
+        if (length < 0 || Encoding.ASCII.GetString(target, 0, length) != "anon_inode:seccomp notify")
         {
-            try
-            {
-                using var document = JsonDocument.Parse(bytes.ToArray());
-                return document.RootElement.GetProperty("pid").GetInt32();
-            }
-            catch (JsonException)
-            {
-            }
-            var pollFd = new PollFd { Fd = fd, Events = POLLIN };
-            poll(&pollFd, 1, 1000);
-            var n = ReceiveWithDescriptor(fd, buffer, out var extra);
-            if (extra >= 0)
-                close(extra);
-            if (n <= 0 && n != -Errors.EAGAIN)
-                throw new SyscallException("recvmsg", Errors.EIO, "the container process state ended before its pid");
-            if (n > 0)
-                bytes.AddRange(buffer.AsSpan(0, n).ToArray());
+            close(fd);
+            throw new SyscallException("pidfd_getfd", Errors.EINVAL, $"descriptor {targetFd} of process {pid} is not a seccomp notification descriptor");
         }
+        return fd;
     }
 
     void ServeNotifications(int notifyFd, short revents)

@@ -10,6 +10,7 @@ using Moat.Runtime.State;
 using Moat.Runtime.Tiers;
 using Moat.Sandbox.Policy;
 using Moat.Sandbox.Profile;
+using Moat.Sandbox.Supervisor;
 
 namespace Moat.Sandbox.Tier;
 
@@ -25,6 +26,32 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
 {
     /// <summary>An annotation naming the policy file, for engines that cannot pass --sandbox-policy.</summary>
     public const string PolicyAnnotation = "run.moat.sandbox.policy";
+
+    /// <summary>
+    /// Set by an engine (moat's sets them): a directory where the supervisor keeps a copy of the refusal
+    /// counts (sandbox-refusals.json, for `inspect` after the runtime's state is gone), the events journal
+    /// for `sandbox_refusal` events, and the container's name and image for those events.
+    /// </summary>
+    public const string ReportAnnotation = "run.moat.sandbox.report", EventsAnnotation = "run.moat.events",
+        NameAnnotation = "run.moat.container.name", ImageAnnotation = "run.moat.container.image";
+
+    /// <summary>The supervisor's arguments for what an engine asked to hear (annotations above); none for a plain runtime user.</summary>
+    static List<string> ReportArguments(Spec spec)
+    {
+        var args = new List<string>();
+        var annotations = spec.Annotations;
+        if (annotations is null)
+            return args;
+        foreach (var (annotation, flag) in new[] { (ReportAnnotation, "--report"), (EventsAnnotation, "--events"), (NameAnnotation, "--name"), (ImageAnnotation, "--image") })
+        {
+            if (!annotations.TryGetValue(annotation, out var value) || value.Length == 0)
+                continue;
+            if (flag is "--report" or "--events" && !Path.IsPathFullyQualified(value))
+                throw new RuntimeException($"the annotation {annotation}={value} must be an absolute path");
+            args.AddRange([flag, flag == "--report" ? Path.Combine(value, RefusalLog.CountFile) : value]);
+        }
+        return args;
+    }
 
     ContainerTier Base => services.ContainerTier;
 
@@ -45,7 +72,7 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
         Directory.CreateDirectory(SupervisorFiles.SocketDirectory(store), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var (initEnd, supervisorEnd) = Libc.SocketPair();
         using var forInit = initEnd;
-        var supervisor = SupervisorLauncher.Start(supervisorExecutable, store, options.Id, socketPath, policy, supervisorEnd);
+        var supervisor = SupervisorLauncher.Start(supervisorExecutable, store, options.Id, socketPath, policy, supervisorEnd, ReportArguments(spec));
         ContainerCreator.Created created;
         try
         {
@@ -87,7 +114,7 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
         }
         try
         {
-            return PolicyJson.Read(text, file);
+            return PolicyYaml.ReadFile(text, file);
         }
         catch (SandboxPolicyException e)
         {

@@ -26,7 +26,8 @@ public sealed class SupervisorLauncher
     public int Pid { get; }
     public ulong StartTime { get; }
 
-    public static SupervisorLauncher Start(string executable, StateStore store, string id, string socketPath, SandboxPolicy policy, FileDescriptor initConnection)
+    public static SupervisorLauncher Start(string executable, StateStore store, string id, string socketPath, SandboxPolicy policy, FileDescriptor initConnection,
+        IReadOnlyList<string>? reportArgs = null)
     {
         var (control, controlForSupervisor) = Libc.SocketPair();
         using var _ = control;
@@ -41,7 +42,7 @@ public sealed class SupervisorLauncher
             pid = Libc.Spawn(executable,
                 [Path.GetFileName(executable), Verb, "--root", store.Root, "--id", id, "--socket", socketPath,
                  "--control-fd", controlForSupervisor.Fd.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                 "--init-fd", initConnection.Fd.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                 "--init-fd", initConnection.Fd.ToString(System.Globalization.CultureInfo.InvariantCulture), .. reportArgs ?? []],
                 ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], devNull.Fd, devNull.Fd, devNull.Fd, defaultSignals: true);
         }
         try

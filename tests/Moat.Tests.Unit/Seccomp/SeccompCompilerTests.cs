@@ -243,7 +243,6 @@ public sealed class SeccompCompilerTests
         { "linux.seccomp.syscalls[1].args[1].index: 6 is outside the range 0..5", p => p.Syscalls![1].Args = [Arg(0, "SCMP_CMP_EQ", 1), Arg(6, "SCMP_CMP_EQ", 1)] },
         { "linux.seccomp.syscalls[1].args[0].op: unknown operator \"SCMP_CMP_FOO\"", p => p.Syscalls![1].Args = [Arg(0, "SCMP_CMP_FOO", 1)] },
         { "linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY cannot be used for the write syscall", p => { p.Syscalls![1].Action = "SCMP_ACT_NOTIFY"; p.Syscalls[1].Names = ["read", "write"]; } },
-        { "linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall", p => { p.Syscalls![1].Action = "SCMP_ACT_NOTIFY"; p.Syscalls[1].Names = ["sendmsg"]; } },
     };
 
     [Theory]
@@ -256,6 +255,18 @@ public sealed class SeccompCompilerTests
         var error = Assert.Throws<RuntimeException>(() => SeccompCompiler.Compile(profile));
 
         Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void NotifyingSendmsgNeedsAListenerThatTakesTheDescriptorItself()
+    {
+        // SCM_RIGHTS to a listenerPath is a sendmsg the filter would hold; a tier's supervisor takes it with pidfd_getfd.
+        var profile = Profile("SCMP_ACT_ERRNO", Rule("SCMP_ACT_ALLOW", "getpid"), Rule("SCMP_ACT_NOTIFY", "sendmsg"));
+
+        var error = Assert.Throws<RuntimeException>(() => SeccompCompiler.CheckHandover(profile, lent: false));
+
+        Assert.Equal("linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall", error.Message);
+        SeccompCompiler.CheckHandover(profile, lent: true);
     }
 
     [Fact]
