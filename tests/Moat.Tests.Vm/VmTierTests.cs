@@ -24,13 +24,22 @@ public sealed class VmTierTests : IDisposable
         return dir ?? throw new InvalidOperationException("cannot find the repository (Moat.slnx)");
     }
 
-    /// <summary>The guest kernel: scripts/vm/kernel.sh's cached Debian package (the cgroup v2 lane's), fetched once per machine.</summary>
-    static readonly Lazy<string> Kernel = new(() =>
+    /// <summary>
+    /// The vm tier's data directory with the guest kernel in it: scripts/vm/kernel.sh unpacks the one
+    /// Debian kernel of the checkout (the cgroup v2 lane's too) where the tier looks, fetched once per
+    /// machine; the tier finds it there without MOAT_VM_KERNEL. The initramfs is kept there too, one per binary.
+    /// </summary>
+    static readonly Lazy<string> Data = new(() =>
     {
         var (status, output, error) = Shell($"'{Repo}/scripts/vm/kernel.sh'", TimeSpan.FromMinutes(10));
         Assert.True(status == 0, $"scripts/vm/kernel.sh failed: {error}");
-        return Directory.GetFiles(Path.Combine(output.Trim(), "boot"), "vmlinuz-*").Single();
+        var data = Path.Combine(Repo, ".build/vm/data");
+        Assert.StartsWith(Path.Combine(data, "kernel"), output.Trim());
+        return data;
     });
+
+    /// <summary>MOAT_VM_DIR for every VM test class.</summary>
+    public static string DataDirectory => Data.Value;
 
     static (int Status, string Stdout, string Stderr) Shell(string command, TimeSpan timeout, IDictionary<string, string>? env = null)
     {
@@ -51,9 +60,7 @@ public sealed class VmTierTests : IDisposable
 
     Dictionary<string, string> Env() => new()
     {
-        ["MOAT_VM_KERNEL"] = Kernel.Value,
-        // One initramfs per binary, kept between runs beside the kernel.
-        ["MOAT_VM_DIR"] = Path.Combine(Repo, ".build/vm/data"),
+        ["MOAT_VM_DIR"] = Data.Value,
     };
 
     string Moat(string args) => $"'{Binary}' --root '{StateRoot}' --isolation vm {args}";
@@ -139,7 +146,7 @@ public sealed class VmTierTests : IDisposable
         var trapOut = Path.Combine(work, "trap.out");
         var trap = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {Moat($"exec {id} sh -c 'trap \"exit 42\" TERM; echo ready; while :; do sleep 0.1; done'")} </dev/null >'{trapOut}'"])
         {
-            Environment = { ["MOAT_VM_KERNEL"] = Kernel.Value, ["MOAT_VM_DIR"] = Env()["MOAT_VM_DIR"] },
+            Environment = { ["MOAT_VM_DIR"] = Data.Value },
         })!;
         WaitForFile(trapOut, "ready");
         Assert.Equal(0, Shell($"kill -TERM {trap.Id}", TimeSpan.FromSeconds(10)).Status);

@@ -44,6 +44,10 @@ public sealed class VmLaunch
     [JsonPropertyName("config")] public string GuestConfig { get; set; } = "";
     [JsonPropertyName("terminal")] public bool Terminal { get; set; }
     [JsonPropertyName("start")] public bool StartImmediately { get; set; }
+    /// <summary>The container's network namespace on the host (its taps go there), or none.</summary>
+    [JsonPropertyName("netns")] public string? NetworkNamespace { get; set; }
+    /// <summary>The agent's Network request (<see cref="Protocol.NetworkRequest"/>), one interface per tap.</summary>
+    [JsonPropertyName("network")] public byte[]? Network { get; set; }
     [JsonPropertyName("bootTimeoutSeconds")] public int BootTimeoutSeconds { get; set; } = 300;
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, VmJsonContext.Default.VmLaunch);

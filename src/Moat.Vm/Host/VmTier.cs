@@ -6,6 +6,7 @@ using Moat.Runtime;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Create;
 using Moat.Runtime.Exec;
+using Moat.Runtime.Hooks;
 using Moat.Runtime.Lifecycle;
 using Moat.Runtime.State;
 using Moat.Runtime.Tiers;
@@ -53,7 +54,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         Moat.Runtime.Terminal.ConsoleSocket.Check(spec.Process!.Terminal, options.ConsoleSocket, options.Foreground);
         if (options.PreserveFds > 0 || options.ListenFds > 0)
             throw new RuntimeException("--preserve-fds and socket activation cannot reach a process inside a virtual machine (the vm tier)");
-        var (guest, shares) = GuestConfig.For(spec, options.Id, bundle, warn);
+        var (guest, shares, networkNamespace) = GuestConfig.For(spec, options.Id, bundle, warn);
         var dirs = VmDirectories.Default();
         var kernel = GuestKernel.Provide(dirs, Progress);
         var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary (for the guest's agent)");
@@ -81,14 +82,18 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         {
             var guestConfig = Path.Combine(directory.Path, "guest.json");
             VmFiles.WriteAtomically(guestConfig, SpecJson.ToUtf8Bytes(guest));
+            // The container's interfaces as the engine made them in its namespace: the guest's NICs get the same.
+            var nics = networkNamespace is null ? [] : GuestNetworking.Read(networkNamespace);
             var machine = new VmMachine(kernel.Image, initramfs, VmMachine.MemoryFor(spec.Linux?.Resources),
-                VmMachine.CpusFor(spec.Linux?.Resources, Environment.ProcessorCount), accelerator, files.AgentSocket, files.Console, shares);
+                VmMachine.CpusFor(spec.Linux?.Resources, Environment.ProcessorCount), accelerator, files.AgentSocket, files.Console, shares, nics);
             var launch = new VmLaunch
             {
                 Qemu = [.. QemuCommandLine.Build(machine)],
                 GuestConfig = guestConfig,
                 Terminal = terminal,
                 StartImmediately = options.StartImmediately,
+                NetworkNamespace = networkNamespace,
+                Network = networkNamespace is null ? null : new NetworkRequest(nics).Encode(),
                 BootTimeoutSeconds = int.TryParse(Environment.GetEnvironmentVariable(BootTimeoutVariable), out var t) && t > 0 ? t : 300,
             };
             VmFiles.WriteAtomically(files.Launch, launch.ToJson());
@@ -113,6 +118,11 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
             state.PidStartTime = ProcessInfo.Read(qemuPid)?.StartTime ?? 0;
             state.Phase = RuntimeState.Phases.Created;
             directory.WriteState(state);
+            // prestart and createRuntime hooks: the machine and the container in it exist, the
+            // user's program has not started (runtime-spec); a failure undoes the create.
+            var hookState = HookRunner.StateJson(options.Id, "creating", qemuPid, bundle, spec.Annotations);
+            HookRunner.RunAll(spec.Hooks, HookRunner.Prestart, hookState);
+            HookRunner.RunAll(spec.Hooks, HookRunner.CreateRuntime, hookState);
             if (options.PidFile is { } pidFile)
                 PidFile.Write(pidFile, qemuPid);
             var pidfd = Libc.PidfdOpen(shimPid);
@@ -172,6 +182,9 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         }
         ShimClient.Ask(new VmFiles(container.Directory.Path), FrameType.Start);
         File.Delete(container.Directory.FifoPath);
+        // The agent replies once the container tier in the guest has started the user's program.
+        if (container.View.State is { } state)
+            RunPoststart(state);
     }
 
     public void Kill(LocatedContainer container, int signal, bool all)
@@ -188,6 +201,10 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
             throw new RuntimeException($"cannot delete container {view.Id} that is not stopped: {view.Status.ToSpecString()}");
         StopMachine(new VmFiles(container.Directory.Path), view.State);
         container.Directory.Remove();
+        // poststop hooks: the machine is gone, delete has not returned; failures are warnings (runtime-spec).
+        if (view.State is { Phase: RuntimeState.Phases.Created } state)
+            HookRunner.RunAllWarning(state.Config?.Hooks, HookRunner.Poststop,
+                HookRunner.StateJson(view.Id, "stopped", 0, state.Bundle, state.Annotations), warn);
     }
 
     /// <summary>Kills QEMU and the shim if they still run (each checked by pid and start time), and waits for QEMU to be gone.</summary>
@@ -245,15 +262,22 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         }
     }
 
+    /// <summary>Freezes the container's cgroup in the guest; the mark beside state.json makes `state` say paused, as the host's freezer does for the container tier.</summary>
     public void Pause(LocatedContainer container)
     {
         if (container.View.Status is not ContainerStatus.Running)
-            throw new RuntimeException("container not running");
+            throw new RuntimeException(container.View.Status == ContainerStatus.Paused ? "container is already paused" : "container not running");
         ShimClient.Ask(new VmFiles(container.Directory.Path), FrameType.Pause);
+        VmFiles.WriteAtomically(Path.Combine(container.Directory.Path, ContainerView.PausedMark), []);
     }
 
-    public void Resume(LocatedContainer container) =>
+    public void Resume(LocatedContainer container)
+    {
+        if (container.View.Status is not ContainerStatus.Paused)
+            throw new RuntimeException("container not paused");
         ShimClient.Ask(new VmFiles(container.Directory.Path), FrameType.Resume);
+        File.Delete(Path.Combine(container.Directory.Path, ContainerView.PausedMark));
+    }
 
     public void Update(LocatedContainer container, LinuxResources changes) =>
         throw new RuntimeException("the vm tier cannot change a running container's resources yet (update)");
@@ -267,8 +291,8 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
     public OomWatcher WatchOom(ContainerView container) =>
         throw new RuntimeException("the vm tier cannot report the guest's OOM kills yet (events); an OOM-killed process exits with status 137");
 
-    public void RunPoststart(RuntimeState state)
-    {
-        // Hooks are not run by the vm tier (GuestConfig warns when a config has any).
-    }
+    /// <summary>poststart hooks, on the host, once the guest runs the user's program; a failure is a warning.</summary>
+    public void RunPoststart(RuntimeState state) =>
+        HookRunner.RunAllWarning(state.Config?.Hooks, HookRunner.Poststart,
+            HookRunner.StateJson(state.Id, "running", state.Pid, state.Bundle, state.Annotations), warn);
 }
