@@ -23,6 +23,8 @@ public sealed record VmFiles(string Directory)
     public string ExitFile => Path.Combine(Directory, "exit");
     /// <summary>The shim's pid and start time ("PID START"), so delete can stop it whatever happened.</summary>
     public string ShimFile => Path.Combine(Directory, "shim");
+    /// <summary>QEMU's pid and start time ("PID START"), written by the shim, so delete can stop it even when the shim is gone.</summary>
+    public string QemuFile => Path.Combine(Directory, "qemu");
 
     /// <summary>Writes a small file atomically (temporary file, fsync, rename).</summary>
     public static void WriteAtomically(string path, byte[] content)

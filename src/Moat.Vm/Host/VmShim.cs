@@ -75,7 +75,7 @@ public sealed class VmShim
     {
         var self = ProcessInfo.Read(Environment.ProcessId);
         VmFiles.WriteAtomically(files.ShimFile, Encoding.ASCII.GetBytes($"{Environment.ProcessId} {self?.StartTime ?? 0}\n"));
-        var network = launch.Network is { } encoded ? NetworkRequest.Decode(encoded) : null;
+        var network = launch.NetworkNamespace is not null && launch.Network is { Length: > 0 } encoded ? NetworkRequest.Decode(encoded) : null;
         // The taps in the container's network namespace, moved above the numbers QEMU gets them as
         // (3, 4...) so that no descriptor is overwritten before it is passed.
         var taps = launch.NetworkNamespace is { } ns && network is { Interfaces.Count: > 0 }
@@ -98,6 +98,7 @@ public sealed class VmShim
             // QEMU holds them now: the taps live as long as it does.
             taps.ForEach(t => t.Dispose());
         }
+        VmFiles.WriteAtomically(files.QemuFile, Encoding.ASCII.GetBytes($"{qemuPid} {ProcessInfo.Read(qemuPid)?.StartTime ?? 0}\n"));
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(launch.BootTimeoutSeconds);

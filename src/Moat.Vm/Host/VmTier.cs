@@ -21,7 +21,9 @@ namespace Moat.Vm.Host;
 /// running the container with the container tier inside (docs/vm.md). Create provisions the guest
 /// kernel and initramfs (once), writes the launch file and starts the shim, which boots QEMU and
 /// creates the container in the guest; every later verb goes to the shim's control socket. state.json's
-/// pid is QEMU's: a dead QEMU is a stopped container, whatever killed it.
+/// pid is the shim's, which exits with the container's status once the guest reports it or QEMU
+/// dies, whatever killed it: an engine's monitor (a subreaper, the shim's parent once create has
+/// exited) reaps it as it reaps a container tier's init.
 /// </summary>
 public sealed class VmTier(StateStore store, Action<string> warn, Action<string>? debug) : IIsolationTier
 {
@@ -113,18 +115,17 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
                 shimPid = 0;
                 throw new RuntimeException(message.StartsWith("error: ", StringComparison.Ordinal) ? message["error: ".Length..] : "the virtual machine's shim failed to start");
             }
-            var qemuPid = int.Parse(message[3..].Trim());
-            state.Pid = qemuPid;
-            state.PidStartTime = ProcessInfo.Read(qemuPid)?.StartTime ?? 0;
+            state.Pid = shimPid;
+            state.PidStartTime = ProcessInfo.Read(shimPid)?.StartTime ?? 0;
             state.Phase = RuntimeState.Phases.Created;
             directory.WriteState(state);
             // prestart and createRuntime hooks: the machine and the container in it exist, the
             // user's program has not started (runtime-spec); a failure undoes the create.
-            var hookState = HookRunner.StateJson(options.Id, "creating", qemuPid, bundle, spec.Annotations);
+            var hookState = HookRunner.StateJson(options.Id, "creating", shimPid, bundle, spec.Annotations);
             HookRunner.RunAll(spec.Hooks, HookRunner.Prestart, hookState);
             HookRunner.RunAll(spec.Hooks, HookRunner.CreateRuntime, hookState);
             if (options.PidFile is { } pidFile)
-                PidFile.Write(pidFile, qemuPid);
+                PidFile.Write(pidFile, shimPid);
             var pidfd = Libc.PidfdOpen(shimPid);
             var console = Moat.Runtime.Terminal.ConsoleSocket.HandOff(master, options.ConsoleSocket);
             master = null;
@@ -207,20 +208,24 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
                 HookRunner.StateJson(view.Id, "stopped", 0, state.Bundle, state.Annotations), warn);
     }
 
-    /// <summary>Kills QEMU and the shim if they still run (each checked by pid and start time), and waits for QEMU to be gone.</summary>
+    /// <summary>Kills the shim and QEMU if they still run (each checked by pid and start time), and waits for QEMU to be gone.</summary>
     static void StopMachine(VmFiles files, RuntimeState? state)
     {
-        if (Libc.TryReadText(files.ShimFile) is { } shim && shim.Split(' ', StringSplitOptions.TrimEntries) is [var p, var s]
-            && int.TryParse(p, out var shimPid) && ulong.TryParse(s, out var shimStart) && ProcessInfo.IsAlive(shimPid, shimStart))
-            Libc.kill(shimPid, Libc.SIGKILL);
-        if (state is { Pid: > 0 } && ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
+        if (Running(files.ShimFile) is { } shim)
+            Libc.kill(shim.Pid, Libc.SIGKILL);
+        if (Running(files.QemuFile) is { } qemu)
         {
-            Libc.kill(state.Pid, Libc.SIGKILL);
+            Libc.kill(qemu.Pid, Libc.SIGKILL);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (ProcessInfo.IsAlive(state.Pid, state.PidStartTime) && DateTime.UtcNow < deadline)
+            while (ProcessInfo.IsAlive(qemu.Pid, qemu.Start) && DateTime.UtcNow < deadline)
                 Thread.Sleep(5);
         }
     }
+
+    /// <summary>The process a "PID START" file names, when it still runs.</summary>
+    static (int Pid, ulong Start)? Running(string file) =>
+        Libc.TryReadText(file) is { } text && text.Split(' ', StringSplitOptions.TrimEntries) is [var p, var s]
+        && int.TryParse(p, out var pid) && ulong.TryParse(s, out var start) && ProcessInfo.IsAlive(pid, start) ? (pid, start) : null;
 
     public ContainerExec.Started Exec(ContainerView container, ExecOptions options)
     {
