@@ -71,4 +71,22 @@ public class ProtocolTests
         Assert.Throws<ProtocolException>(() => Hello.Decode([1, 0, 0, 0, 0xFF, 0, 0, 0]));
         Assert.Equal(new Hello(Frame.Version, "moat-agent"), Hello.Decode(new Hello(Frame.Version, "moat-agent").Encode()));
     }
+
+    [Fact]
+    public void ANetworkRequestRoundTrips()
+    {
+        var request = new NetworkRequest(
+        [
+            new GuestInterface("eth0", "02:42:0a:58:00:05", 1500, ["10.88.0.5/16", "fd00::5/64"],
+                [new GuestRoute("0.0.0.0/0", "10.88.0.1"), new GuestRoute("::/0", "fd00::1")]),
+            new GuestInterface("eth1", "02:42:0a:59:00:02", 9000, [], [new GuestRoute("10.0.0.0/8", "")]),
+        ]);
+        var decoded = NetworkRequest.Decode(request.Encode());
+        Assert.Equal(2, decoded.Interfaces.Count);
+        Assert.Equal(("eth0", "02:42:0a:58:00:05", 1500u), (decoded.Interfaces[0].Name, decoded.Interfaces[0].Mac, decoded.Interfaces[0].Mtu));
+        Assert.Equal(request.Interfaces[0].Addresses, decoded.Interfaces[0].Addresses);
+        Assert.Equal(request.Interfaces[0].Routes, decoded.Interfaces[0].Routes);
+        Assert.Equal(request.Interfaces[1].Routes, decoded.Interfaces[1].Routes);
+        Assert.Throws<ProtocolException>(() => NetworkRequest.Decode([1, 0]));
+    }
 }

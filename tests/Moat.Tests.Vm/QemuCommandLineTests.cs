@@ -12,6 +12,23 @@ public class QemuCommandLineTests
     static string After(IReadOnlyList<string> args, string option) => args[args.ToList().IndexOf(option) + 1];
 
     [Fact]
+    public void EachInterfaceIsAVirtioNicOnATapDescriptorWithTheVethsMac()
+    {
+        var nics = new[]
+        {
+            new Moat.Vm.Protocol.GuestInterface("eth0", "02:42:0a:58:00:05", 1500, [], []),
+            new Moat.Vm.Protocol.GuestInterface("eth1", "02:42:0a:59:00:02", 1500, [], []),
+        };
+        var args = QemuCommandLine.Build(Machine() with { Nics = nics });
+        var netdevs = args.Select((a, i) => (a, i)).Where(p => p.a == "-netdev").Select(p => args[p.i + 1]).ToList();
+        Assert.Equal(["tap,id=net0,fd=3", "tap,id=net1,fd=4"], netdevs);
+        Assert.Contains("virtio-net-device,netdev=net0,mac=02:42:0a:58:00:05", args);
+        Assert.Contains("virtio-net-device,netdev=net1,mac=02:42:0a:59:00:02", args);
+        // Without a network namespace to join: no NIC at all.
+        Assert.DoesNotContain("-netdev", QemuCommandLine.Build(Machine()));
+    }
+
+    [Fact]
     public void AMicrovmWithTheAgentsPortAndTheRootfsShare()
     {
         var args = QemuCommandLine.Build(Machine());

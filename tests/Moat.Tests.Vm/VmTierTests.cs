@@ -24,13 +24,22 @@ public sealed class VmTierTests : IDisposable
         return dir ?? throw new InvalidOperationException("cannot find the repository (Moat.slnx)");
     }
 
-    /// <summary>The guest kernel: scripts/vm/kernel.sh's cached Debian package (the cgroup v2 lane's), fetched once per machine.</summary>
-    static readonly Lazy<string> Kernel = new(() =>
+    /// <summary>
+    /// The vm tier's data directory with the guest kernel in it: scripts/vm/kernel.sh unpacks the one
+    /// Debian kernel of the checkout (the cgroup v2 lane's too) where the tier looks, fetched once per
+    /// machine; the tier finds it there without MOAT_VM_KERNEL. The initramfs is kept there too, one per binary.
+    /// </summary>
+    static readonly Lazy<string> Data = new(() =>
     {
         var (status, output, error) = Shell($"'{Repo}/scripts/vm/kernel.sh'", TimeSpan.FromMinutes(10));
         Assert.True(status == 0, $"scripts/vm/kernel.sh failed: {error}");
-        return Directory.GetFiles(Path.Combine(output.Trim(), "boot"), "vmlinuz-*").Single();
+        var data = Path.Combine(Repo, ".build/vm/data");
+        Assert.StartsWith(Path.Combine(data, "kernel"), output.Trim());
+        return data;
     });
+
+    /// <summary>MOAT_VM_DIR for every VM test class.</summary>
+    public static string DataDirectory => Data.Value;
 
     static (int Status, string Stdout, string Stderr) Shell(string command, TimeSpan timeout, IDictionary<string, string>? env = null)
     {
@@ -51,9 +60,7 @@ public sealed class VmTierTests : IDisposable
 
     Dictionary<string, string> Env() => new()
     {
-        ["MOAT_VM_KERNEL"] = Kernel.Value,
-        // One initramfs per binary, kept between runs beside the kernel.
-        ["MOAT_VM_DIR"] = Path.Combine(Repo, ".build/vm/data"),
+        ["MOAT_VM_DIR"] = Data.Value,
     };
 
     string Moat(string args) => $"'{Binary}' --root '{StateRoot}' --isolation vm {args}";
@@ -61,7 +68,7 @@ public sealed class VmTierTests : IDisposable
     (int Status, string Stdout, string Stderr) Run(string args, string redirections = "</dev/null") =>
         Shell($"{Moat(args)} {redirections}", TimeSpan.FromMinutes(5), Env());
 
-    string Bundle(string name, string[] args, long? memoryLimit = null)
+    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null)
     {
         var bundle = Path.Combine(work, name);
         var (status, _, error) = Shell($"MOAT='{Binary}' '{Repo}/scripts/make-bundle.sh' '{bundle}'", TimeSpan.FromMinutes(1));
@@ -74,6 +81,18 @@ public sealed class VmTierTests : IDisposable
         {
             json["linux"]!["resources"] ??= new System.Text.Json.Nodes.JsonObject();
             json["linux"]!["resources"]!["memory"] = new System.Text.Json.Nodes.JsonObject { ["limit"] = limit };
+        }
+        if (hooksDirectory is not null)
+        {
+            // Each hook keeps the state it was given on stdin in hooksDirectory/KIND.json.
+            var hooks = new System.Text.Json.Nodes.JsonObject();
+            foreach (var kind in new[] { "prestart", "createRuntime", "poststart", "poststop" })
+                hooks[kind] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["path"] = "/bin/sh",
+                    ["args"] = new System.Text.Json.Nodes.JsonArray("sh", "-c", $"cat > '{hooksDirectory}/{kind}.json'"),
+                });
+            json["hooks"] = hooks;
         }
         File.WriteAllText(configPath, json.ToJsonString());
         return bundle;
@@ -110,7 +129,8 @@ public sealed class VmTierTests : IDisposable
     [Fact]
     public void AContainersLifeInItsOwnVirtualMachine()
     {
-        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20);
+        var hooks = Directory.CreateDirectory(Path.Combine(work, "hooks")).FullName;
+        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20, hooksDirectory: hooks);
         var id = NewId("life");
         var input = Path.Combine(work, "life.in");
         var output = Path.Combine(work, "life.out");
@@ -120,13 +140,30 @@ public sealed class VmTierTests : IDisposable
         var create = Run($"create --bundle '{bundle}' {id}", $"<'{input}' >'{output}' 2>'{output}.err'");
         Assert.True(create.Status == 0, File.ReadAllText(output + ".err"));
         Assert.Equal("created", State(id).GetProperty("status").GetString());
+        // prestart and createRuntime ran on the host during create, with the state of a container being created (pid: the shim's).
+        var shimPid = State(id).GetProperty("pid").GetInt32();
+        Assert.Contains("vm-shim", File.ReadAllText($"/proc/{shimPid}/cmdline"));
+        foreach (var kind in new[] { "prestart", "createRuntime" })
+        {
+            var hookState = JsonDocument.Parse(File.ReadAllText(Path.Combine(hooks, kind + ".json"))).RootElement;
+            Assert.Equal(("creating", shimPid, id), (hookState.GetProperty("status").GetString(), hookState.GetProperty("pid").GetInt32(), hookState.GetProperty("id").GetString()));
+        }
+        Assert.False(File.Exists(Path.Combine(hooks, "poststart.json")));
         Assert.Equal(0, Run($"start {id}").Status);
+        Assert.Equal("running", JsonDocument.Parse(File.ReadAllText(Path.Combine(hooks, "poststart.json"))).RootElement.GetProperty("status").GetString());
 
         // stdin reached the guest and stdout came back; the guest runs its own kernel.
         var text = WaitForFile(output, "\n" + "6.");
         Assert.Contains("got:hello", text);
         var guestRelease = text.Split('\n').Select(l => l.Trim()).First(l => l.Length > 0 && char.IsDigit(l[0]));
         Assert.NotEqual(HostKernelRelease(), guestRelease);
+        Assert.Equal("running", State(id).GetProperty("status").GetString());
+
+        // pause freezes the container in the guest, and state says so, as for the container tier.
+        Assert.Equal(0, Run($"pause {id}").Status);
+        Assert.Equal("paused", State(id).GetProperty("status").GetString());
+        Assert.NotEqual(0, Run($"pause {id}").Status);
+        Assert.Equal(0, Run($"resume {id}").Status);
         Assert.Equal("running", State(id).GetProperty("status").GetString());
 
         // exec: its exit status and its own stdin and stdout.
@@ -139,7 +176,7 @@ public sealed class VmTierTests : IDisposable
         var trapOut = Path.Combine(work, "trap.out");
         var trap = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {Moat($"exec {id} sh -c 'trap \"exit 42\" TERM; echo ready; while :; do sleep 0.1; done'")} </dev/null >'{trapOut}'"])
         {
-            Environment = { ["MOAT_VM_KERNEL"] = Kernel.Value, ["MOAT_VM_DIR"] = Env()["MOAT_VM_DIR"] },
+            Environment = { ["MOAT_VM_DIR"] = Data.Value },
         })!;
         WaitForFile(trapOut, "ready");
         Assert.Equal(0, Shell($"kill -TERM {trap.Id}", TimeSpan.FromSeconds(10)).Status);
@@ -153,7 +190,7 @@ public sealed class VmTierTests : IDisposable
         Assert.DoesNotContain("survived", oom.Stdout);
 
         // QEMU killed behind the runtime's back: the container is stopped, and delete cleans up.
-        var qemu = State(id).GetProperty("pid").GetInt32();
+        var qemu = int.Parse(File.ReadAllText(Path.Combine(StateRoot, id, "qemu")).Split(' ')[0]);
         Assert.Contains("qemu-system", File.ReadAllText($"/proc/{qemu}/cmdline"));
         Assert.Equal(0, Shell($"kill -KILL {qemu}", TimeSpan.FromSeconds(10)).Status);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -164,6 +201,7 @@ public sealed class VmTierTests : IDisposable
         Assert.True(delete.Status == 0, delete.Stderr);
         Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
         Assert.Empty(ProcessesMentioning(Path.Combine(StateRoot, id)));
+        Assert.Equal("stopped", JsonDocument.Parse(File.ReadAllText(Path.Combine(hooks, "poststop.json"))).RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

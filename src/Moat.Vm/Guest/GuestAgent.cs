@@ -93,7 +93,7 @@ public sealed class GuestAgent
     }
 
     static bool IsRequest(FrameType type) => type is FrameType.Create or FrameType.Start or FrameType.Exec or FrameType.Signal
-        or FrameType.State or FrameType.Pause or FrameType.Resume or FrameType.Poweroff;
+        or FrameType.State or FrameType.Pause or FrameType.Resume or FrameType.Poweroff or FrameType.Network;
 
     void Ok(Frame request, int value = 0) => host.Write(FrameType.Reply, request.Stream, Reply.Success(value).Encode());
 
@@ -105,6 +105,12 @@ public sealed class GuestAgent
                 var hello = Hello.Decode(frame.Payload);
                 if (hello.Version != Frame.Version)
                     throw new ProtocolException($"the host speaks protocol version {hello.Version}, this agent {Frame.Version}");
+                break;
+            case FrameType.Network:
+                if (containerId is not null)
+                    throw new RuntimeException("the guest's network is set before its container is created");
+                GuestInterfaces.Configure(NetworkRequest.Decode(frame.Payload));
+                Ok(frame);
                 break;
             case FrameType.Create:
                 Create(frame);

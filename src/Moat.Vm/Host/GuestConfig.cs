@@ -10,13 +10,15 @@ public sealed record Share(string Tag, string HostPath, bool ReadOnly);
 
 /// <summary>
 /// The guest's copy of a container's config: the same container, with every host path replaced by
-/// its place in the guest. The root filesystem and each bind source become 9p shares; what cannot
-/// cross into a guest (a host namespace to join) is refused by name; hooks, which run on the host
-/// in the container tier, are not run (a warning).
+/// its place in the guest. The root filesystem and each bind source become 9p shares; a network
+/// namespace to join stays on the host, where QEMU's taps go (<see cref="GuestNetworking"/>), and
+/// the container in the guest shares the guest's own network namespace, which the agent gives the
+/// same interfaces; any other host namespace cannot cross into a guest and is refused by name.
+/// prestart, createRuntime, poststart and poststop hooks run on the host (VmTier), not in the guest.
 /// </summary>
 public static class GuestConfig
 {
-    public static (Spec Guest, IReadOnlyList<Share> Shares) For(Spec spec, string id, string bundle, Action<string> warn)
+    public static (Spec Guest, IReadOnlyList<Share> Shares, string? NetworkNamespace) For(Spec spec, string id, string bundle, Action<string> warn)
     {
         // The codec's round trip is a deep copy: the host's state keeps the config as given.
         var guest = Moat.Oci.Json.SpecJson.ReadSpec(Moat.Oci.Json.SpecJson.ToUtf8Bytes(spec));
@@ -28,9 +30,18 @@ public static class GuestConfig
         shares.Add(new Share(VmNames.RootfsTag, rootfs, root.Readonly));
         root.Path = $"{GuestAgent.SharesDirectory}/{VmNames.RootfsTag}";
 
+        string? network = null;
         foreach (var (ns, index) in (guest.Linux?.Namespaces ?? []).Select((n, i) => (n, i)))
             if (ns.Path is { Length: > 0 })
-                throw new RuntimeException($"linux.namespaces[{index}] ({ns.Type}): the vm tier cannot join a host namespace ({ns.Path})");
+            {
+                if (ns.Type != NamespaceType.Network)
+                    throw new RuntimeException($"linux.namespaces[{index}] ({ns.Type}): the vm tier cannot join a host namespace ({ns.Path})");
+                if (!File.Exists(ns.Path))
+                    throw new RuntimeException($"linux.namespaces[{index}] (network): {ns.Path} does not exist");
+                network = ns.Path;
+            }
+        if (network is not null)
+            guest.Linux!.Namespaces!.RemoveAll(n => n.Type == NamespaceType.Network);
 
         foreach (var (mount, index) in (guest.Mounts ?? []).Select((m, i) => (m, i)))
         {
@@ -55,14 +66,14 @@ public static class GuestConfig
                 throw new RuntimeException($"mounts[{index}] ({mount.Destination}): bind source {source} does not exist");
         }
 
-        if (guest.Hooks is { } hooks && (hooks.Prestart?.Count > 0 || hooks.CreateRuntime?.Count > 0 || hooks.CreateContainer?.Count > 0
-                                         || hooks.StartContainer?.Count > 0 || hooks.Poststart?.Count > 0 || hooks.Poststop?.Count > 0))
-            warn("the vm tier does not run OCI hooks yet: hooks in config.json are ignored");
+        // createContainer and startContainer hooks run in the container's namespaces, which are the guest's: a host program cannot.
+        if (guest.Hooks is { } hooks && (hooks.CreateContainer?.Count > 0 || hooks.StartContainer?.Count > 0))
+            warn("the vm tier cannot run createContainer and startContainer hooks (they would run inside the guest): they are ignored");
         guest.Hooks = null;
 
         guest.Annotations = new Dictionary<string, string>(guest.Annotations ?? [], StringComparer.Ordinal);
         guest.Annotations.Remove(IsolationNames.Annotation);
         guest.Annotations[VmNames.IdAnnotation] = id;
-        return (guest, shares);
+        return (guest, shares, network);
     }
 }

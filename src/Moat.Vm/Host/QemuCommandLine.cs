@@ -3,12 +3,16 @@ namespace Moat.Vm.Host;
 /// <summary>
 /// QEMU's command line for a container's microVM: machine "microvm" (no PCI, no firmware; ACPI
 /// only because Debian's kernel finds virtio-mmio devices through it, having no
-/// VIRTIO_MMIO_CMDLINE_DEVICES), virtio-mmio devices only, no network and no display, the serial console to a
-/// file, the agent's virtio-serial port on a unix socket (QEMU listens, the shim connects), and
-/// each share as virtio-9p.
+/// VIRTIO_MMIO_CMDLINE_DEVICES), virtio-mmio devices only, no display, the serial console to a
+/// file, the agent's virtio-serial port on a unix socket (QEMU listens, the shim connects), each
+/// share as virtio-9p, and a virtio-net NIC per interface of the container's network namespace, on
+/// a tap the shim passes as descriptor 3, 4... (none: the guest has no network device).
 /// </summary>
 public static class QemuCommandLine
 {
+    /// <summary>The descriptor QEMU finds the first tap on; the next ones follow.</summary>
+    public const int FirstTapDescriptor = 3;
+
     public const string Binary = "qemu-system-x86_64";
 
     /// <summary>
@@ -52,6 +56,14 @@ public static class QemuCommandLine
             args.Add($"local,id=fs{share.Tag},path={Escape(share.HostPath)},security_model=passthrough{(share.ReadOnly ? ",readonly=on" : "")}");
             args.Add("-device");
             args.Add($"virtio-9p-device,fsdev=fs{share.Tag},mount_tag={share.Tag}");
+        }
+        foreach (var (nic, index) in (machine.Nics ?? []).Select((n, i) => (n, i)))
+        {
+            // The veth's MAC: frames the bridge sends to the container's address reach the guest unchanged.
+            args.Add("-netdev");
+            args.Add($"tap,id=net{index},fd={FirstTapDescriptor + index}");
+            args.Add("-device");
+            args.Add($"virtio-net-device,netdev=net{index},mac={nic.Mac}");
         }
         return args;
     }

@@ -23,6 +23,8 @@ public sealed record VmFiles(string Directory)
     public string ExitFile => Path.Combine(Directory, "exit");
     /// <summary>The shim's pid and start time ("PID START"), so delete can stop it whatever happened.</summary>
     public string ShimFile => Path.Combine(Directory, "shim");
+    /// <summary>QEMU's pid and start time ("PID START"), written by the shim, so delete can stop it even when the shim is gone.</summary>
+    public string QemuFile => Path.Combine(Directory, "qemu");
 
     /// <summary>Writes a small file atomically (temporary file, fsync, rename).</summary>
     public static void WriteAtomically(string path, byte[] content)
@@ -44,6 +46,10 @@ public sealed class VmLaunch
     [JsonPropertyName("config")] public string GuestConfig { get; set; } = "";
     [JsonPropertyName("terminal")] public bool Terminal { get; set; }
     [JsonPropertyName("start")] public bool StartImmediately { get; set; }
+    /// <summary>The container's network namespace on the host (its taps go there), or none.</summary>
+    [JsonPropertyName("netns")] public string? NetworkNamespace { get; set; }
+    /// <summary>The agent's Network request (<see cref="Protocol.NetworkRequest"/>), one interface per tap.</summary>
+    [JsonPropertyName("network")] public byte[]? Network { get; set; }
     [JsonPropertyName("bootTimeoutSeconds")] public int BootTimeoutSeconds { get; set; } = 300;
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, VmJsonContext.Default.VmLaunch);

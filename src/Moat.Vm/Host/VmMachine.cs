@@ -4,7 +4,7 @@ namespace Moat.Vm.Host;
 
 /// <summary>
 /// The virtual machine of one container: its size (from linux.resources), accelerator, kernel,
-/// initramfs, the agent's channel and the shares. <see cref="QemuCommandLine"/> turns it into argv.
+/// initramfs, the agent's channel, the shares and the NICs (one per interface of the container's network namespace). <see cref="QemuCommandLine"/> turns it into argv.
 /// </summary>
 public sealed record VmMachine(
     string Kernel,
@@ -14,7 +14,8 @@ public sealed record VmMachine(
     string Accelerator,
     string AgentSocket,
     string ConsoleLog,
-    IReadOnlyList<Share> Shares)
+    IReadOnlyList<Share> Shares,
+    IReadOnlyList<Protocol.GuestInterface>? Nics = null)
 {
     /// <summary>Guest memory when the config sets no limit, and above a limit: the guest kernel and the agent (measured: ~45 MB used after boot).</summary>
     public const int DefaultMemoryMiB = 256, HeadroomMiB = 96, MinimumMemoryMiB = 128;

@@ -75,13 +75,30 @@ public sealed class VmShim
     {
         var self = ProcessInfo.Read(Environment.ProcessId);
         VmFiles.WriteAtomically(files.ShimFile, Encoding.ASCII.GetBytes($"{Environment.ProcessId} {self?.StartTime ?? 0}\n"));
-        using (var devNull = Libc.Open("/dev/null", Libc.O_RDWR))
-        using (var log = Libc.Open(files.QemuLog, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("600", 8)))
+        var network = launch.NetworkNamespace is not null && launch.Network is { Length: > 0 } encoded ? NetworkRequest.Decode(encoded) : null;
+        // The taps in the container's network namespace, moved above the numbers QEMU gets them as
+        // (3, 4...) so that no descriptor is overwritten before it is passed.
+        var taps = launch.NetworkNamespace is { } ns && network is { Interfaces.Count: > 0 }
+            ? GuestNetworking.Connect(ns, network.Interfaces).Select(t =>
+            {
+                using (t)
+                    return new FileDescriptor(Errors.Check(Libc.fcntl(t.Fd, 1030 /* F_DUPFD_CLOEXEC */, 100), "fcntl", "tap"));
+            }).ToList()
+            : [];
+        try
         {
+            using var devNull = Libc.Open("/dev/null", Libc.O_RDWR);
+            using var log = Libc.Open(files.QemuLog, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC, Convert.ToUInt32("600", 8));
             var qemu = HostPath(launch.Qemu[0]);
             qemuPid = Libc.SpawnDetached(qemu, launch.Qemu, ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                [(devNull.Fd, 0), (log.Fd, 1), (log.Fd, 2)], newSession: false);
+                [(devNull.Fd, 0), (log.Fd, 1), (log.Fd, 2), .. taps.Select((t, i) => (t.Fd, QemuCommandLine.FirstTapDescriptor + i))], newSession: false);
         }
+        finally
+        {
+            // QEMU holds them now: the taps live as long as it does.
+            taps.ForEach(t => t.Dispose());
+        }
+        VmFiles.WriteAtomically(files.QemuFile, Encoding.ASCII.GetBytes($"{qemuPid} {ProcessInfo.Read(qemuPid)?.StartTime ?? 0}\n"));
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(launch.BootTimeoutSeconds);
@@ -100,6 +117,9 @@ public sealed class VmShim
             agent.Write(FrameType.Hello, 0, new Hello(Frame.Version, "moat-shim").Encode());
             new Thread(ReadAgent) { IsBackground = true, Name = "agent" }.Start();
 
+            // The guest's NICs get the veths' names, addresses, routes and MTU before the container exists.
+            if (network is not null)
+                Check(Request(FrameType.Network, network.Encode()), "the guest's network");
             var size = launch.Terminal ? Libc.GetWindowSize(0) : null;
             var create = new ProcessRequest(File.ReadAllBytes(launch.GuestConfig), launch.Terminal, size?.Rows ?? 0, size?.Columns ?? 0);
             Check(Request(FrameType.Create, create.Encode()), "create in the guest");

@@ -6,6 +6,7 @@ using Moat.Runtime;
 using Moat.Runtime.Cgroups;
 using Moat.Runtime.Create;
 using Moat.Runtime.Exec;
+using Moat.Runtime.Hooks;
 using Moat.Runtime.Lifecycle;
 using Moat.Runtime.State;
 using Moat.Runtime.Tiers;
@@ -20,7 +21,9 @@ namespace Moat.Vm.Host;
 /// running the container with the container tier inside (docs/vm.md). Create provisions the guest
 /// kernel and initramfs (once), writes the launch file and starts the shim, which boots QEMU and
 /// creates the container in the guest; every later verb goes to the shim's control socket. state.json's
-/// pid is QEMU's: a dead QEMU is a stopped container, whatever killed it.
+/// pid is the shim's, which exits with the container's status once the guest reports it or QEMU
+/// dies, whatever killed it: an engine's monitor (a subreaper, the shim's parent once create has
+/// exited) reaps it as it reaps a container tier's init.
 /// </summary>
 public sealed class VmTier(StateStore store, Action<string> warn, Action<string>? debug) : IIsolationTier
 {
@@ -53,7 +56,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         Moat.Runtime.Terminal.ConsoleSocket.Check(spec.Process!.Terminal, options.ConsoleSocket, options.Foreground);
         if (options.PreserveFds > 0 || options.ListenFds > 0)
             throw new RuntimeException("--preserve-fds and socket activation cannot reach a process inside a virtual machine (the vm tier)");
-        var (guest, shares) = GuestConfig.For(spec, options.Id, bundle, warn);
+        var (guest, shares, networkNamespace) = GuestConfig.For(spec, options.Id, bundle, warn);
         var dirs = VmDirectories.Default();
         var kernel = GuestKernel.Provide(dirs, Progress);
         var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary (for the guest's agent)");
@@ -81,14 +84,18 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         {
             var guestConfig = Path.Combine(directory.Path, "guest.json");
             VmFiles.WriteAtomically(guestConfig, SpecJson.ToUtf8Bytes(guest));
+            // The container's interfaces as the engine made them in its namespace: the guest's NICs get the same.
+            var nics = networkNamespace is null ? [] : GuestNetworking.Read(networkNamespace);
             var machine = new VmMachine(kernel.Image, initramfs, VmMachine.MemoryFor(spec.Linux?.Resources),
-                VmMachine.CpusFor(spec.Linux?.Resources, Environment.ProcessorCount), accelerator, files.AgentSocket, files.Console, shares);
+                VmMachine.CpusFor(spec.Linux?.Resources, Environment.ProcessorCount), accelerator, files.AgentSocket, files.Console, shares, nics);
             var launch = new VmLaunch
             {
                 Qemu = [.. QemuCommandLine.Build(machine)],
                 GuestConfig = guestConfig,
                 Terminal = terminal,
                 StartImmediately = options.StartImmediately,
+                NetworkNamespace = networkNamespace,
+                Network = networkNamespace is null ? null : new NetworkRequest(nics).Encode(),
                 BootTimeoutSeconds = int.TryParse(Environment.GetEnvironmentVariable(BootTimeoutVariable), out var t) && t > 0 ? t : 300,
             };
             VmFiles.WriteAtomically(files.Launch, launch.ToJson());
@@ -108,13 +115,17 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
                 shimPid = 0;
                 throw new RuntimeException(message.StartsWith("error: ", StringComparison.Ordinal) ? message["error: ".Length..] : "the virtual machine's shim failed to start");
             }
-            var qemuPid = int.Parse(message[3..].Trim());
-            state.Pid = qemuPid;
-            state.PidStartTime = ProcessInfo.Read(qemuPid)?.StartTime ?? 0;
+            state.Pid = shimPid;
+            state.PidStartTime = ProcessInfo.Read(shimPid)?.StartTime ?? 0;
             state.Phase = RuntimeState.Phases.Created;
             directory.WriteState(state);
+            // prestart and createRuntime hooks: the machine and the container in it exist, the
+            // user's program has not started (runtime-spec); a failure undoes the create.
+            var hookState = HookRunner.StateJson(options.Id, "creating", shimPid, bundle, spec.Annotations);
+            HookRunner.RunAll(spec.Hooks, HookRunner.Prestart, hookState);
+            HookRunner.RunAll(spec.Hooks, HookRunner.CreateRuntime, hookState);
             if (options.PidFile is { } pidFile)
-                PidFile.Write(pidFile, qemuPid);
+                PidFile.Write(pidFile, shimPid);
             var pidfd = Libc.PidfdOpen(shimPid);
             var console = Moat.Runtime.Terminal.ConsoleSocket.HandOff(master, options.ConsoleSocket);
             master = null;
@@ -172,6 +183,9 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         }
         ShimClient.Ask(new VmFiles(container.Directory.Path), FrameType.Start);
         File.Delete(container.Directory.FifoPath);
+        // The agent replies once the container tier in the guest has started the user's program.
+        if (container.View.State is { } state)
+            RunPoststart(state);
     }
 
     public void Kill(LocatedContainer container, int signal, bool all)
@@ -188,22 +202,30 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
             throw new RuntimeException($"cannot delete container {view.Id} that is not stopped: {view.Status.ToSpecString()}");
         StopMachine(new VmFiles(container.Directory.Path), view.State);
         container.Directory.Remove();
+        // poststop hooks: the machine is gone, delete has not returned; failures are warnings (runtime-spec).
+        if (view.State is { Phase: RuntimeState.Phases.Created } state)
+            HookRunner.RunAllWarning(state.Config?.Hooks, HookRunner.Poststop,
+                HookRunner.StateJson(view.Id, "stopped", 0, state.Bundle, state.Annotations), warn);
     }
 
-    /// <summary>Kills QEMU and the shim if they still run (each checked by pid and start time), and waits for QEMU to be gone.</summary>
+    /// <summary>Kills the shim and QEMU if they still run (each checked by pid and start time), and waits for QEMU to be gone.</summary>
     static void StopMachine(VmFiles files, RuntimeState? state)
     {
-        if (Libc.TryReadText(files.ShimFile) is { } shim && shim.Split(' ', StringSplitOptions.TrimEntries) is [var p, var s]
-            && int.TryParse(p, out var shimPid) && ulong.TryParse(s, out var shimStart) && ProcessInfo.IsAlive(shimPid, shimStart))
-            Libc.kill(shimPid, Libc.SIGKILL);
-        if (state is { Pid: > 0 } && ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
+        if (Running(files.ShimFile) is { } shim)
+            Libc.kill(shim.Pid, Libc.SIGKILL);
+        if (Running(files.QemuFile) is { } qemu)
         {
-            Libc.kill(state.Pid, Libc.SIGKILL);
+            Libc.kill(qemu.Pid, Libc.SIGKILL);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (ProcessInfo.IsAlive(state.Pid, state.PidStartTime) && DateTime.UtcNow < deadline)
+            while (ProcessInfo.IsAlive(qemu.Pid, qemu.Start) && DateTime.UtcNow < deadline)
                 Thread.Sleep(5);
         }
     }
+
+    /// <summary>The process a "PID START" file names, when it still runs.</summary>
+    static (int Pid, ulong Start)? Running(string file) =>
+        Libc.TryReadText(file) is { } text && text.Split(' ', StringSplitOptions.TrimEntries) is [var p, var s]
+        && int.TryParse(p, out var pid) && ulong.TryParse(s, out var start) && ProcessInfo.IsAlive(pid, start) ? (pid, start) : null;
 
     public ContainerExec.Started Exec(ContainerView container, ExecOptions options)
     {
@@ -245,15 +267,22 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         }
     }
 
+    /// <summary>Freezes the container's cgroup in the guest; the mark beside state.json makes `state` say paused, as the host's freezer does for the container tier.</summary>
     public void Pause(LocatedContainer container)
     {
         if (container.View.Status is not ContainerStatus.Running)
-            throw new RuntimeException("container not running");
+            throw new RuntimeException(container.View.Status == ContainerStatus.Paused ? "container is already paused" : "container not running");
         ShimClient.Ask(new VmFiles(container.Directory.Path), FrameType.Pause);
+        VmFiles.WriteAtomically(Path.Combine(container.Directory.Path, ContainerView.PausedMark), []);
     }
 
-    public void Resume(LocatedContainer container) =>
+    public void Resume(LocatedContainer container)
+    {
+        if (container.View.Status is not ContainerStatus.Paused)
+            throw new RuntimeException("container not paused");
         ShimClient.Ask(new VmFiles(container.Directory.Path), FrameType.Resume);
+        File.Delete(Path.Combine(container.Directory.Path, ContainerView.PausedMark));
+    }
 
     public void Update(LocatedContainer container, LinuxResources changes) =>
         throw new RuntimeException("the vm tier cannot change a running container's resources yet (update)");
@@ -267,8 +296,8 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
     public OomWatcher WatchOom(ContainerView container) =>
         throw new RuntimeException("the vm tier cannot report the guest's OOM kills yet (events); an OOM-killed process exits with status 137");
 
-    public void RunPoststart(RuntimeState state)
-    {
-        // Hooks are not run by the vm tier (GuestConfig warns when a config has any).
-    }
+    /// <summary>poststart hooks, on the host, once the guest runs the user's program; a failure is a warning.</summary>
+    public void RunPoststart(RuntimeState state) =>
+        HookRunner.RunAllWarning(state.Config?.Hooks, HookRunner.Poststart,
+            HookRunner.StateJson(state.Id, "running", state.Pid, state.Bundle, state.Annotations), warn);
 }

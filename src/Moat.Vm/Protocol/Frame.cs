@@ -16,7 +16,7 @@ public readonly record struct Frame(FrameType Type, uint Stream, byte[] Payload)
     public const int MaxPayload = 4 << 20;
 
     /// <summary>The protocol version both sides send in Hello; a different one is refused.</summary>
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     public byte[] Encode()
     {

@@ -41,4 +41,11 @@ public enum FrameType : ushort
     Poweroff = 15,
     /// <summary>Answer to a request: u8 ok, string message (the error sentence when not ok), i32 value.</summary>
     Reply = 16,
+    /// <summary>
+    /// Request, before Create (protocol 2): u16 count, then per interface string name, string MAC,
+    /// u32 MTU, u16 count of string "address/prefix", u16 count of routes (string destination
+    /// "default" or "prefix/length", string gateway or ""). The agent gives the guest's NICs (found by
+    /// MAC) these names and settings; the container then shares the guest's network namespace.
+    /// </summary>
+    Network = 17,
 }

@@ -67,3 +67,45 @@ public sealed record Reply(bool Ok, string Message, int Value = 0)
 
     public static Reply Failure(string message) => new(false, message);
 }
+
+/// <summary>A route of a guest interface: "default" or a prefix, through a gateway or directly on the link ("").</summary>
+public sealed record GuestRoute(string Destination, string Gateway);
+
+/// <summary>One network interface of the container, as its veth has it on the host side: the guest's NIC gets the same.</summary>
+public sealed record GuestInterface(string Name, string Mac, uint Mtu, IReadOnlyList<string> Addresses, IReadOnlyList<GuestRoute> Routes);
+
+public sealed record NetworkRequest(IReadOnlyList<GuestInterface> Interfaces)
+{
+    public byte[] Encode()
+    {
+        var w = new PayloadWriter().U16((ushort)Interfaces.Count);
+        foreach (var i in Interfaces)
+        {
+            w.String(i.Name).String(i.Mac).U32(i.Mtu).U16((ushort)i.Addresses.Count);
+            foreach (var a in i.Addresses)
+                w.String(a);
+            w.U16((ushort)i.Routes.Count);
+            foreach (var r in i.Routes)
+                w.String(r.Destination).String(r.Gateway);
+        }
+        return w.ToArray();
+    }
+
+    public static NetworkRequest Decode(byte[] payload)
+    {
+        var r = new PayloadReader(payload);
+        var interfaces = new List<GuestInterface>();
+        for (int i = 0, count = r.U16(); i < count; i++)
+        {
+            var (name, mac, mtu) = (r.String(), r.String(), r.U32());
+            var addresses = new List<string>();
+            for (int a = 0, n = r.U16(); a < n; a++)
+                addresses.Add(r.String());
+            var routes = new List<GuestRoute>();
+            for (int a = 0, n = r.U16(); a < n; a++)
+                routes.Add(new GuestRoute(r.String(), r.String()));
+            interfaces.Add(new GuestInterface(name, mac, mtu, addresses, routes));
+        }
+        return new NetworkRequest(interfaces);
+    }
+}

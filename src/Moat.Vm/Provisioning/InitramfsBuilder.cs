@@ -9,20 +9,20 @@ namespace Moat.Vm.Provisioning;
 /// The guest's initramfs, built once per moat binary and kernel and kept in the data directory:
 /// the moat binary itself as /init (the agent), the shared libraries it links and the libseccomp it
 /// opens, an ld.so.cache for them, two device nodes, and the handful of kernel modules the agent
-/// loads (virtio-mmio, virtio-serial, 9p, overlayfs) with what they depend on. Nothing else: no
+/// loads (virtio-mmio, virtio-serial, 9p, overlayfs, virtio-net) with what they depend on. Nothing else: no
 /// shell, no busybox, no udev.
 /// </summary>
 public static class InitramfsBuilder
 {
     /// <summary>The modules the agent needs; their dependencies are found in each module's modinfo.</summary>
-    public static readonly string[] Modules = ["virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "overlay"];
+    public static readonly string[] Modules = ["virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "overlay", "virtio_net"];
 
     /// <summary>The initramfs for this binary and kernel: cached by the binary's identity and the kernel's.</summary>
     public static string Provide(VmDirectories dirs, GuestKernel kernel, string binary)
     {
         var info = new FileInfo(binary);
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            $"1|{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{kernel.Image}|{kernel.Modules}")))[..16];
+            $"2|{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{kernel.Image}|{kernel.Modules}")))[..16];
         Directory.CreateDirectory(dirs.Initramfs);
         var path = Path.Combine(dirs.Initramfs, $"agent-{key}.cpio");
         if (File.Exists(path))
