@@ -123,6 +123,61 @@ public sealed class RootlessEngineTests : IClassFixture<RootlessEngineTests.Worl
         Assert.Contains("WARN", ignored.Stderr);
     }
 
+    [Fact]
+    public void PastaGivesOutboundTrafficAndLoopbackPortsWithAPrivateTunNode()
+    {
+        if (!File.Exists("/usr/bin/pasta"))
+            Assert.Fail("/usr/bin/pasta is missing: ./scripts/install-deps.sh installs passt");
+        var alice = world.Alice;
+        // This host's /dev/net/tun is 0600: the user cannot open it, and the error says how to fix that.
+        var refused = alice.Run("run", "--rm", "--network", "pasta", world.Image, "true");
+        Assert.Equal(125, refused.ExitCode);
+        Assert.Contains("/dev/net/tun", refused.Stderr);
+        Assert.Contains("chmod 0666", refused.Stderr);
+
+        // A tun node of the test's own, bound over /dev/net/tun in the user's mount namespace only (the holder's).
+        var holder = File.ReadAllText(Path.Combine(alice.User.RuntimeDirectory, "moat", "userns.pid")).Split(' ')[0];
+        var directory = Directory.CreateTempSubdirectory("moat-rl-net-").FullName;
+        File.SetUnixFileMode(directory, (UnixFileMode)0x1ed);
+        var tun = Path.Combine(directory, "tun");
+        MoatCli.Exec("/usr/bin/mknod", ["-m", "0666", tun, "c", "10", "200"]).Ok();
+        Process? hostServer = null;
+        string? id = null;
+        try
+        {
+            MoatCli.Exec("/usr/bin/nsenter", ["-t", holder, "-m", "/bin/mount", "--bind", tun, "/dev/net/tun"]).Ok();
+            File.WriteAllText(Path.Combine(directory, "greeting"), "from the host\n");
+            var hostPort = World.FreePort();
+            hostServer = Process.Start(new ProcessStartInfo("/bin/busybox", ["httpd", "-f", "-p", $"127.0.0.1:{hostPort}", "-h", directory]))!;
+            var published = World.FreePort();
+            id = alice.Ok("run", "-d", "--network", "pasta", "-p", $"127.0.0.1:{published}:8080", world.Image,
+                "sh", "-c", "mkdir /w && echo from the container > /w/index.html && exec httpd -f -p 8080 -h /w").Trim();
+            // In: the published port on the host's loopback reaches the container.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            string? body = null;
+            Eventually(() =>
+            {
+                try { body = http.GetStringAsync($"http://127.0.0.1:{published}/index.html").Result; return true; }
+                catch (AggregateException) { return false; }
+            }, "the published port answering");
+            Assert.Equal("from the container\n", body);
+            // Out: the container reaches the host (pasta maps the gateway's address to the host's loopback).
+            var outbound = alice.Ok("exec", id, "sh", "-c", $"wget -qO- http://$(ip route | sed -n 's/default via \\([^ ]*\\).*/\\1/p'):{hostPort}/greeting");
+            Assert.Equal("from the host\n", outbound);
+            alice.Ok("rm", "-f", id);
+            id = null;
+        }
+        finally
+        {
+            if (id is not null)
+                alice.Run("rm", "-f", id);
+            hostServer?.Kill();
+            hostServer?.Dispose();
+            MoatCli.Exec("/usr/bin/nsenter", ["-t", holder, "-m", "/bin/umount", "/dev/net/tun"]);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     static void Eventually(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -231,14 +286,14 @@ public sealed class RootlessEngineTests : IClassFixture<RootlessEngineTests.Worl
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, d) { Mode = (UnixFileMode)0x1ed });
             using (var busybox = File.OpenRead("/bin/busybox"))
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "bin/busybox") { Mode = (UnixFileMode)0x1ed, DataStream = busybox });
-            foreach (var applet in new[] { "sh", "cat", "echo", "id", "sleep", "true", "ls" })
+            foreach (var applet in new[] { "sh", "cat", "echo", "id", "sleep", "true", "ls", "mkdir", "httpd", "wget", "ip", "sed" })
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "bin/" + applet) { LinkName = "busybox" });
             using var passwd = new MemoryStream("root:x:0:0:root:/root:/bin/sh\n"u8.ToArray());
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "etc/passwd") { Mode = (UnixFileMode)0x1a4, DataStream = passwd });
             return path;
         }
 
-        static int FreePort()
+        public static int FreePort()
         {
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();

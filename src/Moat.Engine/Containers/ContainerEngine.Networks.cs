@@ -33,6 +33,8 @@ public sealed partial class ContainerEngine
         if (mode is null && Moat.Images.Storage.RootlessIdentity.Active)
             mode = "none";
         CheckRootlessNetwork(mode);
+        if (mode == PastaNetwork)
+            return AttachPasta(request, record.Id, spec);
         if (!UsesMoatNetwork(mode))
         {
             if (request.Publish.Count > 0 || request.Egress is not null)
@@ -84,5 +86,7 @@ public sealed partial class ContainerEngine
     {
         if (!Moat.Images.Storage.RootlessIdentity.Active)
             Networks.Release(id);
+        else
+            ReleasePasta(id);
     }
 }

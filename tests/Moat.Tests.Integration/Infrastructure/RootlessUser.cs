@@ -12,7 +12,7 @@ public sealed class RootlessUser : IDisposable
     }
 
     /// <param name="tag">Two letters that keep users of different fixtures (run in parallel) apart.</param>
-    public RootlessUser(string tag)
+    internal RootlessUser(string tag)
     {
         MoatCli.RequireRoot();
         Name = $"moat-{tag}{Environment.ProcessId % 100000}";
