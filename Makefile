@@ -22,7 +22,7 @@ build:
 	$(DOTNET) publish src/Moat.Runtime.TiersCli -c Release -o $(BUILD_DIR)/publish-tiers --nologo -v quiet -p:TreatWarningsAsErrors=true
 	$(DOTNET) publish src/Moat.Cli -c Release -o $(BUILD_DIR)/publish-moat --nologo -v quiet -p:TreatWarningsAsErrors=true
 	$(DOTNET) publish src/Moat.Monitor -c Release -o $(BUILD_DIR)/publish-monitor --nologo -v quiet -p:TreatWarningsAsErrors=true
-	mkdir -p bin && cp $(BUILD_DIR)/publish-runtime/moat-runtime bin/moat-runtime && cp $(BUILD_DIR)/publish-moat/moat bin/moat
+	mkdir -p bin && cp $(BUILD_DIR)/publish-runtime/moat-runtime bin/moat-runtime && cp --remove-destination $(BUILD_DIR)/publish-moat/moat bin/moat
 	cp $(BUILD_DIR)/publish-tiers/moat-runtime-tiers bin/moat-runtime-tiers
 	cp $(BUILD_DIR)/publish-monitor/moat-monitor bin/moat-monitor
 	$(MAKE) --no-print-directory bin/moat-init

@@ -21,7 +21,7 @@ install_missing() {
   apt-get install -y -qq "${flags[@]}" "${missing[@]}" >/dev/null 2>&1 \
     || { apt-get update -qq && apt-get install -y -qq "${flags[@]}" "${missing[@]}"; }
 }
-install_missing busybox-static jq gcc libc6-dev make runc time procps libseccomp2 libseccomp-dev bsdutils file uidmap passwd iproute2 nftables libnftables1
+install_missing busybox-static jq gcc libc6-dev make runc time procps libseccomp2 libseccomp-dev bsdutils file uidmap passt passwd iproute2 nftables libnftables1
 # The cgroup v2 lane's virtual machine (scripts/lanes/cgroup-v2-vm.sh): qemu, without its
 # recommends (graphics and audio stacks nothing here uses).
 install_missing --no-install-recommends qemu-system-x86

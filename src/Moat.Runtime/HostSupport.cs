@@ -13,6 +13,13 @@ public static class HostSupport
 
     public static bool SelinuxEnabled => Host.HostContext.Current.Selinux;
 
+    /// <summary>
+    /// Whether this runtime is root only of a user namespace (the rootless engine's: docs/rootless.md), not of
+    /// the host: its uid_map is not the full identity map. Cgroups are then the user's, as when not root at all.
+    /// </summary>
+    public static bool InUserNamespace => (Moat.Interop.Libc.TryReadText("/proc/self/uid_map") ?? "").Trim() is var map
+        && map.Split(' ', StringSplitOptions.RemoveEmptyEntries) is not ["0", "0", "4294967295"];
+
     public static void Check(Spec spec)
     {
         if (spec.Process is { } process)

@@ -36,6 +36,7 @@ public static class RunFlags
     static readonly Option<string[]> Volume = Many("--volume", "bind-mount a host path or mount a volume: [SRC:]DST[:OPTS]", "-v");
     static readonly Option<string[]> Mount = Many("--mount", "attach a mount: type=bind|volume|tmpfs,source=..,target=..[,readonly]");
     static readonly Option<string[]> Tmpfs = Many("--tmpfs", "mount a tmpfs: DST[:OPTS]");
+    static readonly Option<bool> IgnoreLimits = Bool("--ignore-limits", "rootless without a delegated cgroup: run without the resource limits asked for (a warning) instead of refusing");
     static readonly Option<bool> ReadOnly = Bool("--read-only", "mount the root filesystem read-only");
     static readonly Option<string[]> CapAdd = Many("--cap-add", "add a capability (or ALL)");
     static readonly Option<string[]> CapDrop = Many("--cap-drop", "drop a capability (or ALL)");
@@ -96,7 +97,7 @@ public static class RunFlags
         PidsLimit, Ulimit, Device, DeviceCgroupRule, Userns, Uts, Ipc, Pid, Network, Isolation, Init, RestartPolicy, HealthCmd,
         HealthInterval, HealthTimeout, HealthRetries, HealthStartPeriod, NoHealthcheck, Label, LabelFile, StopSignal, StopTimeout,
         LogDriver, LogOpt, Pull, Platform, CidFile, Runtime, Sysctl, AddHost, Dns, DnsSearch, DnsOption, GroupAdd, OomScoreAdj,
-        ShmSize, Annotation, Publish, PublishAll, Egress,
+        ShmSize, Annotation, Publish, PublishAll, Egress, IgnoreLimits,
     ];
 
     /// <summary>Adds every run/create flag to <paramref name="command"/> (the IMAGE and COMMAND arguments are the command's own).</summary>
@@ -111,8 +112,9 @@ public static class RunFlags
     {
         public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
         public int Cpus { get; init; } = System.Environment.ProcessorCount;
-        public uint EffectiveUid { get; init; } = Libc.geteuid();
-        public string? UserName { get; init; } = System.Environment.UserName;
+        /// <summary>The user's host uid: in the rootless engine's namespace geteuid() says 0.</summary>
+        public uint EffectiveUid { get; init; } = Moat.Images.Storage.RootlessIdentity.HostUid;
+        public string? UserName { get; init; } = Moat.Images.Storage.RootlessIdentity.Active ? Moat.Images.Storage.RootlessIdentity.UserName : System.Environment.UserName;
         public Func<string?> SubUid { get; init; } = () => ReadOrNull("/etc/subuid");
         public Func<string?> SubGid { get; init; } = () => ReadOrNull("/etc/subgid");
         public Func<IEnumerable<UserNamespaces.Range>> UsedIdRanges { get; init; } = UserNamespaces.InUseOnHost;
@@ -260,7 +262,9 @@ public static class RunFlags
             Entrypoint = Value(Entrypoint) is { } ep ? EntrypointOf(ep) : null,
             Command = command.Count > 0 ? [.. command] : null,
             Env = env,
-            User = Value(User) is { } u ? (u.Length > 0 ? u : throw new RunFlagException("--user is empty")) : null,
+            User = Value(User) is { } u ? (u.Length > 0 ? u : throw new RunFlagException("--user is empty"))
+                // keep-id runs as you, as podman's does, unless -u says otherwise.
+                : usernsText == "keep-id" ? $"{host.EffectiveUid}:{Moat.Images.Storage.RootlessIdentity.HostGid}" : null,
             WorkingDir = workdir,
             Hostname = hostname,
             ReadOnlyRootfs = parse.GetValue(ReadOnly),
@@ -356,6 +360,8 @@ public static class RunFlags
             AddHosts = Values(AddHost).Select(HostFiles.AddHost).ToList(),
             Dns = Values(Dns).Select(HostFiles.Dns).ToList(),
             DnsSearch = Values(DnsSearch).Select(d => d.Length > 0 && !d.Any(char.IsWhiteSpace) ? d : throw new RunFlagException($"--dns-search \"{d}\" is not a domain")).ToList(),
+            IgnoreLimits = parse.GetValue(IgnoreLimits),
+            PidsLimitGiven = Value(PidsLimit) is not null,
             DnsOptions = Values(DnsOption).Select(d => d.Length > 0 && !d.Any(char.IsWhiteSpace) ? d : throw new RunFlagException($"--dns-option \"{d}\" is not a resolver option")).ToList(),
         };
         return request with { Warnings = RunWarnings.For(request, userNamespaceByDefault, userNamespaceHostAsked: usernsText == "host") };

@@ -100,6 +100,7 @@ public sealed partial class ContainerEngine
                 Annotations = annotations,
                 Mounts = [.. request.Bundle.Mounts, .. mounts.Select(ToOciMount)],
             }, bundle);
+            ApplyRootlessLimits(spec, request, id);
             // Known to Destroy before any check can refuse: the anonymous volumes just made go with the container.
             record = record with { Settings = settings with { Mounts = mounts } };
             request.Checks?.CheckSpec(spec, name);

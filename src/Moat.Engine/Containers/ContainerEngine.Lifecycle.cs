@@ -46,7 +46,8 @@ public sealed partial class ContainerEngine
             File.Delete(FileOf(record.Id, file));
         Images.Snapshots.Mount(record.Id);
         // Like the layer's mount, its network namespace's is gone after a reboot: made again, same addresses.
-        Networks.Restore(record.Id);
+        if (!Moat.Images.Storage.RootlessIdentity.Active)
+            Networks.Restore(record.Id);
         WriteMonitorConfig(record);
         var launched = MonitorLauncher.Launch(MonitorExecutable, DirectoryOf(record.Id));
         record = record with
@@ -353,7 +354,8 @@ public sealed partial class ContainerEngine
                 Images.Snapshots.RemoveContainerLayer(leaf);
         }
         // Networking a crash left behind (namespaces, veths, addresses, firewall rules of containers gone).
-        Networks.Sweep(id => Store.Get(id) is not null);
+        if (!Moat.Images.Storage.RootlessIdentity.Active)
+            Networks.Sweep(id => Store.Get(id) is not null);
         return removed;
     }
 

@@ -12,7 +12,9 @@ public sealed partial class ContainerEngine
     NetworkService? networks;
 
     /// <summary>Networks over the engine's database; namespaces under the runtime root.</summary>
-    public NetworkService Networks => networks ??= new NetworkService(Images.Layout.CatalogDatabase, RuntimeRoot);
+    public NetworkService Networks => Moat.Images.Storage.RootlessIdentity.Active
+        ? throw new EngineException("networks are root's: a user's moat cannot make bridges, veths or firewall rules on the host; its containers use --network none or host (docs/rootless.md)")
+        : networks ??= new NetworkService(Images.Layout.CatalogDatabase, RuntimeRoot);
 
     /// <summary>none and host are the runtime's own affairs (an empty namespace, the host's); everything else is Moat.Network's.</summary>
     static bool UsesMoatNetwork(string? mode) => mode is not ("none" or "host");
@@ -27,6 +29,12 @@ public sealed partial class ContainerEngine
     {
         // MOAT_DEFAULT_NETWORK=none keeps a host's (or a test suite's) containers off the bridge unless they ask for it.
         var mode = request.Network ?? (Environment.GetEnvironmentVariable("MOAT_DEFAULT_NETWORK") is { Length: > 0 } fallback ? fallback : null);
+        // A user's containers have no network unless they ask (the bridge is root's: docs/rootless.md).
+        if (mode is null && Moat.Images.Storage.RootlessIdentity.Active)
+            mode = "none";
+        CheckRootlessNetwork(mode);
+        if (mode == PastaNetwork)
+            return AttachPasta(request, record.Id, spec);
         if (!UsesMoatNetwork(mode))
         {
             if (request.Publish.Count > 0 || request.Egress is not null)
@@ -74,5 +82,11 @@ public sealed partial class ContainerEngine
     }
 
     /// <summary>Whatever networking the container had (a no-op for none/host); failures are the sentence of the first.</summary>
-    void ReleaseNetwork(string id) => Networks.Release(id);
+    void ReleaseNetwork(string id)
+    {
+        if (!Moat.Images.Storage.RootlessIdentity.Active)
+            Networks.Release(id);
+        else
+            ReleasePasta(id);
+    }
 }

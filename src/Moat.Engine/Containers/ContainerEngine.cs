@@ -46,7 +46,8 @@ public sealed partial class ContainerEngine : IDisposable
     public EventJournal Events { get; }
     public string Root => layout.Root;
     public string ContainersDirectory => layout.Containers;
-    public string RuntimeRoot => Path.Combine(Root, "runtime");
+    /// <summary>The runtime's state: under the store for root, under the user's runtime directory (tmpfs, gone at logout or reboot with the containers) for a user.</summary>
+    public string RuntimeRoot => RootlessIdentity.Active ? Path.Combine(RootlessIdentity.RunDirectory, "runtime") : Path.Combine(Root, "runtime");
     public string MonitorExecutable { get; }
     public string DefaultRuntime { get; }
     public string MoatExecutable { get; }

@@ -80,6 +80,10 @@ public sealed record RunRequest
     /// computed by the flag parser; the engine prints them as warnings before it creates anything.
     /// </summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>`--ignore-limits`: rootless without a delegated cgroup, run without the limits (a warning) instead of refusing.</summary>
+    public bool IgnoreLimits { get; init; }
+    /// <summary>Whether `--pids-limit` was given: the default one is left out where the user has no pids cgroup.</summary>
+    public bool PidsLimitGiven { get; init; }
     /// <summary>`--audit`, `--scan`, the trust policy, `--seccomp-record`: called before the container exists (see <see cref="ICreateChecks"/>); null: none.</summary>
     public ICreateChecks? Checks { get; init; }
 }

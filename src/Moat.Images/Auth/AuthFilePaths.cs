@@ -11,8 +11,8 @@ public static class AuthFilePaths
     {
         if (!string.IsNullOrEmpty(explicitPath)) return explicitPath;
         if (Environment.GetEnvironmentVariable("REGISTRY_AUTH_FILE") is { Length: > 0 } fromEnvironment) return fromEnvironment;
-        var uid = Interop.Libc.geteuid();
-        if (uid == 0) return "/run/containers/0/auth.json";
+        var uid = Storage.RootlessIdentity.HostUid;
+        if (Storage.RootlessIdentity.IsRealRoot) return "/run/containers/0/auth.json";
         var runtimeDirectory = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } x ? x : $"/run/user/{uid}";
         return Path.Combine(runtimeDirectory, "containers", "auth.json");
     }

@@ -21,7 +21,8 @@ internal static class SecureDefaults
         Moat.Interop.Libc.RLimit current;
         if (Moat.Interop.Libc.prlimit(0, RLIMIT_NOFILE, null, &current) != 0 || current.Hard >= OpenFilesLimit)
             return OpenFilesLimit;
-        return HasEffectiveCapability(CAP_SYS_RESOURCE) ? OpenFilesLimit : current.Hard;
+        // Root of a rootless user namespace has CAP_SYS_RESOURCE only over that namespace: no rlimit above the hard one.
+        return HasEffectiveCapability(CAP_SYS_RESOURCE) && !Storage.RootlessIdentity.Active ? OpenFilesLimit : current.Hard;
     }
 
     static bool HasEffectiveCapability(int capability)

@@ -36,7 +36,7 @@ public sealed class RegistriesConfig
     /// </summary>
     public static RegistriesConfig Load(string? overridePath = null, bool? rootless = null)
     {
-        var path = overridePath ?? DefaultPath(rootless ?? Interop.Libc.geteuid() != 0);
+        var path = overridePath ?? DefaultPath(rootless ?? !Storage.RootlessIdentity.IsRealRoot);
         var config = new RegistriesConfig(path);
         if (File.Exists(path)) config.Merge(ReadFile(path), path);
         else if (overridePath is not null) throw new RegistriesConfigException($"registries configuration {path} does not exist");

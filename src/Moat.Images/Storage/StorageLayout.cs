@@ -43,7 +43,7 @@ public sealed class StorageLayout
     /// <summary>The layout for the calling user: <paramref name="rootOverride"/> (the `--root` flag) when given, else the default.</summary>
     public static StorageLayout ForCurrentUser(string? rootOverride)
     {
-        var isRoot = Libc.geteuid() == 0;
+        var isRoot = RootlessIdentity.IsRealRoot;
         return new StorageLayout(string.IsNullOrEmpty(rootOverride) ? DefaultRoot(isRoot) : rootOverride, isRoot);
     }
 

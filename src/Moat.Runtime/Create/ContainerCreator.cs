@@ -59,7 +59,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
 
         var cgroup = cgroups.Open(cgroups.ResolvePath(spec.Linux?.CgroupsPath, options.Id));
         string? rootlessHint = null;
-        if (Libc.geteuid() != 0)
+        if (Libc.geteuid() != 0 || HostSupport.InUserNamespace)
             (cgroup, rootlessHint) = RootlessCgroup.Restrict(cgroup, spec.Linux?.Resources, debug);
         try
         {

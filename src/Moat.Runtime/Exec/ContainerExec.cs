@@ -81,6 +81,9 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (seccomp is { HasListener: true } && additions is not { SeccompListenerFd: >= 0 })
             throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");
         var cgroup = ContainerCgroup.For(cgroupHost, state.CgroupPath);
+        // Rootless: the container is only in the hierarchies the user could write (RootlessCgroup), so is the exec.
+        if (Libc.geteuid() != 0 || HostSupport.InUserNamespace)
+            cgroup = cgroup.WritableOnly(out _);
         var message = InitMessageFor(options, state, config, seccomp);
         message.Capabilities = capabilities;
         message.LastCapability = lastCapability;

@@ -102,6 +102,14 @@ public sealed class ContainerLifecycle(ICgroupDriver cgroups, Action<string>? wa
     {
         var id = view.Id;
         var state = view.State;
+        // Rootless without a delegated cgroup the container has none to list: the init stands for all (SIGKILL to
+        // the init of a pid namespace ends every process in it, as the kernel does for any pid 1).
+        if (all && state?.CgroupDirectories is not { Count: > 0 })
+        {
+            if (state is null || view.Status is ContainerStatus.Stopped or ContainerStatus.Creating)
+                return; // as with an empty cgroup: nothing to signal
+            all = false;
+        }
         if (all)
         {
             // SIGKILL to a whole cgroup v2 is one write to cgroup.kill: no race with processes

@@ -7,10 +7,15 @@ namespace Moat.Tests.Integration.Infrastructure;
 /// </summary>
 public sealed class RootlessUser : IDisposable
 {
-    public RootlessUser()
+    public RootlessUser() : this("rl")
+    {
+    }
+
+    /// <param name="tag">Two letters that keep users of different fixtures (run in parallel) apart.</param>
+    internal RootlessUser(string tag)
     {
         MoatCli.RequireRoot();
-        Name = $"moat-rl{Environment.ProcessId % 100000}";
+        Name = $"moat-{tag}{Environment.ProcessId % 100000}";
         Run("/usr/sbin/userdel", "-r", Name);
         Run("/usr/sbin/useradd", "--no-create-home", "--shell", "/bin/sh", Name).Ok();
         Uid = uint.Parse(Run("/usr/bin/id", "-u", Name).Ok().Stdout.Trim());
@@ -52,8 +57,15 @@ public sealed class RootlessUser : IDisposable
             foreach (var dir in Directory.GetDirectories(Path.Combine(RuntimeDirectory, "moat")))
                 if (File.Exists(Path.Combine(dir, "state.json")))
                     Runtime("delete", "--force", Path.GetFileName(dir));
-        Run("/usr/bin/pkill", "-KILL", "-u", Name);
-        Run("/usr/sbin/userdel", Name);
+        // SIGKILL is delivered asynchronously: userdel refuses a user whose processes still run, so wait them out.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            Run("/usr/bin/pkill", "-KILL", "-u", Name);
+            if (Run("/usr/sbin/userdel", Name).ExitCode is 0 or 6 || DateTime.UtcNow > deadline)
+                break;
+            Thread.Sleep(50);
+        }
         Directory.Delete(RuntimeDirectory, recursive: true);
     }
 }
