@@ -148,6 +148,7 @@ public sealed class ContainerCreator(StateStore store, Action<string>? debug = n
                 Seccomp = seccomp,
                 Landlock = additions?.Landlock,
                 SeccompListenerFd = seccompListenerFd,
+                LendSeccompFd = additions?.SeccompListenerFd >= 0,
                 Capabilities = capabilities,
                 LastCapability = lastCapability,
                 RuntimeHooks = HookRunner.Of(spec.Hooks, HookRunner.Prestart).Count + HookRunner.Of(spec.Hooks, HookRunner.CreateRuntime).Count > 0,

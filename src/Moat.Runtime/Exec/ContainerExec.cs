@@ -89,6 +89,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         message.LastCapability = lastCapability;
         message.Landlock = additions?.Landlock;
         message.SeccompListenerFd = additions?.SeccompListenerFd ?? -1;
+        message.LendSeccompFd = additions is { SeccompListenerFd: >= 0 };
         var plan = NamespacePlan.From(message.Spec.Linux);
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
 

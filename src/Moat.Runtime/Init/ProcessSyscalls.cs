@@ -91,7 +91,7 @@ public sealed unsafe class ProcessSyscalls(InitMessage init, int seccompListener
         var message = SeccompListener.BuildStateJson(SpecVersion.Current, init.HostPid, filter.ListenerMetadata, state);
         // A tier's supervisor (InitAdditions) may notify sendmsg itself, so this process cannot send
         // the descriptor with SCM_RIGHTS: it names it, and the supervisor takes it (pidfd_getfd).
-        if (init.SeccompListenerFd >= 0)
+        if (init.LendSeccompFd)
             SeccompListener.LendNotifyFd(seccompListenerSocket, fd, message);
         else
             SeccompListener.SendNotifyFd(seccompListenerSocket, fd, message);

@@ -46,8 +46,10 @@ public sealed class InitMessage
     [JsonPropertyName("hostPid")] public int HostPid { get; set; }
     /// <summary>A Landlock ruleset to apply just before execve (the sandbox tier), or null.</summary>
     [JsonPropertyName("landlock")] public LandlockRuleset? Landlock { get; set; }
-    /// <summary>An already connected seccomp listener socket passed down (the sandbox tier), or -1 to connect to listenerPath.</summary>
+    /// <summary>An already connected seccomp listener socket passed down (a tier's supervisor, or listenerPath connected by the runtime for a mapped root), or -1 to connect to listenerPath.</summary>
     [JsonPropertyName("seccompListenerFd")] public int SeccompListenerFd { get; set; } = -1;
+    /// <summary>The socket is a tier's supervisor, which takes the descriptor itself (pidfd_getfd) instead of receiving it by SCM_RIGHTS.</summary>
+    [JsonPropertyName("lendSeccompFd")] public bool LendSeccompFd { get; set; }
 }
 
 /// <summary>A hierarchy as the init stage needs it to build /sys/fs/cgroup.</summary>

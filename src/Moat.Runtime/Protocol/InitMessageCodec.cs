@@ -48,6 +48,7 @@ public static class InitMessageCodec
             else if (c.Is(ref r, "hostPid"u8, "hostPid")) message.HostPid = Int32(ref r, c);
             else if (c.Is(ref r, "landlock"u8, "landlock")) message.Landlock = NullableObject(ref r, c, ReadLandlock);
             else if (c.Is(ref r, "seccompListenerFd"u8, "seccompListenerFd")) message.SeccompListenerFd = Int32(ref r, c);
+            else if (c.Is(ref r, "lendSeccompFd"u8, "lendSeccompFd")) message.LendSeccompFd = Bool(ref r, c);
             else c.SkipUnknown(ref r);
         }
         return message;
@@ -106,6 +107,8 @@ public static class InitMessageCodec
             WriteLandlock(w, landlock);
         if (m.SeccompListenerFd >= 0)
             w.WriteNumber("seccompListenerFd"u8, m.SeccompListenerFd);
+        if (m.LendSeccompFd)
+            w.WriteBoolean("lendSeccompFd"u8, true);
         w.WriteEndObject();
     }
 
