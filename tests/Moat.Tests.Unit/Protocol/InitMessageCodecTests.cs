@@ -30,7 +30,9 @@ public sealed class InitMessageCodecTests
             Seccomp = RuntimeJsonTests.Filter("/run/listener.sock"),
             CgroupPath = "/moat/c1",
             IdmapFds = new() { [0] = 9, [3] = 10 },
-            BindSourceMounts = [4, 1],
+            BindSourceMounts = [-1, -2, 4, 1],
+            SeccompListenerFd = 12,
+            LendSeccompFd = true,
             CgroupHierarchies = [new CgroupMountSource { Name = "pids", Directory = "/sys/fs/cgroup/pids/moat/c1", Controllers = ["pids"] },
                                  new CgroupMountSource { Name = "unified", Directory = "/sys/fs/cgroup/unified/moat/c1", IsV2 = true }],
             Capabilities = new CapabilitySets(1UL << 40 | 1, 2, 4, 8, 1UL << 63),
@@ -42,7 +44,8 @@ public sealed class InitMessageCodecTests
 
         Assert.Equal(InitMessageCodec.Write(message), InitMessageCodec.Write(back));
         Assert.Equal(message.IdmapFds, back.IdmapFds);
-        Assert.Equal([4, 1], back.BindSourceMounts);
+        Assert.Equal([-1, -2, 4, 1], back.BindSourceMounts);
+        Assert.Equal((12, true), (back.SeccompListenerFd, back.LendSeccompFd));
         Assert.Equal(message.Seccomp.Program, back.Seccomp!.Program);
         Assert.Equal("meta", back.Seccomp.ListenerMetadata);
         Assert.True(back.CgroupHierarchies[1].IsV2);
