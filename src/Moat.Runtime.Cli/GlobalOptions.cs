@@ -51,7 +51,7 @@ public static class GlobalOptions
 
     public static readonly Option<string?> SandboxPolicy = new("--sandbox-policy")
     {
-        Description = "the sandbox policy (JSON, docs/sandbox.md) of new sandboxed containers; also the annotation run.moat.sandbox.policy; default: made from the config",
+        Description = "the sandbox policy (YAML or JSON, docs/sandbox.md) of new sandboxed containers; also the annotation run.moat.sandbox.policy; default: made from the config",
         Recursive = true,
     };
 
