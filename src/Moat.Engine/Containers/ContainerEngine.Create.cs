@@ -75,7 +75,8 @@ public sealed partial class ContainerEngine
         try
         {
             Images.Catalog.AddUser(image.Id, id);
-            var idMap = LayerIdMap.From(request.Bundle.UidMappings, request.Bundle.GidMappings);
+            // Only host root can idmap the store's mounts; a user's engine (keep-id) maps inside its own namespace.
+            var idMap = Images.Layout.ForRoot ? LayerIdMap.From(request.Bundle.UidMappings, request.Bundle.GidMappings) : null;
             Images.Snapshots.CreateContainerLayer(id, chainIds, idMap);
             var rootfs = Images.Snapshots.Mount(id);
             var directory = DirectoryOf(id);
@@ -105,7 +106,8 @@ public sealed partial class ContainerEngine
             record = record with { Settings = settings with { Mounts = mounts } };
             request.Checks?.CheckSpec(spec, name);
             var published = AttachNetwork(request, record, spec, settings.ExposedPorts);
-            IdmappedBinds.Apply(spec);
+            if (Images.Layout.ForRoot)
+                IdmappedBinds.Apply(spec);
             BundleBuilder.WriteConfig(bundle, spec);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with
