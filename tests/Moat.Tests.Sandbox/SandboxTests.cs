@@ -183,12 +183,19 @@ public sealed class SandboxTests(SandboxFixture fixture)
     [Fact]
     public void RewritingThePathWhileItIsOpenedNeverOpensTheForbiddenFile()
     {
-        var (output, _) = fixture.RunLogged("race-probe 5000");
-        Assert.Matches(@"opened=\d+ refused=\d+ leaked=0", output);
-        // Both sides of the race were really taken.
-        var opened = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"opened=(\d+)").Groups[1].Value);
-        var refused = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"refused=(\d+)").Groups[1].Value);
-        Assert.True(opened > 0 && refused > 0, output);
+        // Both sides of the race must really be taken; on a loaded machine one round can see only one
+        // side, so up to three rounds are added up. No round may leak.
+        int opened = 0, refused = 0;
+        var outputs = new List<string>();
+        for (var round = 0; round < 3 && (opened == 0 || refused == 0); round++)
+        {
+            var (output, _) = fixture.RunLogged("race-probe 5000");
+            outputs.Add(output);
+            Assert.Matches(@"opened=\d+ refused=\d+ leaked=0", output);
+            opened += int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"opened=(\d+)").Groups[1].Value);
+            refused += int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"refused=(\d+)").Groups[1].Value);
+        }
+        Assert.True(opened > 0 && refused > 0, string.Join("\n", outputs));
     }
 
     [Fact]
