@@ -4,6 +4,9 @@ namespace Moat.Oci;
 
 public sealed class Mount
 {
+    /// <summary>Whether this is a bind mount: type bind, or a bind/rbind option (a method, so the JSON model has no extra field).</summary>
+    public bool IsBind() => Type == "bind" || Options?.Any(o => o is "bind" or "rbind") == true;
+
     [JsonPropertyName("destination")]
     public string Destination { get; set; } = "";
 

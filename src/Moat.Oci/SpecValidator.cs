@@ -175,8 +175,7 @@ public static class SpecValidator
                 continue;
             }
             // The kernel can only attach an id mapping to a detached bind mount.
-            var isBind = mount.Type == "bind" || (mount.Options?.Any(o => o is "bind" or "rbind") ?? false);
-            if (!isBind)
+            if (!mount.IsBind())
             {
                 diagnostics.Error(path, "id-mapped mounts are only supported for bind mounts");
                 continue;

@@ -82,8 +82,7 @@ public sealed class SpecFacts
     public bool Has(string capability) => capabilities.ContainsKey(capability);
 
     /// <summary>Is this an effective bind mount (type bind, or a bind/rbind option)?</summary>
-    public static bool IsBind(Mount mount) =>
-        mount.Type == "bind" || mount.Options?.Any(o => o is "bind" or "rbind") == true;
+    public static bool IsBind(Mount mount) => mount.IsBind();
 
     public static bool IsReadOnly(Mount mount) => mount.Options?.Contains("ro") == true;
 }

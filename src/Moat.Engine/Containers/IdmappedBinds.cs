@@ -24,8 +24,7 @@ public static class IdmappedBinds
             return;
         foreach (var mount in spec.Mounts)
         {
-            var bind = mount.Type == "bind" || (mount.Options ?? []).Any(o => o is "bind" or "rbind");
-            if (!bind || mount.Source is null || mount.UidMappings is { Count: > 0 } || !allowsIdmap(mount.Source))
+            if (!mount.IsBind() || mount.Source is null || mount.UidMappings is { Count: > 0 } || !allowsIdmap(mount.Source))
                 continue;
             mount.UidMappings = [.. uids.Select(Copy)];
             mount.GidMappings = [.. gids.Select(Copy)];

@@ -24,10 +24,7 @@ public sealed record LayerIdMap(string UidMap, string GidMap)
 {
     /// <summary>The maps of a config's linux.uidMappings and gidMappings; null when it has none.</summary>
     public static LayerIdMap? From(IReadOnlyList<Oci.LinuxIdMapping>? uids, IReadOnlyList<Oci.LinuxIdMapping>? gids) =>
-        uids is { Count: > 0 } && gids is { Count: > 0 } ? new(Format(uids), Format(gids)) : null;
-
-    static string Format(IReadOnlyList<Oci.LinuxIdMapping> mappings) =>
-        string.Concat(mappings.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
+        uids is { Count: > 0 } && gids is { Count: > 0 } ? new(Oci.IdMapText.Format(uids), Oci.IdMapText.Format(gids)) : null;
 
     /// <summary>
     /// The ids a file seen through the idmapped layers (host ids) has on disk: a host id inside a mapped
@@ -37,7 +34,7 @@ public sealed record LayerIdMap(string UidMap, string GidMap)
 
     static uint Back(string map, uint id)
     {
-        foreach (var (inside, outside, count) in Lines(map))
+        foreach (var (inside, outside, count) in Oci.IdMapText.Parse(map))
             if (id >= outside && id - outside < count)
                 return inside + (id - outside);
         return id;
@@ -46,21 +43,9 @@ public sealed record LayerIdMap(string UidMap, string GidMap)
     /// <summary>The host id the container's uid 0 (or gid 0) maps to; null when 0 is not mapped.</summary>
     public static uint? RootOf(string map)
     {
-        foreach (var (inside, outside, count) in Lines(map))
+        foreach (var (inside, outside, count) in Oci.IdMapText.Parse(map))
             if (inside == 0 && count > 0)
                 return outside;
         return null;
-    }
-
-    static IEnumerable<(uint Inside, uint Outside, uint Count)> Lines(string map)
-    {
-        foreach (var line in map.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length == 3 && uint.TryParse(f[0], System.Globalization.CultureInfo.InvariantCulture, out var inside)
-                && uint.TryParse(f[1], System.Globalization.CultureInfo.InvariantCulture, out var outside)
-                && uint.TryParse(f[2], System.Globalization.CultureInfo.InvariantCulture, out var count))
-                yield return (inside, outside, count);
-        }
     }
 }

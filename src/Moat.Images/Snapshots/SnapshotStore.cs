@@ -394,13 +394,8 @@ public sealed class SnapshotStore
                 var path = Path.Combine(directory, file);
                 if (!File.Exists(path))
                     continue;
-                foreach (var line in File.ReadAllLines(path))
-                {
-                    var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    if (fields.Length == 3 && uint.TryParse(fields[1], CultureInfo.InvariantCulture, out var start)
-                        && uint.TryParse(fields[2], CultureInfo.InvariantCulture, out var count))
-                        ranges.Add((start, count));
-                }
+                foreach (var (_, outside, count) in Oci.IdMapText.Parse(File.ReadAllText(path)))
+                    ranges.Add((outside, count));
             }
         return ranges;
     }

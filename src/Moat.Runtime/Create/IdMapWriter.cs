@@ -17,18 +17,18 @@ public static class IdMapWriter
     {
         if (Libc.geteuid() == 0)
         {
-            WriteProcFile(pid, "uid_map", NamespacePlan.FormatIdMap(uids));
-            WriteProcFile(pid, "gid_map", NamespacePlan.FormatIdMap(gids));
+            WriteProcFile(pid, "uid_map", IdMapText.Format(uids));
+            WriteProcFile(pid, "gid_map", IdMapText.Format(gids));
             return;
         }
         if (IsOwnIdOnly(uids, Libc.geteuid()))
-            WriteProcFile(pid, "uid_map", NamespacePlan.FormatIdMap(uids));
+            WriteProcFile(pid, "uid_map", IdMapText.Format(uids));
         else
             RunHelper("newuidmap", pid, uids);
         if (IsOwnIdOnly(gids, Libc.getegid()))
         {
             WriteProcFile(pid, "setgroups", "deny");
-            WriteProcFile(pid, "gid_map", NamespacePlan.FormatIdMap(gids));
+            WriteProcFile(pid, "gid_map", IdMapText.Format(gids));
         }
         else
             RunHelper("newgidmap", pid, gids);
@@ -54,12 +54,12 @@ public static class IdMapWriter
     static void RunHelper(string helper, int pid, IReadOnlyList<LinuxIdMapping>? mappings)
     {
         var path = HostProgram.Find(helper, ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]) ?? throw new RuntimeException(
-            $"mapping ids other than your own ({NamespacePlan.FormatIdMap(mappings).Replace('\n', ';').TrimEnd(';')}) without root needs {helper}, which is not installed (Debian: apt-get install uidmap, and give the user a range in /etc/subuid and /etc/subgid)");
+            $"mapping ids other than your own ({IdMapText.Format(mappings).Replace('\n', ';').TrimEnd(';')}) without root needs {helper}, which is not installed (Debian: apt-get install uidmap, and give the user a range in /etc/subuid and /etc/subgid)");
         var (status, stdout, stderr) = HostProgram.Run(path, HelperArguments(helper, pid, mappings), []);
         if (status != 0)
         {
             var text = (stderr + stdout).Trim();
-            throw new RuntimeException($"{helper} refused the map {NamespacePlan.FormatIdMap(mappings).Replace('\n', ';').TrimEnd(';')} (exit status {status}): {(text.Length > 0 ? text : "no message")}; the ranges must be in /etc/sub{(helper == "newuidmap" ? "uid" : "gid")} for this user");
+            throw new RuntimeException($"{helper} refused the map {IdMapText.Format(mappings).Replace('\n', ';').TrimEnd(';')} (exit status {status}): {(text.Length > 0 ? text : "no message")}; the ranges must be in /etc/sub{(helper == "newuidmap" ? "uid" : "gid")} for this user");
         }
     }
 

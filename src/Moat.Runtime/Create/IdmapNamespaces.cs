@@ -31,8 +31,8 @@ public sealed class IdmapNamespaces : IDisposable
                     continue;
                 if ((mount.UidMappings?.Count ?? 0) == 0 || (mount.GidMappings?.Count ?? 0) == 0)
                     throw new RuntimeException($"mounts[{i}]: an idmapped mount needs both uidMappings and gidMappings");
-                var uidMap = NamespacePlan.FormatIdMap(mount.UidMappings);
-                var gidMap = NamespacePlan.FormatIdMap(mount.GidMappings);
+                var uidMap = IdMapText.Format(mount.UidMappings);
+                var gidMap = IdMapText.Format(mount.GidMappings);
                 var key = uidMap + "|" + gidMap;
                 if (!result.byMapping.TryGetValue(key, out var fd))
                 {

@@ -79,9 +79,6 @@ public sealed record NamespacePlan(
             NewCgroup: Is(NamespaceType.Cgroup));
     }
 
-    /// <summary>The text for /proc/PID/uid_map or gid_map: one "inside outside count" line per mapping.</summary>
-    public static string FormatIdMap(IEnumerable<LinuxIdMapping>? mappings) =>
-        string.Concat((mappings ?? []).Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
 
     /// <summary>The text for /proc/self/timens_offsets.</summary>
     public static string? FormatTimeOffsets(Dictionary<string, LinuxTimeOffset>? offsets) =>

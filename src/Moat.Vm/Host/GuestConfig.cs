@@ -45,8 +45,7 @@ public static class GuestConfig
 
         foreach (var (mount, index) in (guest.Mounts ?? []).Select((m, i) => (m, i)))
         {
-            var bind = mount.Type == "bind" || (mount.Options ?? []).Any(o => o is "bind" or "rbind");
-            if (!bind || mount.Source is not { Length: > 0 } source)
+            if (!mount.IsBind() || mount.Source is not { Length: > 0 } source)
                 continue;
             source = Path.GetFullPath(source, bundle);
             var tag = $"m{shares.Count - 1}";

@@ -161,17 +161,19 @@ public class NamespacePlanTests
     }
 
     [Fact]
-    public void FormatIdMapWritesOneLinePerMapping()
+    public void IdMapTextWritesOneLinePerMappingAndReadsItBack()
     {
-        var text = NamespacePlan.FormatIdMap(
+        var text = IdMapText.Format(
         [
             new LinuxIdMapping { ContainerId = 0, HostId = 100000, Size = 65536 },
             new LinuxIdMapping { ContainerId = 65536, HostId = 1000, Size = 1 },
         ]);
 
         Assert.Equal("0 100000 65536\n65536 1000 1\n", text);
-        Assert.Equal("", NamespacePlan.FormatIdMap(null));
-        Assert.Equal("", NamespacePlan.FormatIdMap([]));
+        Assert.Equal("", IdMapText.Format(null));
+        Assert.Equal("", IdMapText.Format([]));
+        // What /proc shows is padded with spaces; malformed lines are skipped.
+        Assert.Equal([(0u, 100000u, 65536u), (65536u, 1000u, 1u)], IdMapText.Parse("         0     100000      65536\nbad line\n     65536       1000          1\n"));
     }
 
     [Fact]

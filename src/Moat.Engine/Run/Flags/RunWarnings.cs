@@ -107,7 +107,7 @@ public static class RunWarnings
 
         foreach (var mount in request.Mounts.Where(m => m.Type == MountFlags.Bind && m.Source is not null))
             AddBindWarning(warnings, mount.Source!, mount.Target);
-        foreach (var mount in bundle.Mounts.Where(m => m.Type == "bind" || m.Options?.Contains("bind") == true || m.Options?.Contains("rbind") == true))
+        foreach (var mount in bundle.Mounts.Where(m => m.IsBind()))
             if (mount.Source is not null && mount.Destination != BundleOptions.InitPathInContainer)
                 AddBindWarning(warnings, mount.Source, mount.Destination);
 

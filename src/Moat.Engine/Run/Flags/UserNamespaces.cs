@@ -169,13 +169,9 @@ public static class UserNamespaces
             {
                 continue;
             }
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length == 3 && uint.TryParse(fields[1], CultureInfo.InvariantCulture, out var host)
-                    && uint.TryParse(fields[2], CultureInfo.InvariantCulture, out var length) && length != uint.MaxValue)
+            foreach (var (_, host, length) in IdMapText.Parse(text))
+                if (length != uint.MaxValue)
                     ranges.Add(new Range(host, length));
-            }
         }
         return [.. ranges];
     }
