@@ -80,15 +80,22 @@ public sealed unsafe class ProcessSyscalls(InitMessage init, int seccompListener
     {
         if (init.Seccomp is not { } filter)
             return;
-        var listenerFd = SeccompLoader.Load(filter);
-        if (listenerFd is not { } fd)
-            return;
         // The notification descriptor and the container's state go to the listener (runtime-spec
         // "seccomp": the container process state), then neither stays open in the container. Its
         // pid is the host's view (runtime-spec state), which only the runtime knows: in its own pid
-        // namespace this process is 1.
-        var state = HookRunner.State(init.Id, "creating", init.HostPid, init.Bundle, init.Spec.Annotations);
-        var message = SeccompListener.BuildStateJson(SpecVersion.Current, init.HostPid, filter.ListenerMetadata, state);
+        // namespace this process is 1. The message is made before the filter is loaded: from then
+        // until the listener has the descriptor, a notified call of this thread waits for ever, and
+        // an allocation can make such calls (mmap, or a collection's futex and signals; a recording
+        // notifies them all). Between loading and handing over only sendmsg, write and close run.
+        byte[]? message = null;
+        if (filter.HasListener)
+        {
+            var state = HookRunner.State(init.Id, "creating", init.HostPid, init.Bundle, init.Spec.Annotations);
+            message = SeccompListener.BuildStateJson(SpecVersion.Current, init.HostPid, filter.ListenerMetadata, state);
+        }
+        var listenerFd = SeccompLoader.Load(filter);
+        if (listenerFd is not { } fd || message is null)
+            return;
         // A tier's supervisor (InitAdditions) may notify sendmsg itself, so this process cannot send
         // the descriptor with SCM_RIGHTS: it names it, and the supervisor takes it (pidfd_getfd).
         if (init.LendSeccompFd)

@@ -58,8 +58,12 @@ public static class SeccompListener
     {
         try
         {
-            var header = System.Text.Encoding.ASCII.GetBytes($"seccompFd {listenerFd}\n");
-            Libc.WriteAll(connectedSocketFd, header, "seccomp listener");
+            // Formatted on the stack: nothing here may allocate (see ProcessSyscalls.LoadSeccomp).
+            Span<byte> header = stackalloc byte[32];
+            "seccompFd "u8.CopyTo(header);
+            listenerFd.TryFormat(header[10..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+            header[10 + digits] = (byte)'\n';
+            Libc.WriteAll(connectedSocketFd, header[..(11 + digits)], "seccomp listener");
             Libc.WriteAll(connectedSocketFd, stateJson, "seccomp listener");
             Span<byte> answer = stackalloc byte[1];
             if (Libc.Read(connectedSocketFd, answer, "seccomp listener") != 1)
