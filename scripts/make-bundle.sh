@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds a small OCI bundle: a busybox-static rootfs and the config.json `moat spec` writes,
-# adjusted to run without a terminal. Usage: make-bundle.sh DIR [ARGS...]
+# Builds a small OCI bundle: a busybox-static rootfs and the config.json `moat spec --host-root` writes
+# (runc spec's: no user namespace, as the benchmarks' peers and the test fixtures expect), adjusted to
+# run without a terminal. Usage: make-bundle.sh DIR [ARGS...]
 set -euo pipefail
 dir=${1:?usage: make-bundle.sh DIR [ARGS...]}
 shift || true
@@ -20,7 +21,7 @@ done
 echo "root:x:0:0:root:/root:/bin/sh" > "$dir/rootfs/etc/passwd"
 echo "root:x:0:" > "$dir/rootfs/etc/group"
 chmod 1777 "$dir/rootfs/tmp"
-"$moat" spec --bundle "$dir"
+"$moat" spec --host-root --bundle "$dir"
 # Non-interactive by default; the process arguments come from the caller when given.
 args_json='["sh"]'
 if [ $# -gt 0 ]; then

@@ -16,6 +16,34 @@ public static class DefaultSpec
         rootless ? CreateRootless(hostUid, hostGid) : CreateBase();
 
     /// <summary>
+    /// Where <see cref="CreateMappedRoot"/> puts container root on the host: the last 65536 ids below 2^31
+    /// (ids from 2^31 up read as negative in many tools). It is the top slot of the pool `moat run
+    /// --userns auto` draws from when /etc/subuid has no `containers` entry (2^30 up), which the engine
+    /// hands out last and skips while a process holds it (it reads /proc/*/uid_map).
+    /// </summary>
+    public const uint MappedRootHostId = (1u << 31) - MappedRootSize;
+
+    /// <summary>The size of <see cref="CreateMappedRoot"/>'s mapping: every id a distribution's files use.</summary>
+    public const uint MappedRootSize = 65536;
+
+    /// <summary>
+    /// What `moat-runtime spec` writes for root: runc's config in a user namespace of its own, container ids
+    /// 0-65535 mapped to <paramref name="hostId"/> onward (the same number for uids and gids), so container
+    /// root is not host root (audit rule MOAT-A001). The network namespace is the user namespace's own, so
+    /// sysfs mounts; /dev/pts's gid=5 is mapped. A rootfs owned by host root shows as owned by nobody inside
+    /// (readable where its modes let others read; runc's root is read-only anyway).
+    /// </summary>
+    public static Spec CreateMappedRoot(uint hostId = MappedRootHostId, uint size = MappedRootSize)
+    {
+        var spec = CreateBase();
+        var linux = spec.Linux!;
+        linux.Namespaces!.Add(new LinuxNamespace { Type = NamespaceType.User });
+        linux.UidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = hostId, Size = size }];
+        linux.GidMappings = [new LinuxIdMapping { ContainerId = 0, HostId = hostId, Size = size }];
+        return spec;
+    }
+
+    /// <summary>
     /// A spec an unprivileged user can run, as `runc spec --rootless` writes it: a user namespace mapping
     /// container root to the given host ids, no network namespace (an unprivileged user cannot configure one),
     /// /sys bind-mounted from the host (sysfs cannot be mounted without owning the network namespace),

@@ -110,6 +110,36 @@ public sealed class DifferentialTests
     }
 
     /// <summary>
+    /// `moat-runtime spec`'s default (issue 18): runc's config in a user namespace that maps container root
+    /// to unprivileged host ids. Both runtimes run it as written, and the container sees the same ids,
+    /// capabilities, namespaces and map; its root is not the host's.
+    /// </summary>
+    [Fact]
+    public void BundleMadeByMoatSpecRunsInAUserNamespaceAsUnderRunc()
+    {
+        using var bundle = new TestBundle();
+        var configPath = Path.Combine(bundle.Directory, "config.json");
+        File.Delete(configPath);
+        var spec = MoatCli.Exec(MoatCli.Binary, ["spec", "--bundle", bundle.Directory]).Ok();
+        Assert.Contains("note: ", spec.Stderr);
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["process"]!["terminal"] = false;
+        config["process"]!["args"] = new JsonArray("sh", "-c", Probe + "\necho '@@ map'; cat /proc/self/uid_map /proc/self/gid_map\n");
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var (runcOut, moatOut, _) = RunBothAsWritten(bundle);
+
+        var compare = new Comparison(Observation.Parse(runcOut), Observation.Parse(moatOut));
+        compare.Section("status", "capability sets, NoNewPrivs and Seccomp in /proc/self/status", Verbatim);
+        compare.Section("id", "`id`", Verbatim);
+        compare.Section("ns", "namespaces shared with the host", NamespaceSharing);
+        compare.Section("map", "the user namespace's maps", Verbatim);
+        compare.AssertSame();
+        var map = Observation.Parse(moatOut)["map"];
+        Assert.Contains($"0 {Moat.Oci.DefaultSpec.MappedRootHostId} {Moat.Oci.DefaultSpec.MappedRootSize}", string.Join(" ", map.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    /// <summary>
     /// issue 13: bind sources below a directory only host root may enter, in a container whose root is
     /// host uid 100000. runc (1.1 and later) opens such sources before its init joins the user namespace;
     /// both runtimes must mount them and show the same files, readable as their modes allow.

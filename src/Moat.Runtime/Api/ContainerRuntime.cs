@@ -196,9 +196,14 @@ public sealed class ContainerRuntime : IContainerRuntime
     /// seccomp profile (Moat.Oci.Profiles, shared with image bundles) resolved for the bounding set
     /// and this host's machine. Only `spec` builds it; create and run take the profile from config.json.
     /// </summary>
-    public static Spec DefaultConfig(bool rootless)
+    public static Spec DefaultConfig(DefaultConfigKind kind)
     {
-        var spec = rootless ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid()) : DefaultSpec.Create(rootless: false);
+        var spec = kind switch
+        {
+            DefaultConfigKind.Rootless => DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid()),
+            DefaultConfigKind.HostRoot => DefaultSpec.Create(rootless: false),
+            _ => DefaultSpec.CreateMappedRoot(),
+        };
         spec.Linux ??= new Linux();
         var bounding = (spec.Process?.Capabilities?.Bounding ?? []).ToHashSet(StringComparer.Ordinal);
         spec.Linux.Seccomp = DefaultSeccompProfile.For(bounding);

@@ -10,7 +10,7 @@ public static class Configs
     /// <summary>Non-root in a user namespace, read-only root, Docker's defaults, limits, a confining profile: no finding at all.</summary>
     public static Spec Tight()
     {
-        var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(rootless: false);
+        var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(Moat.Runtime.Api.DefaultConfigKind.HostRoot);
         var linux = spec.Linux!;
         spec.Process!.User = new User { Uid = 1000, Gid = 1000 };
         spec.Process.ApparmorProfile = "docker-default";

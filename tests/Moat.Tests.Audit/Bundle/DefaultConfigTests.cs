@@ -15,11 +15,19 @@ public class DefaultConfigTests
         Configs.Audit(spec).Failing(AuditSeverity.Medium).Select(f => f.Rule.Id).Distinct().Order().ToList();
 
     [Fact]
-    public void Moat_runtime_spec_default_is_loose_on_root_only()
+    public void Moat_runtime_spec_default_passes_at_medium()
     {
-        // runc's defaults plus a pids limit. Root without a user namespace (A001) stays: a mapped root cannot reach
-        // a rootfs under a 0700 directory (mktemp -d), in runc as in moat, so the spec cannot map it by default yet.
-        Assert.Equal(["MOAT-A001"], AtOrAboveMedium(Moat.Runtime.Api.ContainerRuntime.DefaultConfig(rootless: false)));
+        // runc's defaults plus a pids limit, in a user namespace mapping container root to unprivileged host ids.
+        var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(Moat.Runtime.Api.DefaultConfigKind.MappedRoot);
+        Assert.Empty(AtOrAboveMedium(spec));
+        Assert.Equal(DefaultSpec.MappedRootHostId, spec.Linux!.UidMappings![0].HostId);
+    }
+
+    [Fact]
+    public void Moat_runtime_spec_host_root_is_loose_on_root_only()
+    {
+        // `spec --host-root`, runc's own config: root without a user namespace (A001).
+        Assert.Equal(["MOAT-A001"], AtOrAboveMedium(Moat.Runtime.Api.ContainerRuntime.DefaultConfig(Moat.Runtime.Api.DefaultConfigKind.HostRoot)));
     }
 
     [Fact]

@@ -30,22 +30,32 @@ public sealed class MoatAuditCliTests : IDisposable
 
     static (int Exit, string Out, string Err) Moat(params string[] arguments) => Run(RepositoryFile("bin/moat"), arguments);
 
-    string SpecBundle()
+    string SpecBundle(params string[] flags)
     {
         var bundle = Path.Combine(work, "bundle");
         Directory.CreateDirectory(bundle);
-        var result = Run(RepositoryFile("bin/moat-runtime"), "spec", "--bundle", bundle);
+        var result = Run(RepositoryFile("bin/moat-runtime"), ["spec", "--bundle", bundle, .. flags]);
         Assert.Equal(0, result.Exit);
         return bundle;
     }
 
     [Fact]
-    public void The_runtime_default_passes_at_high_and_fails_at_medium()
+    public void The_runtime_default_passes_at_medium()
     {
         var bundle = SpecBundle();
+        var medium = Moat("audit", "--bundle", bundle, "--fail-on", "medium");
+        Assert.True(medium.Exit == 0, medium.ToString());
+        Assert.Contains("nothing at or above medium", medium.Out);
+        Assert.DoesNotContain("MOAT-A001", medium.Out);
+    }
+
+    [Fact]
+    public void Runc_spec_config_passes_at_high_and_fails_at_medium()
+    {
+        var bundle = SpecBundle("--host-root");
         var high = Moat("audit", "--bundle", bundle);
         Assert.True(high.Exit == 0, high.ToString());
-        Assert.Contains("MEDIUM (1)", high.Out); // MOAT-A001: the template still maps no user namespace
+        Assert.Contains("MEDIUM (1)", high.Out); // MOAT-A001: no user namespace
         Assert.Contains("nothing at or above high", high.Out);
         Assert.DoesNotContain("\u001b[", high.Out); // not a terminal: no colour
         var medium = Moat("audit", "--bundle", bundle, "--fail-on", "medium");
@@ -58,7 +68,7 @@ public sealed class MoatAuditCliTests : IDisposable
     [Fact]
     public void Json_and_sarif_parse()
     {
-        var bundle = SpecBundle();
+        var bundle = SpecBundle("--host-root");
         var json = Moat("audit", "--bundle", bundle, "--format", "json");
         using (var document = JsonDocument.Parse(json.Out))
             Assert.Contains(document.RootElement.GetProperty("findings").EnumerateArray(), f => f.GetProperty("id").GetString() == "MOAT-A001");

@@ -421,11 +421,12 @@ public sealed class DefaultSeccompProfileTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void SpecWritesTheProfileForItsBoundingSetAndThisHost(bool rootless)
+    [InlineData(Moat.Runtime.Api.DefaultConfigKind.MappedRoot)]
+    [InlineData(Moat.Runtime.Api.DefaultConfigKind.HostRoot)]
+    [InlineData(Moat.Runtime.Api.DefaultConfigKind.Rootless)]
+    public void SpecWritesTheProfileForItsBoundingSetAndThisHost(Moat.Runtime.Api.DefaultConfigKind kind)
     {
-        var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(rootless);
+        var spec = Moat.Runtime.Api.ContainerRuntime.DefaultConfig(kind);
 
         var bounding = spec.Process!.Capabilities!.Bounding!.ToHashSet(StringComparer.Ordinal);
         var expected = DefaultSeccompProfile.For(bounding, DefaultSeccompProfile.HostMachine);
