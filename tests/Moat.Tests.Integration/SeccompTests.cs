@@ -154,6 +154,28 @@ public sealed class SeccompTests
     }
 
     /// <summary>
+    /// An exec'd process loads the container's filter and hands its own descriptor to the listener (runc
+    /// does too), over a socket the runtime connected: the path is out of the exec'd process's view.
+    /// </summary>
+    [Fact]
+    public void ExecHandsItsOwnDescriptorToTheListener()
+    {
+        using var bundle = new TestBundle("sleep", "1000");
+        bundle.Spec.Root!.Readonly = false;
+        var socketPath = Path.Combine(bundle.Directory, "listener.sock");
+        using var listener = new SeccompListenerServer(socketPath);
+        bundle.Spec.Linux!.Seccomp = AllowAllBut(new LinuxSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_NOTIFY" });
+        bundle.Spec.Linux.Seccomp.ListenerPath = socketPath;
+        var id = bundle.NewId("execlistener");
+        bundle.Create(id).Ok();
+        MoatCli.Run("start", id).Ok();
+        var exec = MoatCli.Run("exec", id, "sh", "-c", "mkdir /tmp/by-exec && echo mkdir-answered; ls -d /tmp/by-exec 2>/dev/null || echo not-created").Ok();
+        Assert.Null(listener.Failure);
+        Assert.Equal("mkdir-answered\nnot-created\n", exec.Stdout);
+        Assert.Equal(2, listener.Connections);
+    }
+
+    /// <summary>
     /// Without no_new_privs the filter is loaded before the credentials change, so the init's last
     /// steps run under it. Older profiles (runtime-tools' default, Docker's before 2021) deny
     /// close_range and clone3; the container must still start.

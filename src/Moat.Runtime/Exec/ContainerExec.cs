@@ -78,8 +78,16 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (config.Linux?.Seccomp is { } checkedProfile)
             Seccomp.SeccompCompiler.CheckHandover(checkedProfile, additions is { SeccompListenerFd: >= 0 });
         var seccomp = config.Linux?.Seccomp is { } profile ? Seccomp.SeccompCache.GetOrCompile(profile, ContainerCreator.SeccompCacheDirectory(store)) : null;
-        if (seccomp is { HasListener: true } && additions is not { SeccompListenerFd: >= 0 })
-            throw new RuntimeException("exec into a container whose seccomp profile uses SCMP_ACT_NOTIFY is not supported yet");
+        // An exec'd process loads the filter itself and hands its own notification descriptor to the
+        // listener (runc does the same). The socket is a host path, out of the container's view (the
+        // process joins its mount namespace before .NET starts): the runtime connects and hands it down.
+        using var listenerForExec = additions is { SeccompListenerFd: >= 0 } || seccomp is not { HasListener: true }
+            || config.Linux?.Seccomp?.ListenerPath is not { } listenerPath
+            ? null
+            : new FileDescriptor(Seccomp.SeccompListener.ConnectListener(listenerPath));
+        if (seccomp is { HasListener: true } && additions is not { SeccompListenerFd: >= 0 } && listenerForExec is null)
+            throw new RuntimeException("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+        var listenerFd = additions?.SeccompListenerFd >= 0 ? additions.SeccompListenerFd : listenerForExec?.Fd ?? -1;
         var cgroup = ContainerCgroup.For(cgroupHost, state.CgroupPath);
         // Rootless: the container is only in the hierarchies the user could write (RootlessCgroup), so is the exec.
         if (Libc.geteuid() != 0 || HostSupport.InUserNamespace)
@@ -88,7 +96,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         message.Capabilities = capabilities;
         message.LastCapability = lastCapability;
         message.Landlock = additions?.Landlock;
-        message.SeccompListenerFd = additions?.SeccompListenerFd ?? -1;
+        message.SeccompListenerFd = listenerFd;
         message.LendSeccompFd = additions is { SeccompListenerFd: >= 0 };
         var plan = NamespacePlan.From(message.Spec.Linux);
         debug?.Invoke($"exec {options.Id}: joining {string.Join(", ", plan.Joins.Select(j => j.Type))} of pid {state.Pid}");
@@ -98,7 +106,7 @@ public sealed class ContainerExec(StateStore store, Action<string>? debug = null
         if (initPidfd is null || !ProcessInfo.IsAlive(state.Pid, state.PidStartTime))
             throw new RuntimeException("cannot exec in a stopped container");
 
-        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, CgroupDrivers.For(Host.HostContext.Current, warn), cgroup, additions is { SeccompListenerFd: >= 0 } ? [additions.SeccompListenerFd] : [], message, options.PreserveFds, store.CacheDirectory);
+        var (pid, pidfd, channel, console) = InitSpawner.Spawn(message.Spec, plan, CgroupDrivers.For(Host.HostContext.Current, warn), cgroup, listenerFd >= 0 ? [listenerFd] : [], message, options.PreserveFds, store.CacheDirectory);
         using (channel)
         {
             try

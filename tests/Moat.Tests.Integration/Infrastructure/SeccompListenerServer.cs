@@ -20,7 +20,7 @@ public sealed unsafe class SeccompListenerServer : IDisposable
         Path = path;
         server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         server.Bind(new UnixDomainSocketEndPoint(path));
-        server.Listen(1);
+        server.Listen(4);
         thread = new Thread(Serve) { IsBackground = true };
         thread.Start();
     }
@@ -30,13 +30,36 @@ public sealed unsafe class SeccompListenerServer : IDisposable
     public int Answered;
     public Exception? Failure { get; private set; }
 
+    /// <summary>How many processes handed a descriptor over (the init, then one per exec).</summary>
+    public int Connections;
+
     void Serve()
     {
         try
         {
-            using var connection = server.Accept();
+            while (!stopping)
+            {
+                var connection = server.Accept();
+                new Thread(() => Answer(connection)) { IsBackground = true }.Start();
+            }
+        }
+        catch (Exception e) when (!stopping)
+        {
+            Failure = e;
+        }
+        catch (Exception)
+        {
+        }
+    }
+
+    void Answer(Socket accepted)
+    {
+        try
+        {
+            using var connection = accepted;
             var (json, notifyFd) = ReceiveWithDescriptor((int)connection.Handle);
             StateJson = json;
+            Interlocked.Increment(ref Connections);
             var notif = stackalloc byte[80];
             var resp = stackalloc byte[24];
             try
