@@ -47,7 +47,7 @@ public sealed class GuestAgent
         {
             GuestSetup.Prepare();
             var port = GuestSetup.OpenPort(PortName);
-            var agent = new GuestAgent(new FrameChannel(port.Fd, "the host channel"), console);
+            var agent = new GuestAgent(new FrameChannel(port, "the host channel"), console);
             agent.Serve();
         }
         catch (Exception e)

@@ -14,7 +14,7 @@ public sealed class ShimClient : IDisposable
     ShimClient(FileDescriptor socket)
     {
         this.socket = socket;
-        Channel = new FrameChannel(socket.Fd, "the container's shim");
+        Channel = new FrameChannel(socket, "the container's shim");
     }
 
     public static ShimClient Connect(VmFiles files)

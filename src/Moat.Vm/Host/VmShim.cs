@@ -103,9 +103,7 @@ public sealed class VmShim
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(launch.BootTimeoutSeconds);
             var socket = ConnectAgent(deadline);
-            agent = new FrameChannel(socket.Fd, "the guest agent's channel");
-            GC.KeepAlive(socket);
-            keepAlive = socket;
+            agent = new FrameChannel(socket, "the guest agent's channel");
             // The agent says Hello once the guest is up; the wait is the boot.
             WaitReadable(socket.Fd, deadline, "the guest to boot");
             var hello = agent.Read() ?? throw new RuntimeException("the guest closed its channel while booting" + ConsoleTail());
@@ -132,8 +130,6 @@ public sealed class VmShim
             throw;
         }
     }
-
-    FileDescriptor? keepAlive;
 
     static string HostPath(string program) =>
         program.Contains('/') ? program
@@ -397,7 +393,7 @@ public sealed class VmShim
     /// <summary>One runtime command: a request answered, or for exec, the exec's stream for as long as it runs.</summary>
     void ServeClient(FileDescriptor connection)
     {
-        var client = new FrameChannel(connection.Fd, "a runtime command");
+        var client = new FrameChannel(connection, "a runtime command");
         uint? stream = null;
         try
         {
