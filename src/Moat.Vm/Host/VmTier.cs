@@ -29,7 +29,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 {
     public Isolation Isolation => Isolation.Vm;
 
-    /// <summary>MOAT_VM_ACCEL=kvm|tcg forces the accelerator; otherwise KVM when /dev/kvm opens, TCG (slow) when not.</summary>
+    /// <summary>MOAT_VM_ACCEL=kvm|tcg forces the accelerator; otherwise KVM when /dev/kvm opens and boots the guest kernel (<see cref="KvmProbe"/>), TCG (slow) when not.</summary>
     public const string AcceleratorVariable = "MOAT_VM_ACCEL";
 
     /// <summary>MOAT_VM_BOOT_TIMEOUT (seconds): how long create waits for the guest's agent (default 300: TCG on a loaded machine).</summary>
@@ -37,14 +37,17 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 
     static void Progress(string line) => DescriptorWriter.ErrorLine($"moat: vm: {line}");
 
-    public static string ChooseAccelerator(Action<string> warn)
+    public static string ChooseAccelerator(VmDirectories dirs, string kernel, Action<string> warn)
     {
         if (Environment.GetEnvironmentVariable(AcceleratorVariable) is { Length: > 0 } forced)
             return forced is "kvm" or "tcg" ? forced : throw new RuntimeException($"{AcceleratorVariable}={forced}: use kvm or tcg");
         if (Libc.open("/dev/kvm", Libc.O_RDWR | Libc.O_CLOEXEC, 0) is var fd and >= 0)
         {
             Libc.close(fd);
-            return "kvm";
+            if (KvmProbe.Boots(dirs, kernel, Progress))
+                return "kvm";
+            warn("/dev/kvm cannot boot the guest kernel here (a KVM without what a stock kernel needs): the guest runs under QEMU's TCG emulation, which is slow (seconds to boot, every instruction emulated)");
+            return "tcg";
         }
         warn("no usable /dev/kvm: the guest runs under QEMU's TCG emulation, which is slow (seconds to boot, every instruction emulated)");
         return "tcg";
@@ -61,7 +64,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         var kernel = GuestKernel.Provide(dirs, Progress);
         var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary (for the guest's agent)");
         var initramfs = InitramfsBuilder.Provide(dirs, kernel, binary);
-        var accelerator = ChooseAccelerator(warn);
+        var accelerator = ChooseAccelerator(dirs, kernel.Image, warn);
         var terminal = spec.Process.Terminal;
 
         using var directory = store.Create(options.Id);
