@@ -172,6 +172,8 @@ public sealed class VmTierTests : IDisposable
         var cat = Shell($"echo round-trip | {Moat($"exec {id} cat")}", TimeSpan.FromMinutes(2), Env());
         Assert.Equal((0, "round-trip\n"), (cat.Status, cat.Stdout));
 
+        EveryShortExecsOutputArrives(id);
+
         // A signal to the exec command reaches its process in the guest.
         var trapOut = Path.Combine(work, "trap.out");
         var trap = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {Moat($"exec {id} sh -c 'trap \"exit 42\" TERM; echo ready; while :; do sleep 0.1; done'")} </dev/null >'{trapOut}'"])
@@ -202,6 +204,32 @@ public sealed class VmTierTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
         Assert.Empty(ProcessesMentioning(Path.Combine(StateRoot, id)));
         Assert.Equal("stopped", JsonDocument.Parse(File.ReadAllText(Path.Combine(hooks, "poststop.json"))).RootElement.GetProperty("status").GetString());
+    }
+
+    /// <summary>
+    /// Many execs that print at once and exit, a few at a time, in the running VM: each one's output
+    /// and status must come back. The output is written while the guest is still answering the
+    /// exec, and the exit follows it at once, so a relay that loses frames sent before the host
+    /// registered the exec's stream, or that acts on the exit before the output, fails here.
+    /// </summary>
+    void EveryShortExecsOutputArrives(string id)
+    {
+        const int Execs = 40;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, Execs, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            try
+            {
+                var (status, stdout, stderr) = Shell($"{Moat($"exec {id} sh -c 'echo out-{i}; exit {i % 5}'")} </dev/null", TimeSpan.FromMinutes(2), Env());
+                if ((status, stdout) != (i % 5, $"out-{i}\n"))
+                    failures.Add($"exec {i}: status {status}, stdout \"{stdout}\", stderr \"{stderr.Trim()}\"");
+            }
+            catch (TimeoutException)
+            {
+                failures.Add($"exec {i}: never exited");
+            }
+        });
+        Assert.True(failures.IsEmpty, $"{failures.Count} of {Execs} execs lost their output or status:\n{string.Join("\n", failures.Order())}");
     }
 
     [Fact]

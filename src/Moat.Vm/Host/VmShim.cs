@@ -201,13 +201,13 @@ public sealed class VmShim
     }
 
     /// <summary>Sends a request to the agent and waits for its reply.</summary>
-    Reply Request(FrameType type, byte[] payload, uint? id = null)
+    Reply Request(FrameType type, byte[] payload)
     {
         var pendingReply = new PendingReply();
         uint requestId;
         lock (gate)
         {
-            requestId = id ?? nextId++;
+            requestId = nextId++;
             pending[requestId] = pendingReply;
         }
         agent.Write(type, requestId, payload);
@@ -237,6 +237,8 @@ public sealed class VmShim
                             waiter.Reply = Reply.Decode(frame.Payload);
                             waiter.Done.Set();
                         }
+                        else
+                            PassToExec(frame);
                         break;
                     case FrameType.Stdout or FrameType.Stderr when frame.Stream == 0:
                         WriteQuietly(frame.Type == FrameType.Stdout || launch.Terminal ? 1 : 2, frame.Payload);
@@ -246,22 +248,7 @@ public sealed class VmShim
                         exited.Set();
                         return;
                     default:
-                        FrameChannel? client;
-                        lock (gate)
-                            client = execClients.GetValueOrDefault(frame.Stream);
-                        if (client is not null)
-                        {
-                            try
-                            {
-                                client.Write(frame);
-                            }
-                            catch (SyscallException)
-                            {
-                            }
-                            if (frame.Type == FrameType.Exit)
-                                lock (gate)
-                                    execClients.Remove(frame.Stream);
-                        }
+                        PassToExec(frame);
                         break;
                 }
             }
@@ -283,6 +270,31 @@ public sealed class VmShim
                 pending.Clear();
             }
         }
+    }
+
+    /// <summary>
+    /// An exec's frame (its reply, output, exit) to its relay, from this one reader thread, so the
+    /// relay gets them in the order the agent sent them: the reply first, the exit last. A frame
+    /// passed from another thread (the reply from the thread serving the relay, as it once was)
+    /// could overtake output, which the relay then took for noise before its reply.
+    /// </summary>
+    void PassToExec(Frame frame)
+    {
+        FrameChannel? client;
+        lock (gate)
+            client = execClients.GetValueOrDefault(frame.Stream);
+        if (client is null)
+            return;
+        try
+        {
+            client.Write(frame);
+        }
+        catch (SyscallException)
+        {
+        }
+        if (frame.Type == FrameType.Exit || frame.Type == FrameType.Reply && !Reply.Decode(frame.Payload).Ok)
+            lock (gate)
+                execClients.Remove(frame.Stream);
     }
 
     static void WriteQuietly(int fd, byte[] data)
@@ -409,10 +421,8 @@ public sealed class VmShim
                             execClients[id] = client;
                         }
                         stream = id;
-                        var reply = Request(FrameType.Exec, frame.Payload, id);
-                        client.Write(FrameType.Reply, id, reply.Encode());
-                        if (!reply.Ok)
-                            return;
+                        // The reply comes back through ReadAgent, ahead of the exec's output.
+                        agent.Write(FrameType.Exec, id, frame.Payload);
                         break;
                     case FrameType.Stdin or FrameType.StdinClose or FrameType.Resize when stream is { } s:
                         agent.Write(frame.Type, s, frame.Payload);
