@@ -118,9 +118,13 @@ public sealed class VmShim
             // The guest's NICs get the veths' names, addresses, routes and MTU before the container exists.
             if (network is not null)
                 Check(Request(FrameType.Network, network.Encode()), "the guest's network");
-            var size = launch.Terminal ? Libc.GetWindowSize(0) : null;
-            var create = new ProcessRequest(File.ReadAllBytes(launch.GuestConfig), launch.Terminal, size?.Rows ?? 0, size?.Columns ?? 0);
+            var size = launch.Terminal ? RelayedTerminal.SizeOf(0) : new WindowSize(0, 0);
+            var create = new ProcessRequest(File.ReadAllBytes(launch.GuestConfig), launch.Terminal, size.Rows, size.Columns);
             Check(Request(FrameType.Create, create.Encode()), "create in the guest");
+            // Before create returns and hands the master to a --console-socket: the caller's first
+            // resize must find SIGWINCH handled and the terminal raw.
+            if (launch.Terminal)
+                terminal = RelayedTerminal.Take(0, size, s => agent.Write(FrameType.Resize, 0, s.Encode()));
             if (launch.StartImmediately)
                 Check(Request(FrameType.Start, []), "start in the guest");
         }
@@ -130,6 +134,8 @@ public sealed class VmShim
             throw;
         }
     }
+
+    RelayedTerminal? terminal;
 
     static string HostPath(string program) =>
         program.Contains('/') ? program
@@ -320,18 +326,6 @@ public sealed class VmShim
                 ctx.Cancel = true;
                 ThreadPool.QueueUserWorkItem(_ => Request(FrameType.Signal, new SignalRequest(0, number, false).Encode()));
             }));
-        if (launch.Terminal)
-        {
-            // The pty's slave is our controlling terminal: a resize of its master reaches us as SIGWINCH.
-            Libc.ioctl(0, 0x540E /* TIOCSCTTY */, 0);
-            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGWINCH, ctx =>
-            {
-                ctx.Cancel = true;
-                if (Libc.GetWindowSize(0) is { } size)
-                    agent.Write(FrameType.Resize, 0, new WindowSize(size.Rows, size.Columns).Encode());
-            }));
-            MakeRaw(0);
-        }
         new Thread(PumpStdin) { IsBackground = true, Name = "stdin" }.Start();
         var listener = Libc.ListenUnix(files.ControlSocket, 1 /* SOCK_STREAM */);
         new Thread(() => Accept(listener)) { IsBackground = true, Name = "control" }.Start();
@@ -354,17 +348,8 @@ public sealed class VmShim
         }
         StopQemu();
         registrations.ForEach(r => r.Dispose());
+        terminal?.Dispose();
         return status;
-    }
-
-    unsafe static void MakeRaw(int fd)
-    {
-        Libc.Termios termios;
-        if (Libc.tcgetattr(fd, &termios) == 0)
-        {
-            Libc.cfmakeraw(&termios);
-            Libc.tcsetattr(fd, Libc.TCSANOW, &termios);
-        }
     }
 
     void PumpStdin()
@@ -377,6 +362,7 @@ public sealed class VmShim
                 var n = Libc.Read(0, buffer, "stdin");
                 if (n == 0)
                     break;
+                terminal?.PassSize();
                 agent.Write(FrameType.Stdin, 0, buffer.AsSpan(0, n).ToArray());
             }
             if (!launch.Terminal)

@@ -108,7 +108,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 
             FileDescriptor? slave = null;
             if (terminal)
-                (master, slave, _) = Libc.OpenPty("/dev/ptmx");
+                (master, slave) = OpenTerminal(spec.Process);
             var (message, pid) = SpawnHelper(binary, [VmNames.ShimVerb, directory.Path], slave);
             shimPid = pid;
             slave?.Dispose();
@@ -144,6 +144,28 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
                 HostCommand.Wait(shimPid);
             }
             directory.Remove();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The host's pty for a process with a terminal, at process.consoleSize when the config gives
+    /// one (as the container tier sizes its pty), so the guest's pty starts at the size the caller
+    /// sees on the master; without it both start at 0x0 until the caller resizes, as with runc.
+    /// </summary>
+    static (FileDescriptor Master, FileDescriptor Slave) OpenTerminal(Process process)
+    {
+        var (master, slave, _) = Libc.OpenPty("/dev/ptmx");
+        try
+        {
+            if (process.ConsoleSize is { } size)
+                Libc.SetWindowSize(master.Fd, (ushort)Math.Min(size.Height, ushort.MaxValue), (ushort)Math.Min(size.Width, ushort.MaxValue));
+            return (master, slave);
+        }
+        catch
+        {
+            master.Dispose();
+            slave.Dispose();
             throw;
         }
     }
@@ -245,7 +267,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         VmFiles.WriteAtomically(processFile, SpecJson.ToUtf8Bytes(w => SpecJson.Write(w, process)));
         FileDescriptor? master = null, slave = null;
         if (process.Terminal)
-            (master, slave, _) = Libc.OpenPty("/dev/ptmx");
+            (master, slave) = OpenTerminal(process);
         try
         {
             var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary");
