@@ -70,7 +70,7 @@ public sealed class VmTierTests : IDisposable
     (int Status, string Stdout, string Stderr) Run(string args, string redirections = "</dev/null") =>
         Shell($"{Moat(args)} {redirections}", TimeSpan.FromMinutes(5), Env());
 
-    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null, (int Rows, int Columns)? terminal = null)
+    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null, (int Rows, int Columns)? terminal = null, int? cpus = null)
     {
         var bundle = Path.Combine(work, name);
         var (status, _, error) = Shell($"MOAT='{Binary}' '{Repo}/scripts/make-bundle.sh' '{bundle}'", TimeSpan.FromMinutes(1));
@@ -83,6 +83,11 @@ public sealed class VmTierTests : IDisposable
         {
             json["linux"]!["resources"] ??= new System.Text.Json.Nodes.JsonObject();
             json["linux"]!["resources"]!["memory"] = new System.Text.Json.Nodes.JsonObject { ["limit"] = limit };
+        }
+        if (cpus is { } count)
+        {
+            json["linux"]!["resources"] ??= new System.Text.Json.Nodes.JsonObject();
+            json["linux"]!["resources"]!["cpu"] = new System.Text.Json.Nodes.JsonObject { ["quota"] = count * 100_000, ["period"] = 100_000 };
         }
         if (terminal is { } size)
         {
@@ -137,7 +142,9 @@ public sealed class VmTierTests : IDisposable
     public void AContainersLifeInItsOwnVirtualMachine()
     {
         var hooks = Directory.CreateDirectory(Path.Combine(work, "hooks")).FullName;
-        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20, hooksDirectory: hooks);
+        // Two vCPUs (a CPU quota of 2): with one, the agent's threads never ran side by side, and
+        // an exec's output overtaking its reply (the flood below) did not show in 100 execs.
+        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20, hooksDirectory: hooks, cpus: 2);
         var id = NewId("life");
         var input = Path.Combine(work, "life.in");
         var output = Path.Combine(work, "life.out");
@@ -179,6 +186,9 @@ public sealed class VmTierTests : IDisposable
         var cat = Shell($"echo round-trip | {Moat($"exec {id} cat")}", TimeSpan.FromMinutes(2), Env());
         Assert.Equal((0, "round-trip\n"), (cat.Status, cat.Stdout));
 
+        // The CPU quota became the VM's vCPU count.
+        var nproc = Run($"exec {id} nproc");
+        Assert.Equal((0, "2\n"), (nproc.Status, nproc.Stdout));
         EveryShortExecsOutputArrives(id);
 
         // A signal to the exec command reaches its process in the guest.
