@@ -19,7 +19,7 @@ public class ProtocolTests
         using (read)
         using (write)
         {
-            var writer = new FrameChannel(write.Fd, "test");
+            var writer = new FrameChannel(write, "test");
             var create = new ProcessRequest("{\"ociVersion\":\"1.2.0\"}"u8.ToArray(), true, 24, 80);
             writer.Write(FrameType.Create, 1, create.Encode());
             writer.Write(FrameType.Signal, 2, new SignalRequest(7, 15, true).Encode());
@@ -27,7 +27,7 @@ public class ProtocolTests
             writer.Write(FrameType.Reply, 1, Reply.Failure("no such file").Encode());
             write.Dispose();
 
-            var reader = new FrameChannel(read.Fd, "test");
+            var reader = new FrameChannel(read, "test");
             var first = reader.Read()!.Value;
             Assert.Equal((FrameType.Create, 1u), (first.Type, first.Stream));
             var decoded = ProcessRequest.Decode(first.Payload);
@@ -40,6 +40,34 @@ public class ProtocolTests
         }
     }
 
+    /// <summary>
+    /// The guest agent's port once lived only as a number in its channel: the first garbage
+    /// collection finalized the owner and closed the port under the agent (the VM stopped after a
+    /// dozen execs, or took frames into whatever file reused the number and crashed).
+    /// </summary>
+    [Fact]
+    public void AChannelKeepsItsDescriptorOpenThroughAGarbageCollection()
+    {
+        var (writer, reader) = ChannelsOverAPipe();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        writer.Write(FrameType.Stdout, 3, [1, 2, 3]);
+        var frame = reader.Read()!.Value;
+        Assert.Equal((FrameType.Stdout, 3u), (frame.Type, frame.Stream));
+        Assert.Equal(new byte[] { 1, 2, 3 }, frame.Payload);
+        writer.Descriptor.Dispose();
+        reader.Descriptor.Dispose();
+    }
+
+    /// <summary>A pipe whose two ends only the channels reference (not inlined: no local of the caller's holds them).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static (FrameChannel Writer, FrameChannel Reader) ChannelsOverAPipe()
+    {
+        var (read, write) = Libc.Pipe();
+        return (new FrameChannel(write, "test writer"), new FrameChannel(read, "test reader"));
+    }
+
     [Fact]
     public void AChannelClosedMidFrameIsAnError()
     {
@@ -49,7 +77,7 @@ public class ProtocolTests
             var bytes = new Frame(FrameType.Stdout, 0, [1, 2, 3, 4]).Encode();
             Libc.WriteAll(write.Fd, bytes.AsSpan(0, bytes.Length - 1), "test");
             write.Dispose();
-            Assert.Throws<ProtocolException>(() => new FrameChannel(read.Fd, "test").Read());
+            Assert.Throws<ProtocolException>(() => new FrameChannel(read, "test").Read());
         }
     }
 

@@ -5,8 +5,10 @@ namespace Moat.Tests.Vm;
 
 /// <summary>
 /// The vm tier end to end, as root, with the real bin/moat-runtime booting Debian's kernel under QEMU
-/// (TCG here: each boot costs 10-30 s, so two boots in all). One container's whole life is one test
-/// (create, start, stdio, exec, a signal, an OOM kill inside, QEMU killed, delete); `run` is the other.
+/// (TCG here: each boot costs 10-30 s, so three boots in all). One container's whole life is one
+/// test (create, start, stdio, exec, 40 short execs at once, a signal, an OOM kill inside, QEMU
+/// killed, delete); `run` is another; a terminal through --console-socket (with an exec -t into the
+/// same VM) the third.
 /// </summary>
 public sealed class VmTierTests : IDisposable
 {
@@ -68,7 +70,7 @@ public sealed class VmTierTests : IDisposable
     (int Status, string Stdout, string Stderr) Run(string args, string redirections = "</dev/null") =>
         Shell($"{Moat(args)} {redirections}", TimeSpan.FromMinutes(5), Env());
 
-    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null)
+    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null, (int Rows, int Columns)? terminal = null, int? cpus = null)
     {
         var bundle = Path.Combine(work, name);
         var (status, _, error) = Shell($"MOAT='{Binary}' '{Repo}/scripts/make-bundle.sh' '{bundle}'", TimeSpan.FromMinutes(1));
@@ -81,6 +83,16 @@ public sealed class VmTierTests : IDisposable
         {
             json["linux"]!["resources"] ??= new System.Text.Json.Nodes.JsonObject();
             json["linux"]!["resources"]!["memory"] = new System.Text.Json.Nodes.JsonObject { ["limit"] = limit };
+        }
+        if (cpus is { } count)
+        {
+            json["linux"]!["resources"] ??= new System.Text.Json.Nodes.JsonObject();
+            json["linux"]!["resources"]!["cpu"] = new System.Text.Json.Nodes.JsonObject { ["quota"] = count * 100_000, ["period"] = 100_000 };
+        }
+        if (terminal is { } size)
+        {
+            json["process"]!["terminal"] = true;
+            json["process"]!["consoleSize"] = new System.Text.Json.Nodes.JsonObject { ["height"] = size.Rows, ["width"] = size.Columns };
         }
         if (hooksDirectory is not null)
         {
@@ -130,7 +142,9 @@ public sealed class VmTierTests : IDisposable
     public void AContainersLifeInItsOwnVirtualMachine()
     {
         var hooks = Directory.CreateDirectory(Path.Combine(work, "hooks")).FullName;
-        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20, hooksDirectory: hooks);
+        // Two vCPUs (a CPU quota of 2): with one, the agent's threads never ran side by side, and
+        // an exec's output overtaking its reply (the flood below) did not show in 100 execs.
+        var bundle = Bundle("life", ["sh", "-c", "read line; echo got:$line; uname -r; exec sleep 100000"], memoryLimit: 48L << 20, hooksDirectory: hooks, cpus: 2);
         var id = NewId("life");
         var input = Path.Combine(work, "life.in");
         var output = Path.Combine(work, "life.out");
@@ -172,6 +186,11 @@ public sealed class VmTierTests : IDisposable
         var cat = Shell($"echo round-trip | {Moat($"exec {id} cat")}", TimeSpan.FromMinutes(2), Env());
         Assert.Equal((0, "round-trip\n"), (cat.Status, cat.Stdout));
 
+        // The CPU quota became the VM's vCPU count.
+        var nproc = Run($"exec {id} nproc");
+        Assert.Equal((0, "2\n"), (nproc.Status, nproc.Stdout));
+        EveryShortExecsOutputArrives(id);
+
         // A signal to the exec command reaches its process in the guest.
         var trapOut = Path.Combine(work, "trap.out");
         var trap = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {Moat($"exec {id} sh -c 'trap \"exit 42\" TERM; echo ready; while :; do sleep 0.1; done'")} </dev/null >'{trapOut}'"])
@@ -204,6 +223,32 @@ public sealed class VmTierTests : IDisposable
         Assert.Equal("stopped", JsonDocument.Parse(File.ReadAllText(Path.Combine(hooks, "poststop.json"))).RootElement.GetProperty("status").GetString());
     }
 
+    /// <summary>
+    /// Many execs that print at once and exit, a few at a time, in the running VM: each one's output
+    /// and status must come back. The output is written while the guest is still answering the
+    /// exec, and the exit follows it at once, so a relay that loses frames sent before the host
+    /// registered the exec's stream, or that acts on the exit before the output, fails here.
+    /// </summary>
+    void EveryShortExecsOutputArrives(string id)
+    {
+        const int Execs = 40;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, Execs, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            try
+            {
+                var (status, stdout, stderr) = Shell($"{Moat($"exec {id} sh -c 'echo out-{i}; exit {i % 5}'")} </dev/null", TimeSpan.FromMinutes(2), Env());
+                if ((status, stdout) != (i % 5, $"out-{i}\n"))
+                    failures.Add($"exec {i}: status {status}, stdout \"{stdout}\", stderr \"{stderr.Trim()}\"");
+            }
+            catch (TimeoutException)
+            {
+                failures.Add($"exec {i}: never exited");
+            }
+        });
+        Assert.True(failures.IsEmpty, $"{failures.Count} of {Execs} execs lost their output or status:\n{string.Join("\n", failures.Order())}");
+    }
+
     [Fact]
     public void RunGivesTheContainersStdoutAndExitStatus()
     {
@@ -214,6 +259,60 @@ public sealed class VmTierTests : IDisposable
         Assert.Equal("from-the-guest\n", run.Stdout);
         Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
     }
+
+    /// <summary>
+    /// process.terminal with --console-socket, as an engine runs `-t`: the pty master comes to the
+    /// caller's socket; the guest's terminal starts at process.consoleSize, follows the caller's
+    /// resizes (each one before the input typed after it), relays output, and the shell's exit
+    /// status is run's. An `exec -t` into the same VM gets a pty of its own, which the caller sizes
+    /// only once it has it (the guest's pty starts at 0x0 or the inherited consoleSize).
+    /// </summary>
+    [Fact]
+    public void ATerminalThroughTheConsoleSocket()
+    {
+        var bundle = Bundle("tty", ["sh"], terminal: (30, 100));
+        var id = NewId("tty");
+        using var containerSocket = new ConsoleSocketPeer(Path.Combine(work, "c.sock"));
+        var runErrors = Path.Combine(work, "tty-run.err");
+        using var run = StartCommand($"run --console-socket '{containerSocket.Path}' --bundle '{bundle}' {id}", runErrors);
+        using var terminal = containerSocket.Receive(run, runErrors);
+
+        // The host's pty has the config's size, and so has the guest's, before any resize.
+        Assert.Equal((30, 100), ((int)terminal.Size!.Value.Rows, (int)terminal.Size!.Value.Columns));
+        terminal.Type("echo size:$(stty size) tty:$(tty)\n");
+        terminal.WaitFor("size:30 100 tty:/dev/pts/0");
+        terminal.Resize(40, 120);
+        terminal.Type("echo size:$(stty size)\n");
+        terminal.WaitFor("size:40 120");
+
+        var execSocket = new ConsoleSocketPeer(Path.Combine(work, "e.sock"));
+        var execErrors = Path.Combine(work, "tty-exec.err");
+        using (execSocket)
+        using (var exec = StartCommand($"exec -t --console-socket '{execSocket.Path}' {id} sh", execErrors))
+        using (var execTerminal = execSocket.Receive(exec, execErrors))
+        {
+            execTerminal.Resize(25, 90);
+            execTerminal.Type("echo size:$(stty size) tty:$(tty); exit 3\n");
+            execTerminal.WaitFor("size:25 90 tty:/dev/pts/");
+            Assert.True(exec.WaitForExit(TimeSpan.FromMinutes(2)), "exec -t did not exit");
+            Assert.True(exec.ExitCode == 3, $"exec -t: status {exec.ExitCode}: {File.ReadAllText(execErrors)}");
+            execTerminal.WaitForEnd();
+        }
+        // The container's terminal was not resized by the exec's.
+        terminal.Type("echo after-exec:$(stty size); exit 5\n");
+        terminal.WaitFor("after-exec:40 120");
+        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)), "run did not exit");
+        Assert.True(run.ExitCode == 5, $"run: status {run.ExitCode}: {File.ReadAllText(runErrors)}");
+        terminal.WaitForEnd();
+        Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
+    }
+
+    /// <summary>A runtime command left running (stdin /dev/null, stdout discarded, stderr to a file); the caller waits for it.</summary>
+    Process StartCommand(string args, string errors) =>
+        Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {Moat(args)} </dev/null >/dev/null 2>'{errors}'"])
+        {
+            Environment = { ["MOAT_VM_DIR"] = Data.Value },
+        })!;
 
     /// <summary>Processes whose command line names the path (QEMU's sockets and shares, the shim's directory).</summary>
     static List<int> ProcessesMentioning(string path)

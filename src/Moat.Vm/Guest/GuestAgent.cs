@@ -47,7 +47,7 @@ public sealed class GuestAgent
         {
             GuestSetup.Prepare();
             var port = GuestSetup.OpenPort(PortName);
-            var agent = new GuestAgent(new FrameChannel(port.Fd, "the host channel"), console);
+            var agent = new GuestAgent(new FrameChannel(port, "the host channel"), console);
             agent.Serve();
         }
         catch (Exception e)
@@ -184,8 +184,9 @@ public sealed class GuestAgent
             return (created.State.Pid, created.Pidfd, created.Console);
         });
         containerId = id;
-        Track(0, started, request);
+        var process = Track(0, started, request);
         Ok(frame, started.Pid);
+        process.Begin();
     }
 
     void Exec(Frame frame)
@@ -198,8 +199,11 @@ public sealed class GuestAgent
             var s = runtime.Exec(new ExecOptions(Id, process, Foreground: request.Terminal));
             return (s.Pid, s.Pidfd, s.Console);
         });
-        Track(frame.Stream, started, request);
+        var tracked = Track(frame.Stream, started, request);
+        // The reply goes out before the process's first output and its exit (Begin starts passing
+        // those): the host learns of the exec's stream before anything arrives on it.
         Ok(frame, started.Pid);
+        tracked.Begin();
     }
 
     sealed record Spawned(int Pid, FileDescriptor Pidfd, FileDescriptor? Console, FileDescriptor? Stdin, FileDescriptor? Stdout, FileDescriptor? Stderr);
@@ -247,17 +251,21 @@ public sealed class GuestAgent
         }
     }
 
-    void Track(uint stream, Spawned spawned, ProcessRequest request)
+    /// <summary>
+    /// Registers the process under its stream, so that input and resizes find it; its output waits
+    /// in its pipes (or pty) until the caller has replied and calls <see cref="GuestProcess.Begin"/>.
+    /// </summary>
+    GuestProcess Track(uint stream, Spawned spawned, ProcessRequest request)
     {
-        var process = new GuestProcess(stream, host, spawned.Pidfd, spawned.Console, spawned.Stdin, spawned.Stdout, spawned.Stderr);
-        if (spawned.Console is { } pty && request.Rows > 0)
-            Libc.SetWindowSize(pty.Fd, request.Rows, request.Columns);
-        lock (processes)
-            processes[stream] = process;
-        process.Begin(() =>
+        var process = new GuestProcess(stream, host, spawned.Pidfd, spawned.Console, spawned.Stdin, spawned.Stdout, spawned.Stderr, () =>
         {
             lock (processes)
                 processes.Remove(stream);
         });
+        if (spawned.Console is { } pty && request.Rows > 0)
+            Libc.SetWindowSize(pty.Fd, request.Rows, request.Columns);
+        lock (processes)
+            processes[stream] = process;
+        return process;
     }
 }

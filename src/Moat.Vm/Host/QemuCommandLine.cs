@@ -29,13 +29,10 @@ public static class QemuCommandLine
 
     public static IReadOnlyList<string> Build(VmMachine machine)
     {
-        var args = new List<string>
-        {
+        List<string> args =
+        [
             Binary,
-            "-M", "microvm,acpi=on,x-option-roms=off,rtc=on",
-            // TCG's translation cache defaults to 1 GiB here, most of QEMU's resident memory: 32 MiB serves a container's guest.
-            "-accel", machine.Accelerator == "tcg" ? "tcg,tb-size=32" : machine.Accelerator,
-            "-cpu", machine.Accelerator == "kvm" ? "host" : "max",
+            .. MachineArguments(machine.Accelerator),
             "-smp", machine.Cpus.ToString(),
             "-m", $"{machine.MemoryMiB}M",
             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
@@ -47,7 +44,7 @@ public static class QemuCommandLine
             "-device", "virtio-serial-device",
             "-chardev", $"socket,id=agent,path={machine.AgentSocket},server=on,wait=off",
             "-device", $"virtserialport,chardev=agent,name={Guest.GuestAgent.PortName}",
-        };
+        ];
         foreach (var share in machine.Shares)
         {
             // passthrough: the guest's root sees the files with their owners and modes, as the
@@ -67,6 +64,15 @@ public static class QemuCommandLine
         }
         return args;
     }
+
+    /// <summary>The machine, accelerator and CPU model: a container's VM and the KVM probe (<see cref="KvmProbe"/>) boot the same.</summary>
+    public static IEnumerable<string> MachineArguments(string accelerator) =>
+    [
+        "-M", "microvm,acpi=on,x-option-roms=off,rtc=on",
+        // TCG's translation cache defaults to 1 GiB here, most of QEMU's resident memory: 32 MiB serves a container's guest.
+        "-accel", accelerator == "tcg" ? "tcg,tb-size=32" : accelerator,
+        "-cpu", accelerator == "kvm" ? "host" : "max",
+    ];
 
     /// <summary>QEMU's option syntax: a comma in a value is written twice.</summary>
     public static string Escape(string value) => value.Replace(",", ",,");

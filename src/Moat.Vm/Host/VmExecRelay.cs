@@ -20,13 +20,18 @@ public static class VmExecRelay
         var files = new VmFiles(directory);
         Libc.SetCloseOnExec(3, true);
         ShimClient client;
+        RelayedTerminal? tty = null;
         try
         {
             var json = File.ReadAllBytes(processFile);
             File.Delete(processFile);
             client = ShimClient.Connect(files);
-            var size = terminal ? Libc.GetWindowSize(0) : null;
-            var reply = client.Ask(FrameType.Exec, new ProcessRequest(json, terminal, size?.Rows ?? 0, size?.Columns ?? 0).Encode());
+            var size = terminal ? RelayedTerminal.SizeOf(0) : new WindowSize(0, 0);
+            var reply = client.Ask(FrameType.Exec, new ProcessRequest(json, terminal, size.Rows, size.Columns).Encode());
+            // Before the exec command returns (and hands the master to a --console-socket), so that
+            // the caller's first resize is not lost.
+            if (terminal)
+                tty = RelayedTerminal.Take(0, size, s => client.Channel.Write(FrameType.Resize, 0, s.Encode()));
             Report($"ok {reply.Value}");
         }
         catch (Exception e)
@@ -43,17 +48,6 @@ public static class VmExecRelay
                 ctx.Cancel = true;
                 channel.Write(FrameType.Signal, 2, new SignalRequest(0, number, false).Encode());
             }));
-        if (terminal)
-        {
-            Libc.ioctl(0, 0x540E /* TIOCSCTTY */, 0);
-            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGWINCH, ctx =>
-            {
-                ctx.Cancel = true;
-                if (Libc.GetWindowSize(0) is { } size)
-                    channel.Write(FrameType.Resize, 0, new WindowSize(size.Rows, size.Columns).Encode());
-            }));
-            MakeRaw(0);
-        }
         new Thread(() =>
         {
             var buffer = new byte[32 * 1024];
@@ -61,7 +55,10 @@ public static class VmExecRelay
             {
                 int n;
                 while ((n = Libc.Read(0, buffer, "stdin")) > 0)
+                {
+                    tty?.PassSize();
                     channel.Write(FrameType.Stdin, 0, buffer.AsSpan(0, n).ToArray());
+                }
                 if (!terminal)
                     channel.Write(FrameType.StdinClose, 0);
             }
@@ -71,6 +68,8 @@ public static class VmExecRelay
         }) { IsBackground = true, Name = "stdin" }.Start();
         try
         {
+            // The shim passes the exec's frames in the order the agent sent them: its output, then
+            // its exit, which ends the relay only once everything before it was written out.
             while (channel.Read() is { } frame)
             {
                 switch (frame.Type)
@@ -113,15 +112,5 @@ public static class VmExecRelay
         {
         }
         Libc.close(3);
-    }
-
-    unsafe static void MakeRaw(int fd)
-    {
-        Libc.Termios termios;
-        if (Libc.tcgetattr(fd, &termios) == 0)
-        {
-            Libc.cfmakeraw(&termios);
-            Libc.tcsetattr(fd, Libc.TCSANOW, &termios);
-        }
     }
 }

@@ -103,9 +103,7 @@ public sealed class VmShim
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(launch.BootTimeoutSeconds);
             var socket = ConnectAgent(deadline);
-            agent = new FrameChannel(socket.Fd, "the guest agent's channel");
-            GC.KeepAlive(socket);
-            keepAlive = socket;
+            agent = new FrameChannel(socket, "the guest agent's channel");
             // The agent says Hello once the guest is up; the wait is the boot.
             WaitReadable(socket.Fd, deadline, "the guest to boot");
             var hello = agent.Read() ?? throw new RuntimeException("the guest closed its channel while booting" + ConsoleTail());
@@ -120,9 +118,13 @@ public sealed class VmShim
             // The guest's NICs get the veths' names, addresses, routes and MTU before the container exists.
             if (network is not null)
                 Check(Request(FrameType.Network, network.Encode()), "the guest's network");
-            var size = launch.Terminal ? Libc.GetWindowSize(0) : null;
-            var create = new ProcessRequest(File.ReadAllBytes(launch.GuestConfig), launch.Terminal, size?.Rows ?? 0, size?.Columns ?? 0);
+            var size = launch.Terminal ? RelayedTerminal.SizeOf(0) : new WindowSize(0, 0);
+            var create = new ProcessRequest(File.ReadAllBytes(launch.GuestConfig), launch.Terminal, size.Rows, size.Columns);
             Check(Request(FrameType.Create, create.Encode()), "create in the guest");
+            // Before create returns and hands the master to a --console-socket: the caller's first
+            // resize must find SIGWINCH handled and the terminal raw.
+            if (launch.Terminal)
+                terminal = RelayedTerminal.Take(0, size, s => agent.Write(FrameType.Resize, 0, s.Encode()));
             if (launch.StartImmediately)
                 Check(Request(FrameType.Start, []), "start in the guest");
         }
@@ -133,7 +135,7 @@ public sealed class VmShim
         }
     }
 
-    FileDescriptor? keepAlive;
+    RelayedTerminal? terminal;
 
     static string HostPath(string program) =>
         program.Contains('/') ? program
@@ -205,13 +207,13 @@ public sealed class VmShim
     }
 
     /// <summary>Sends a request to the agent and waits for its reply.</summary>
-    Reply Request(FrameType type, byte[] payload, uint? id = null)
+    Reply Request(FrameType type, byte[] payload)
     {
         var pendingReply = new PendingReply();
         uint requestId;
         lock (gate)
         {
-            requestId = id ?? nextId++;
+            requestId = nextId++;
             pending[requestId] = pendingReply;
         }
         agent.Write(type, requestId, payload);
@@ -241,6 +243,8 @@ public sealed class VmShim
                             waiter.Reply = Reply.Decode(frame.Payload);
                             waiter.Done.Set();
                         }
+                        else
+                            PassToExec(frame);
                         break;
                     case FrameType.Stdout or FrameType.Stderr when frame.Stream == 0:
                         WriteQuietly(frame.Type == FrameType.Stdout || launch.Terminal ? 1 : 2, frame.Payload);
@@ -250,22 +254,7 @@ public sealed class VmShim
                         exited.Set();
                         return;
                     default:
-                        FrameChannel? client;
-                        lock (gate)
-                            client = execClients.GetValueOrDefault(frame.Stream);
-                        if (client is not null)
-                        {
-                            try
-                            {
-                                client.Write(frame);
-                            }
-                            catch (SyscallException)
-                            {
-                            }
-                            if (frame.Type == FrameType.Exit)
-                                lock (gate)
-                                    execClients.Remove(frame.Stream);
-                        }
+                        PassToExec(frame);
                         break;
                 }
             }
@@ -287,6 +276,31 @@ public sealed class VmShim
                 pending.Clear();
             }
         }
+    }
+
+    /// <summary>
+    /// An exec's frame (its reply, output, exit) to its relay, from this one reader thread, so the
+    /// relay gets them in the order the agent sent them: the reply first, the exit last. A frame
+    /// passed from another thread (the reply from the thread serving the relay, as it once was)
+    /// could overtake output, which the relay then took for noise before its reply.
+    /// </summary>
+    void PassToExec(Frame frame)
+    {
+        FrameChannel? client;
+        lock (gate)
+            client = execClients.GetValueOrDefault(frame.Stream);
+        if (client is null)
+            return;
+        try
+        {
+            client.Write(frame);
+        }
+        catch (SyscallException)
+        {
+        }
+        if (frame.Type == FrameType.Exit || frame.Type == FrameType.Reply && !Reply.Decode(frame.Payload).Ok)
+            lock (gate)
+                execClients.Remove(frame.Stream);
     }
 
     static void WriteQuietly(int fd, byte[] data)
@@ -312,18 +326,6 @@ public sealed class VmShim
                 ctx.Cancel = true;
                 ThreadPool.QueueUserWorkItem(_ => Request(FrameType.Signal, new SignalRequest(0, number, false).Encode()));
             }));
-        if (launch.Terminal)
-        {
-            // The pty's slave is our controlling terminal: a resize of its master reaches us as SIGWINCH.
-            Libc.ioctl(0, 0x540E /* TIOCSCTTY */, 0);
-            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGWINCH, ctx =>
-            {
-                ctx.Cancel = true;
-                if (Libc.GetWindowSize(0) is { } size)
-                    agent.Write(FrameType.Resize, 0, new WindowSize(size.Rows, size.Columns).Encode());
-            }));
-            MakeRaw(0);
-        }
         new Thread(PumpStdin) { IsBackground = true, Name = "stdin" }.Start();
         var listener = Libc.ListenUnix(files.ControlSocket, 1 /* SOCK_STREAM */);
         new Thread(() => Accept(listener)) { IsBackground = true, Name = "control" }.Start();
@@ -346,17 +348,8 @@ public sealed class VmShim
         }
         StopQemu();
         registrations.ForEach(r => r.Dispose());
+        terminal?.Dispose();
         return status;
-    }
-
-    unsafe static void MakeRaw(int fd)
-    {
-        Libc.Termios termios;
-        if (Libc.tcgetattr(fd, &termios) == 0)
-        {
-            Libc.cfmakeraw(&termios);
-            Libc.tcsetattr(fd, Libc.TCSANOW, &termios);
-        }
     }
 
     void PumpStdin()
@@ -369,6 +362,7 @@ public sealed class VmShim
                 var n = Libc.Read(0, buffer, "stdin");
                 if (n == 0)
                     break;
+                terminal?.PassSize();
                 agent.Write(FrameType.Stdin, 0, buffer.AsSpan(0, n).ToArray());
             }
             if (!launch.Terminal)
@@ -397,7 +391,7 @@ public sealed class VmShim
     /// <summary>One runtime command: a request answered, or for exec, the exec's stream for as long as it runs.</summary>
     void ServeClient(FileDescriptor connection)
     {
-        var client = new FrameChannel(connection.Fd, "a runtime command");
+        var client = new FrameChannel(connection, "a runtime command");
         uint? stream = null;
         try
         {
@@ -413,10 +407,8 @@ public sealed class VmShim
                             execClients[id] = client;
                         }
                         stream = id;
-                        var reply = Request(FrameType.Exec, frame.Payload, id);
-                        client.Write(FrameType.Reply, id, reply.Encode());
-                        if (!reply.Ok)
-                            return;
+                        // The reply comes back through ReadAgent, ahead of the exec's output.
+                        agent.Write(FrameType.Exec, id, frame.Payload);
                         break;
                     case FrameType.Stdin or FrameType.StdinClose or FrameType.Resize when stream is { } s:
                         agent.Write(frame.Type, s, frame.Payload);

@@ -29,7 +29,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 {
     public Isolation Isolation => Isolation.Vm;
 
-    /// <summary>MOAT_VM_ACCEL=kvm|tcg forces the accelerator; otherwise KVM when /dev/kvm opens, TCG (slow) when not.</summary>
+    /// <summary>MOAT_VM_ACCEL=kvm|tcg forces the accelerator; otherwise KVM when /dev/kvm opens and boots the guest kernel (<see cref="KvmProbe"/>), TCG (slow) when not.</summary>
     public const string AcceleratorVariable = "MOAT_VM_ACCEL";
 
     /// <summary>MOAT_VM_BOOT_TIMEOUT (seconds): how long create waits for the guest's agent (default 300: TCG on a loaded machine).</summary>
@@ -37,14 +37,17 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 
     static void Progress(string line) => DescriptorWriter.ErrorLine($"moat: vm: {line}");
 
-    public static string ChooseAccelerator(Action<string> warn)
+    public static string ChooseAccelerator(VmDirectories dirs, string kernel, Action<string> warn)
     {
         if (Environment.GetEnvironmentVariable(AcceleratorVariable) is { Length: > 0 } forced)
             return forced is "kvm" or "tcg" ? forced : throw new RuntimeException($"{AcceleratorVariable}={forced}: use kvm or tcg");
         if (Libc.open("/dev/kvm", Libc.O_RDWR | Libc.O_CLOEXEC, 0) is var fd and >= 0)
         {
             Libc.close(fd);
-            return "kvm";
+            if (KvmProbe.Boots(dirs, kernel, Progress))
+                return "kvm";
+            warn("/dev/kvm cannot boot the guest kernel here (a KVM without what a stock kernel needs): the guest runs under QEMU's TCG emulation, which is slow (seconds to boot, every instruction emulated)");
+            return "tcg";
         }
         warn("no usable /dev/kvm: the guest runs under QEMU's TCG emulation, which is slow (seconds to boot, every instruction emulated)");
         return "tcg";
@@ -61,7 +64,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         var kernel = GuestKernel.Provide(dirs, Progress);
         var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary (for the guest's agent)");
         var initramfs = InitramfsBuilder.Provide(dirs, kernel, binary);
-        var accelerator = ChooseAccelerator(warn);
+        var accelerator = ChooseAccelerator(dirs, kernel.Image, warn);
         var terminal = spec.Process.Terminal;
 
         using var directory = store.Create(options.Id);
@@ -105,7 +108,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 
             FileDescriptor? slave = null;
             if (terminal)
-                (master, slave, _) = Libc.OpenPty("/dev/ptmx");
+                (master, slave) = OpenTerminal(spec.Process);
             var (message, pid) = SpawnHelper(binary, [VmNames.ShimVerb, directory.Path], slave);
             shimPid = pid;
             slave?.Dispose();
@@ -141,6 +144,28 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
                 HostCommand.Wait(shimPid);
             }
             directory.Remove();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The host's pty for a process with a terminal, at process.consoleSize when the config gives
+    /// one (as the container tier sizes its pty), so the guest's pty starts at the size the caller
+    /// sees on the master; without it both start at 0x0 until the caller resizes, as with runc.
+    /// </summary>
+    static (FileDescriptor Master, FileDescriptor Slave) OpenTerminal(Process process)
+    {
+        var (master, slave, _) = Libc.OpenPty("/dev/ptmx");
+        try
+        {
+            if (process.ConsoleSize is { } size)
+                Libc.SetWindowSize(master.Fd, (ushort)Math.Min(size.Height, ushort.MaxValue), (ushort)Math.Min(size.Width, ushort.MaxValue));
+            return (master, slave);
+        }
+        catch
+        {
+            master.Dispose();
+            slave.Dispose();
             throw;
         }
     }
@@ -242,7 +267,7 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         VmFiles.WriteAtomically(processFile, SpecJson.ToUtf8Bytes(w => SpecJson.Write(w, process)));
         FileDescriptor? master = null, slave = null;
         if (process.Terminal)
-            (master, slave, _) = Libc.OpenPty("/dev/ptmx");
+            (master, slave) = OpenTerminal(process);
         try
         {
             var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary");

@@ -43,10 +43,19 @@ public readonly record struct Frame(FrameType Type, uint Stream, byte[] Payload)
 /// <summary>The peer broke the protocol (or the channel closed mid-frame).</summary>
 public sealed class ProtocolException(string message) : Exception(message);
 
-/// <summary>Frames over one descriptor (a virtio-serial port, a unix socket): whole frames in, whole frames out.</summary>
-public sealed class FrameChannel(int fd, string what)
+/// <summary>
+/// Frames over one descriptor (a virtio-serial port, a unix socket): whole frames in, whole frames
+/// out. The channel holds the descriptor's owner (not only its number), so the descriptor lives as
+/// long as the channel: with the bare number, the owner's finalizer once closed the guest agent's
+/// port at the first garbage collection after the owner's last use, and the number, reused, then
+/// took the frames meant for the host.
+/// </summary>
+public sealed class FrameChannel(FileDescriptor descriptor, string what)
 {
     readonly Lock writeGate = new();
+    readonly int fd = descriptor.Fd;
+
+    public FileDescriptor Descriptor => descriptor;
 
     public int Fd => fd;
 
