@@ -219,5 +219,32 @@ public static class Probes
         }
         """;
 
-    public static readonly (string Name, string Source)[] All = [("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send)];
+    /// <summary>
+    /// open-as UID PATH...: becomes UID (and its group; no supplementary groups, no capabilities left) and
+    /// opens each path for reading, printing "open PATH=errno" (0: opened). The supervisor resolves an open
+    /// with the caller's ids, so a directory the caller cannot search refuses it as the kernel would.
+    /// </summary>
+    const string OpenAs = """
+        #define _GNU_SOURCE
+        #include <errno.h>
+        #include <fcntl.h>
+        #include <grp.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            if (argc < 3) return 2;
+            unsigned id = (unsigned)atoi(argv[1]);
+            setgroups(0, 0); /* refused when the user namespace denies it: root's groups are only 0 */
+            if (setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0) { perror("setres*id"); return 2; }
+            for (int i = 2; i < argc; i++) {
+                int fd = open(argv[i], O_RDONLY);
+                printf("open %s=%d\n", argv[i], fd < 0 ? errno : 0);
+                if (fd >= 0) close(fd);
+            }
+            return 0;
+        }
+        """;
+
+    public static readonly (string Name, string Source)[] All = [("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send), ("open-as", OpenAs)];
 }

@@ -29,6 +29,8 @@ public sealed class CallerCache
                 entries.Remove(tid);
             }
         }
+        // Read as the supervisor itself, not as whichever caller the thread last acted as.
+        ThreadIdentity.BeRoot();
         var caller = Caller.Read(tid);
         if (caller is null)
             return null;

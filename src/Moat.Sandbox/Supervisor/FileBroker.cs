@@ -72,6 +72,8 @@ public sealed unsafe partial class Broker
 
     static string? TryReadLink(string link)
     {
+        // Another process's /proc links: read as the supervisor, whoever the thread last acted as.
+        ThreadIdentity.BeRoot();
         var bytes = Encoding.UTF8.GetBytes(link + "\0");
         var buffer = stackalloc byte[4096];
         fixed (byte* p = bytes)
@@ -170,30 +172,40 @@ public sealed unsafe partial class Broker
         if ((flags & O_TMPFILE_BIT) != 0)
         {
             // An unnamed file in a directory: a write to that directory.
+            ThreadIdentity.BeRoot();
             OpenIn(c, absolute, flags, mode);
+            return;
+        }
+        if (c.Caller is not { } caller)
+        {
+            c.Fail(Errors.ESRCH);
             return;
         }
         // A path without ".." resolved without following any symlink only descends, name by name,
         // so what it reaches is at its lexical form: no readlink needed to know where it is. (With
         // "..", a directory renamed during the walk could make ".." climb elsewhere than the text
-        // says; a symlink (ELOOP) or any failure also takes the full resolution and the readlink.)
+        // says; a symlink (ELOOP) takes the full resolution and the readlink. A missing name or a
+        // file where a directory should be fails the same way both ways: the walk met no symlink
+        // before it.)
         string? canonicalPath = null;
         var o = -Errors.ELOOP;
         if (!HasDotDot(absolute))
         {
-            o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve | RESOLVE_NO_SYMLINKS);
+            o = ResolveAsCaller(caller, absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve | RESOLVE_NO_SYMLINKS);
             if (o >= 0)
                 canonicalPath = Lexical(absolute);
         }
-        if (o < 0)
-            o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve);
+        if (o < 0 && o != -Errors.ENOENT && o != -Errors.ENOTDIR)
+            o = ResolveAsCaller(caller, absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve);
         if (o == -Errors.EXDEV)
         {
+            ThreadIdentity.BeRoot();
             OpenOwnDescriptor(c, absolute, flags);
             return;
         }
         if (o == -Errors.ENOENT && (flags & O_CREAT) != 0)
         {
+            ThreadIdentity.BeRoot();
             Create(c, absolute, flags, mode);
             return;
         }
@@ -232,11 +244,6 @@ public sealed unsafe partial class Broker
                 o = -1;
                 return;
             }
-            if (c.Caller is not { } caller)
-            {
-                c.Fail(Errors.ESRCH);
-                return;
-            }
             FileStat(o, out _, out _, out var fileMode);
             if ((fileMode & S_IFMT) == S_IFIFO && (flags & O_NONBLOCK) == 0)
             {
@@ -257,7 +264,8 @@ public sealed unsafe partial class Broker
                 }, null);
                 return;
             }
-            Reopen(c, caller, o, flags);
+            Reopen(c, caller, o, flags, closeSource: true);
+            o = -1;
         }
         finally
         {
@@ -266,21 +274,51 @@ public sealed unsafe partial class Broker
         }
     }
 
-    /// <summary>Opens the checked object itself (through /proc/self/fd/N) with the caller's flags and credentials, and hands it over.</summary>
-    void Reopen(Call c, Caller caller, int o, int flags)
+    /// <summary>
+    /// openat2 in the container's root with the caller's file-system ids and groups, so that the walk
+    /// needs the caller's search permission on every directory, as the kernel would ask. A caller that
+    /// holds CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH in its namespace is resolved by the supervisor
+    /// itself when its ids do not suffice (the capability's reach over the inodes on the way is not
+    /// checked: the approximation docs/sandbox.md names). Leaves the thread acting as the caller or as itself.
+    /// </summary>
+    int ResolveAsCaller(Caller caller, string absolute, int flags, ulong resolve)
     {
-        var path = stackalloc byte[40];
-        WriteProcFdPath(path, o);
-        var reopenFlags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC;
         ThreadIdentity.ActAs(caller);
-        var n = BrokerOpenat(AT_FDCWD, path, reopenFlags, 0);
-        ThreadIdentity.BeRoot();
+        var o = ResolveInRoot(absolute, flags, resolve);
+        if (o == -Errors.EACCES && (caller.Has(Caller.CAP_DAC_OVERRIDE) || caller.Has(Caller.CAP_DAC_READ_SEARCH)))
+        {
+            ThreadIdentity.BeRoot();
+            o = ResolveInRoot(absolute, flags, resolve);
+        }
+        return o;
+    }
+
+    /// <summary>
+    /// Opens the checked object itself (through /proc/self/fd/N) with the caller's flags and credentials,
+    /// and hands it over. With <paramref name="closeSource"/> it also closes <paramref name="o"/> (with
+    /// the new descriptor, in one close_range when they are neighbours).
+    /// </summary>
+    void Reopen(Call c, Caller caller, int o, int flags, bool closeSource = false)
+    {
+        var name = stackalloc byte[12];
+        WriteDecimal(name, o);
+        var reopenFlags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC;
+        // Relative to the supervisor's own /proc/<pid>/fd, held open: one name to walk, not four.
+        ThreadIdentity.ActAs(caller);
+        var n = BrokerOpenat(ownFds, name, reopenFlags, 0);
         if (n < 0 && RetryWithCapability(n, caller, o))
-            n = BrokerOpenat(AT_FDCWD, path, reopenFlags, 0);
+        {
+            ThreadIdentity.BeRoot();
+            n = BrokerOpenat(ownFds, name, reopenFlags, 0);
+        }
         if (n < 0)
+        {
+            if (closeSource)
+                close(o);
             c.Fail(-n);
-        else
-            c.ReplyWithDescriptor(n, (flags & O_CLOEXEC) != 0);
+            return;
+        }
+        c.ReplyWithDescriptor(n, (flags & O_CLOEXEC) != 0, closeSource ? o : -1);
     }
 
     /// <summary>O_CREAT of a name that does not exist: checked as a write to the parent's entry, created there by name.</summary>
