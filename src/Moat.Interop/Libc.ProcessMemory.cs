@@ -31,9 +31,10 @@ public static unsafe partial class Libc
         var done = 0;
         while (done < capacity)
         {
-            // Up to the end of the current page, so one read never spans into an unmapped one.
+            // Up to the end of the current page, so one read never spans into an unmapped one; the first
+            // read only as much as most paths need (copying the rest of a page is wasted on them).
             var pageLeft = 4096 - (int)((address + (ulong)done) & 4095);
-            var chunk = Math.Min(pageLeft, capacity - done);
+            var chunk = Math.Min(done == 0 ? Math.Min(pageLeft, 256) : pageLeft, capacity - done);
             var n = ReadProcessMemory(pid, address + (ulong)done, buffer + done, chunk);
             if (n <= 0)
                 return n == 0 ? -14 : (int)n;

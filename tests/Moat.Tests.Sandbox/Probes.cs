@@ -246,5 +246,31 @@ public static class Probes
         }
         """;
 
-    public static readonly (string Name, string Source)[] All = [("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send), ("open-as", OpenAs)];
+    /// <summary>
+    /// The status flags of brokered opens, as F_GETFL shows them: the supervisor opens with O_NONBLOCK
+    /// and takes it off again, so only what the caller asked may show.
+    /// </summary>
+    const string OpenFlags = """
+        #include <fcntl.h>
+        #include <stdio.h>
+        #include <unistd.h>
+        static void show(const char *name, const char *path, int flags) {
+            int fd = open(path, flags, 0644);
+            if (fd < 0) { printf("%s=failed\n", name); return; }
+            int fl = fcntl(fd, F_GETFL);
+            printf("%s=%s%s%s cloexec=%d\n", name, (fl & O_ACCMODE) == O_RDONLY ? "r" : (fl & O_ACCMODE) == O_WRONLY ? "w" : "rw",
+                fl & O_NONBLOCK ? " nonblock" : "", fl & O_APPEND ? " append" : "", fcntl(fd, F_GETFD) & FD_CLOEXEC);
+            close(fd);
+        }
+        int main(void) {
+            show("read", "/etc/passwd", O_RDONLY);
+            show("nonblock", "/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            show("append", "/tmp/flags", O_WRONLY | O_CREAT | O_APPEND);
+            show("again", "/tmp/flags", O_RDWR | O_CREAT);
+            show("directory", "/etc", O_RDONLY | O_DIRECTORY);
+            return 0;
+        }
+        """;
+
+    public static readonly (string Name, string Source)[] All = [("open-flags", OpenFlags), ("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send), ("open-as", OpenAs)];
 }

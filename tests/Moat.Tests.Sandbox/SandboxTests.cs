@@ -62,6 +62,17 @@ public sealed class SandboxTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public void AnOpenGetsExactlyTheStatusFlagsItAskedFor()
+    {
+        var (output, _) = fixture.RunLogged("open-flags");
+        Assert.Contains("read=r cloexec=0\n", output);
+        Assert.Contains("nonblock=r nonblock cloexec=1\n", output);
+        Assert.Contains("append=w append cloexec=0\n", output); // made by the full way (a new name)
+        Assert.Contains("again=rw cloexec=0\n", output);        // the same name, existing now
+        Assert.Contains("directory=r cloexec=0\n", output);
+    }
+
+    [Fact]
     public void AnOpenWalksWithTheCallersSearchRights()
     {
         // /tmp/priv: 0700, owned by 1000. Its owner may open a file in it, another user may not (EACCES,
