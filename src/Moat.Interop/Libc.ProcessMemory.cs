@@ -47,6 +47,34 @@ public static unsafe partial class Libc
         return -36; // ENAMETOOLONG
     }
 
+    /// <summary>
+    /// The same as <see cref="ReadProcessString"/>, read through a process's /proc/PID/mem held open
+    /// (<paramref name="memFd"/>): no ptrace access check per read, which process_vm_readv makes every time.
+    /// </summary>
+    public static int ReadProcessStringAt(int memFd, ulong address, byte* buffer, int capacity)
+    {
+        if (address == 0 || address > long.MaxValue)
+            return -14; // EFAULT
+        var done = 0;
+        while (done < capacity)
+        {
+            var pageLeft = 4096 - (int)((address + (ulong)done) & 4095);
+            var chunk = Math.Min(done == 0 ? Math.Min(pageLeft, 256) : pageLeft, capacity - done);
+            var n = pread(memFd, buffer + done, chunk, (long)(address + (ulong)done));
+            if (n < 0 && Errors.LastErrno == Errors.EINTR)
+                continue;
+            // EIO: an unmapped address; 0: the process's memory is gone (it exec'd or exited).
+            if (n <= 0)
+                return n == 0 ? -3 /* ESRCH */ : Errors.LastErrno == 5 ? -14 : -Errors.LastErrno;
+            var span = new ReadOnlySpan<byte>(buffer + done, (int)n);
+            var nul = span.IndexOf((byte)0);
+            if (nul >= 0)
+                return done + nul;
+            done += (int)n;
+        }
+        return -36; // ENAMETOOLONG
+    }
+
     /// <summary>pidfd_getfd(2): a duplicate of descriptor <paramref name="targetFd"/> of the process (close-on-exec), or -errno.</summary>
     public static int PidfdGetFd(int pidfd, int targetFd)
     {

@@ -23,6 +23,11 @@ public sealed class Caller
     public uint[] Groups { get; private init; } = [];
     public ulong CapEff { get; private init; }
     public uint Umask { get; private init; }
+    /// <summary>
+    /// Its /proc/TID/mem, opened when the entry was cached (-1: none): paths are read through it. Valid as
+    /// long as the cache entry: the thread alive (its pidfd) and no execve since (which drops the entry).
+    /// </summary>
+    public int Memory { get; internal set; } = -1;
 
     public const int CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3, CAP_NET_BIND_SERVICE = 10;
 

@@ -11,7 +11,16 @@ public sealed unsafe partial class Broker
     string? ReadPath(Call c, ulong address, string argument)
     {
         var buffer = stackalloc byte[4097];
-        var n = ReadProcessString(c.Tid, address, buffer, 4096);
+        // Through the caller's /proc/TID/mem when it is cached (no access check per read); else process_vm_readv.
+        var memory = c.Caller?.Memory ?? -1;
+        var n = memory >= 0 ? ReadProcessStringAt(memory, address, buffer, 4096) : -Errors.ESRCH;
+        if (n == -Errors.ESRCH)
+        {
+            // Not cached, or the descriptor's memory is gone (an execve raced the cache): the entry goes.
+            if (memory >= 0)
+                callers.ForgetThread(c.Tid);
+            n = ReadProcessString(c.Tid, address, buffer, 4096);
+        }
         if (n < 0)
         {
             c.Fail(-n);
