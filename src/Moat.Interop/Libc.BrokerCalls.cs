@@ -57,6 +57,18 @@ public static unsafe partial class Libc
         return true;
     }
 
+    /// <summary>The type bits (S_IFMT) of <paramref name="path"/> relative to <paramref name="dirfd"/>, not following a final symlink; -errno.</summary>
+    public static int BrokerTypeOf(int dirfd, byte* path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, buffer) < 0)
+            return -Errors.LastErrno;
+        return *(ushort*)(buffer + 28) & 0xF000;
+    }
+
+    /// <summary>fcntl F_SETFL: the status flags of an open descriptor; 0 or -errno.</summary>
+    public static int BrokerSetStatusFlags(int fd, int flags) => Result(fcntl(fd, F_SETFL, flags));
+
     public static int BrokerOpenat2(int dirfd, byte* path, ulong flags, ulong mode, ulong resolve)
     {
         var how = new OpenHow { Flags = flags, Mode = mode, Resolve = resolve };

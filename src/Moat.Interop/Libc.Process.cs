@@ -76,6 +76,10 @@ public static unsafe partial class Libc
     public static int PidfdSendSignal(FileDescriptor pidfd, int signal) =>
         (int)syscall(SyscallNumbers.PidfdSendSignal, pidfd.Fd, signal, 0, 0, 0);
 
+    /// <summary>Closes the descriptors <paramref name="first"/> to <paramref name="last"/> in one call (close_range, Linux 5.9); 0 or -errno.</summary>
+    public static int CloseRange(uint first, uint last) =>
+        syscall(SyscallNumbers.CloseRange, first, last, 0, 0, 0) == 0 ? 0 : -Errors.LastErrno;
+
     /// <summary>Marks every descriptor from <paramref name="first"/> up close-on-exec.</summary>
     public static void CloseRangeOnExec(uint first)
     {

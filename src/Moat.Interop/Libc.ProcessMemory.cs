@@ -31,12 +31,41 @@ public static unsafe partial class Libc
         var done = 0;
         while (done < capacity)
         {
-            // Up to the end of the current page, so one read never spans into an unmapped one.
+            // Up to the end of the current page, so one read never spans into an unmapped one; the first
+            // read only as much as most paths need (copying the rest of a page is wasted on them).
             var pageLeft = 4096 - (int)((address + (ulong)done) & 4095);
-            var chunk = Math.Min(pageLeft, capacity - done);
+            var chunk = Math.Min(done == 0 ? Math.Min(pageLeft, 256) : pageLeft, capacity - done);
             var n = ReadProcessMemory(pid, address + (ulong)done, buffer + done, chunk);
             if (n <= 0)
                 return n == 0 ? -14 : (int)n;
+            var span = new ReadOnlySpan<byte>(buffer + done, (int)n);
+            var nul = span.IndexOf((byte)0);
+            if (nul >= 0)
+                return done + nul;
+            done += (int)n;
+        }
+        return -36; // ENAMETOOLONG
+    }
+
+    /// <summary>
+    /// The same as <see cref="ReadProcessString"/>, read through a process's /proc/PID/mem held open
+    /// (<paramref name="memFd"/>): no ptrace access check per read, which process_vm_readv makes every time.
+    /// </summary>
+    public static int ReadProcessStringAt(int memFd, ulong address, byte* buffer, int capacity)
+    {
+        if (address == 0 || address > long.MaxValue)
+            return -14; // EFAULT
+        var done = 0;
+        while (done < capacity)
+        {
+            var pageLeft = 4096 - (int)((address + (ulong)done) & 4095);
+            var chunk = Math.Min(done == 0 ? Math.Min(pageLeft, 256) : pageLeft, capacity - done);
+            var n = pread(memFd, buffer + done, chunk, (long)(address + (ulong)done));
+            if (n < 0 && Errors.LastErrno == Errors.EINTR)
+                continue;
+            // EIO: an unmapped address; 0: the process's memory is gone (it exec'd or exited).
+            if (n <= 0)
+                return n == 0 ? -3 /* ESRCH */ : Errors.LastErrno == 5 ? -14 : -Errors.LastErrno;
             var span = new ReadOnlySpan<byte>(buffer + done, (int)n);
             var nul = span.IndexOf((byte)0);
             if (nul >= 0)

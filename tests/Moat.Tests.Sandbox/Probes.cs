@@ -219,5 +219,58 @@ public static class Probes
         }
         """;
 
-    public static readonly (string Name, string Source)[] All = [("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send)];
+    /// <summary>
+    /// open-as UID PATH...: becomes UID (and its group; no supplementary groups, no capabilities left) and
+    /// opens each path for reading, printing "open PATH=errno" (0: opened). The supervisor resolves an open
+    /// with the caller's ids, so a directory the caller cannot search refuses it as the kernel would.
+    /// </summary>
+    const string OpenAs = """
+        #define _GNU_SOURCE
+        #include <errno.h>
+        #include <fcntl.h>
+        #include <grp.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            if (argc < 3) return 2;
+            unsigned id = (unsigned)atoi(argv[1]);
+            setgroups(0, 0); /* refused when the user namespace denies it: root's groups are only 0 */
+            if (setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0) { perror("setres*id"); return 2; }
+            for (int i = 2; i < argc; i++) {
+                int fd = open(argv[i], O_RDONLY);
+                printf("open %s=%d\n", argv[i], fd < 0 ? errno : 0);
+                if (fd >= 0) close(fd);
+            }
+            return 0;
+        }
+        """;
+
+    /// <summary>
+    /// The status flags of brokered opens, as F_GETFL shows them: the supervisor opens with O_NONBLOCK
+    /// and takes it off again, so only what the caller asked may show.
+    /// </summary>
+    const string OpenFlags = """
+        #include <fcntl.h>
+        #include <stdio.h>
+        #include <unistd.h>
+        static void show(const char *name, const char *path, int flags) {
+            int fd = open(path, flags, 0644);
+            if (fd < 0) { printf("%s=failed\n", name); return; }
+            int fl = fcntl(fd, F_GETFL);
+            printf("%s=%s%s%s cloexec=%d\n", name, (fl & O_ACCMODE) == O_RDONLY ? "r" : (fl & O_ACCMODE) == O_WRONLY ? "w" : "rw",
+                fl & O_NONBLOCK ? " nonblock" : "", fl & O_APPEND ? " append" : "", fcntl(fd, F_GETFD) & FD_CLOEXEC);
+            close(fd);
+        }
+        int main(void) {
+            show("read", "/etc/passwd", O_RDONLY);
+            show("nonblock", "/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            show("append", "/tmp/flags", O_WRONLY | O_CREAT | O_APPEND);
+            show("again", "/tmp/flags", O_RDWR | O_CREAT);
+            show("directory", "/etc", O_RDONLY | O_DIRECTORY);
+            return 0;
+        }
+        """;
+
+    public static readonly (string Name, string Source)[] All = [("open-flags", OpenFlags), ("refused-probe", Refused), ("race-probe", Race), ("threads-probe", Threads), ("send-probe", Send), ("open-as", OpenAs)];
 }

@@ -62,6 +62,51 @@ public sealed class SandboxTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public void AnOpenGetsExactlyTheStatusFlagsItAskedFor()
+    {
+        var (output, _) = fixture.RunLogged("open-flags");
+        Assert.Contains("read=r cloexec=0\n", output);
+        Assert.Contains("nonblock=r nonblock cloexec=1\n", output);
+        Assert.Contains("append=w append cloexec=0\n", output); // made by the full way (a new name)
+        Assert.Contains("again=rw cloexec=0\n", output);        // the same name, existing now
+        Assert.Contains("directory=r cloexec=0\n", output);
+    }
+
+    [Fact]
+    public void AnOpenWalksWithTheCallersSearchRights()
+    {
+        // /tmp/priv: 0700, owned by 1000. Its owner may open a file in it, another user may not (EACCES,
+        // the kernel's answer, not the policy's: nothing is logged), root may through its capability in
+        // its namespace (given here, and set*id for the probe: the default spec has neither). One process
+        // after the other, so the supervisor's thread switches between callers' ids and back; a public
+        // file stays open to all.
+        var caps = fixture.Bundle.Spec.Process!.Capabilities!;
+        var saved = (caps.Bounding, caps.Effective, caps.Permitted);
+        List<string> With(List<string>? list) => [.. list ?? [], "CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_SETUID", "CAP_SETGID"];
+        (caps.Bounding, caps.Effective, caps.Permitted) = (With(caps.Bounding), With(caps.Effective), With(caps.Permitted));
+        string output;
+        string[] refusals;
+        try
+        {
+            (output, refusals) = fixture.RunLogged(
+                "mkdir /tmp/priv && echo private > /tmp/priv/f && echo public > /tmp/pub && chmod 644 /tmp/priv/f /tmp/pub && " +
+                "chown -R 1000:1000 /tmp/priv && chmod 700 /tmp/priv && cat /tmp/priv/f && " +
+                "open-as 1001 /tmp/priv/f /tmp/pub && open-as 1000 /tmp/priv/f /tmp/pub && cat /tmp/priv/f /tmp/pub && " +
+                "open-as 1001 /tmp/priv/f && echo done");
+        }
+        finally
+        {
+            (caps.Bounding, caps.Effective, caps.Permitted) = saved;
+        }
+        Assert.Contains("done", output);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(output, "open /tmp/priv/f=13\n"));
+        Assert.Contains("open /tmp/priv/f=0\n", output);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(output, "open /tmp/pub=0\n"));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(output, "private\n"));
+        Assert.Empty(For(refusals, "openat"));
+    }
+
+    [Fact]
     public void ThePathChangingCallsAreBrokeredBothWays()
     {
         var (output, refusals) = fixture.RunLogged(

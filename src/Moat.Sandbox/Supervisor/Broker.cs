@@ -23,6 +23,8 @@ public sealed unsafe partial class Broker
     readonly CallerCache callers = new();
     readonly uint nativeArch;
     int rootFd = -1;
+    /// <summary>The supervisor's own /proc/PID/fd, held: a checked object is reopened through it by number.</summary>
+    readonly int ownFds;
     string rootPrefix = "/";
     List<(uint Inside, uint Outside, uint Count)> uidMap = [], gidMap = [];
 
@@ -31,6 +33,7 @@ public sealed unsafe partial class Broker
         this.policy = policy;
         this.log = log;
         nativeArch = Libseccomp.seccomp_arch_native();
+        ownFds = Errors.Check(Libc.openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_CLOEXEC | O_DIRECTORY, 0), "open", "/proc/self/fd");
         foreach (var name in SandboxSyscalls.Brokered.Concat(SandboxSyscalls.RefusedAndLogged).Concat(SandboxSyscalls.CredentialChanging).Append("sendto"))
         {
             var nr = Libseccomp.seccomp_syscall_resolve_name(name);
@@ -109,14 +112,14 @@ public sealed unsafe partial class Broker
             // it hanging and never takes the supervisor, and with it the container, down.
             call.Fail(Errors.EIO, $"supervisor error: {e.GetType().Name}: {e.Message}");
         }
-        finally
-        {
-            ThreadIdentity.BeRoot();
-        }
     }
 
     void Dispatch(Call c)
     {
+        // The opens run as their callers and leave the thread so (ThreadIdentity: the next open of the
+        // same ids switches nothing); every other call starts from the supervisor's own ids, as before.
+        if (c.Name is not ("open" or "openat" or "creat" or "openat2"))
+            ThreadIdentity.BeRoot();
         if (Array.IndexOf(SandboxSyscalls.CredentialChanging, c.Name) >= 0)
         {
             // Seen only to keep the credential cache true; the kernel decides the call itself.
@@ -180,6 +183,7 @@ public sealed unsafe partial class Broker
 
     void Refuse(int notifyFd, in SeccompNotification n, string call, IReadOnlyList<(string, string)> arguments, string rule, int errno)
     {
+        ThreadIdentity.BeRoot();
         log.Refuse((int)n.Pid, call, arguments, rule, errno);
         SeccompRespond(notifyFd, n.Id, 0, -errno, 0);
     }
@@ -213,13 +217,17 @@ public sealed unsafe partial class Broker
         public void Fail(int errno, string? why = null)
         {
             if (why is not null)
+            {
+                ThreadIdentity.BeRoot();
                 broker.log.Refuse(Tid, Name, Arguments, why, errno);
+            }
             SeccompRespond(notifyFd, n.Id, 0, -errno, 0);
         }
 
         /// <summary>A policy refusal: logged and counted, then answered with the errno.</summary>
         public void Refuse(int errno, string rule)
         {
+            ThreadIdentity.BeRoot();
             broker.log.Refuse(Tid, Name, Arguments, rule, errno);
             SeccompRespond(notifyFd, n.Id, 0, -errno, 0);
         }
@@ -235,11 +243,21 @@ public sealed unsafe partial class Broker
                 SeccompRespond(notifyFd, n.Id, result, 0, 0);
         }
 
-        /// <summary>Installs <paramref name="fd"/> in the caller as the call's result (ADDFD with SEND), then closes ours.</summary>
-        public void ReplyWithDescriptor(int fd, bool closeOnExec)
+        /// <summary>
+        /// Installs <paramref name="fd"/> in the caller as the call's result (ADDFD with SEND), then closes
+        /// ours, and <paramref name="alsoClose"/> with it (one close_range when the two are neighbours).
+        /// </summary>
+        public void ReplyWithDescriptor(int fd, bool closeOnExec, int alsoClose = -1)
         {
             var r = SeccompAddFd(notifyFd, n.Id, fd, SECCOMP_ADDFD_FLAG_SEND, closeOnExec ? (uint)O_CLOEXEC : 0);
-            close(fd);
+            if (alsoClose >= 0 && Math.Abs(alsoClose - fd) == 1)
+                CloseRange((uint)Math.Min(fd, alsoClose), (uint)Math.Max(fd, alsoClose));
+            else
+            {
+                close(fd);
+                if (alsoClose >= 0)
+                    close(alsoClose);
+            }
             if (r < 0 && r != -Errors.ENOENT)
                 SeccompRespond(notifyFd, n.Id, 0, r, 0);
         }
@@ -256,6 +274,23 @@ public sealed unsafe partial class Broker
         var buffer = stackalloc byte[4096];
         var n = BrokerReadlinkat(AT_FDCWD, path, buffer, 4096);
         return n < 0 ? null : Encoding.UTF8.GetString(buffer, n);
+    }
+
+    /// <summary>The decimal digits of <paramref name="value"/> (not negative) and a NUL into <paramref name="buffer"/> (at least 12 bytes).</summary>
+    static void WriteDecimal(byte* buffer, int value)
+    {
+        var digits = stackalloc byte[11];
+        var d = 0;
+        do
+        {
+            digits[d++] = (byte)('0' + value % 10);
+            value /= 10;
+        }
+        while (value > 0);
+        var i = 0;
+        while (d > 0)
+            buffer[i++] = digits[--d];
+        buffer[i] = 0;
     }
 
     /// <summary>"/proc/self/fd/N\0" into <paramref name="buffer"/> (at least 32 bytes).</summary>
@@ -281,5 +316,5 @@ public sealed unsafe partial class Broker
 
     const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFIFO = 0x1000, S_IFSOCK = 0xC000, S_IFCHR = 0x2000, S_IFBLK = 0x6000;
     const int O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200, O_NOFOLLOW = 0x20000, O_DIRECTORY = 0x10000, O_TMPFILE_BIT = 0x400000,
-        O_ACCMODE = 3, O_WRONLY = 1, O_NONBLOCK = 0x800;
+        O_ACCMODE = 3, O_WRONLY = 1, O_NONBLOCK = 0x800, O_APPEND = 0x400, O_DIRECT = 0x4000, O_NOATIME = 0x40000;
 }

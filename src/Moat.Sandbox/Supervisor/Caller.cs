@@ -5,8 +5,8 @@ namespace Moat.Sandbox.Supervisor;
 /// <summary>
 /// The process behind one trapped call, as the supervisor needs it: its thread id (host view), thread
 /// group, its pid and tid in its own pid namespace (for /proc/self), file-system ids, groups,
-/// effective capabilities and umask, read from /proc/TID/status when the call is handled (never cached:
-/// a process may change its credentials between two calls).
+/// effective capabilities and umask, read from /proc/TID/status (kept per thread by <see cref="CallerCache"/>,
+/// which knows when they change).
 /// </summary>
 public sealed class Caller
 {
@@ -23,6 +23,11 @@ public sealed class Caller
     public uint[] Groups { get; private init; } = [];
     public ulong CapEff { get; private init; }
     public uint Umask { get; private init; }
+    /// <summary>
+    /// Its /proc/TID/mem, opened when the entry was cached (-1: none): paths are read through it. Valid as
+    /// long as the cache entry: the thread alive (its pidfd) and no execve since (which drops the entry).
+    /// </summary>
+    public int Memory { get; internal set; } = -1;
 
     public const int CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3, CAP_NET_BIND_SERVICE = 10;
 
@@ -150,33 +155,49 @@ public sealed class Caller
 
 /// <summary>
 /// The supervisor's thread acting as a caller: file-system ids and groups of the caller on this thread
-/// only (raw system calls), which drops the file capabilities from its effective set; back to root after.
+/// only (raw system calls), which drops the file capabilities from its effective set. A thread stays
+/// the last caller it acted as until it acts as another or calls <see cref="BeRoot"/>: a loop that
+/// answers one process's calls after another would otherwise switch its ids six times per call (each
+/// switch is a commit_creds, among the dearest parts of a brokered open). So whatever must run as the
+/// supervisor itself (logs, /proc reads, the retries with its own rights) calls BeRoot first.
 /// </summary>
 public static class ThreadIdentity
 {
-    [ThreadStatic] static bool acting;
+    /// <summary>Whose file-system ids and groups this thread has now; null: its own (root).</summary>
+    [ThreadStatic] static Caller? actingAs;
 
     public static void ActAs(Caller caller)
     {
+        if (actingAs is { } current && (ReferenceEquals(current, caller) || SameIdentity(current, caller)))
+            return;
+        // CAP_SETUID and CAP_SETGID are not file capabilities: they stay while acting as someone, so one
+        // caller's ids go straight to another's.
         Libc.ThreadSetGroups(caller.Groups);
         Libc.ThreadSetFsgid(caller.FsGid);
         Libc.ThreadSetFsuid(caller.FsUid);
-        acting = true;
+        actingAs = caller;
     }
+
+    static bool SameIdentity(Caller a, Caller b) =>
+        a.FsUid == b.FsUid && a.FsGid == b.FsGid && a.Groups.AsSpan().SequenceEqual(b.Groups);
+
+    /// <summary>Whether the thread has its own ids now (tests and assertions).</summary>
+    public static bool IsRoot => actingAs is null;
 
     public static void BeRoot()
     {
-        if (!acting)
+        if (actingAs is null)
             return;
         Libc.ThreadSetFsuid(0);
         Libc.ThreadSetFsgid(0);
         Libc.ThreadSetGroups([]);
-        acting = false;
+        actingAs = null;
     }
 
     /// <summary>Also the effective ids (what a unix socket's peer sees): for connect and bind on a worker thread.</summary>
     public static void ActFullyAs(Caller caller)
     {
+        BeRoot();
         Libc.ThreadSetGroups(caller.Groups);
         Libc.ThreadSetResgid(-1, caller.EGid, 0);
         Libc.ThreadSetResuid(-1, caller.EUid, 0);
@@ -192,6 +213,7 @@ public static class ThreadIdentity
     public static void ActAsSender(Caller caller)
     {
         // Groups and gids while the thread is still root (CAP_SETGID), uids last.
+        BeRoot();
         Libc.ThreadSetGroups(caller.Groups);
         Libc.ThreadSetResgid(caller.RGid, caller.EGid, 0);
         Libc.ThreadSetFsgid(caller.FsGid);
@@ -206,6 +228,6 @@ public static class ThreadIdentity
         Libc.ThreadSetFsuid(0);
         Libc.ThreadSetFsgid(0);
         Libc.ThreadSetGroups([]);
-        acting = false;
+        actingAs = null;
     }
 }

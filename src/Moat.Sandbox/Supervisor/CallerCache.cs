@@ -15,33 +15,44 @@ public sealed class CallerCache
 {
     const int Capacity = 256;
     readonly Dictionary<int, (Caller Caller, int Pidfd)> entries = [];
+    /// <summary>Memory descriptors of dropped entries: closed at the next <see cref="Get"/>, not at once, since the call that dropped them may still read through its caller.</summary>
+    readonly List<int> retired = [];
     readonly object gate = new();
 
     public Caller? Get(int tid)
     {
         lock (gate)
         {
+            foreach (var fd in retired)
+                close(fd);
+            retired.Clear();
             if (entries.TryGetValue(tid, out var entry))
             {
                 if (!PidfdExited(entry.Pidfd))
                     return entry.Caller;
-                close(entry.Pidfd);
+                Drop(entry);
                 entries.Remove(tid);
             }
         }
-        var caller = Caller.Read(tid);
-        if (caller is null)
-            return null;
+        // Read as the supervisor itself, not as whichever caller the thread last acted as. The pidfd
+        // first: what is read after it is of the thread it names (the thread waits for this answer).
+        ThreadIdentity.BeRoot();
         var pidfd = PidfdOpenThread(tid);
-        if (pidfd < 0)
+        var caller = Caller.Read(tid);
+        if (caller is null || pidfd < 0)
+        {
+            if (pidfd >= 0)
+                close(pidfd);
             return caller;
+        }
         SetCloseOnExec(pidfd, true);
+        caller.Memory = OpenMemory(tid);
         lock (gate)
         {
             if (entries.Count >= Capacity)
                 Clear();
             if (entries.Remove(tid, out var old))
-                close(old.Pidfd);
+                Drop(old);
             entries[tid] = (caller, pidfd);
         }
         return caller;
@@ -52,7 +63,7 @@ public sealed class CallerCache
     {
         lock (gate)
             if (entries.Remove(tid, out var old))
-                close(old.Pidfd);
+                Drop(old);
     }
 
     /// <summary>Every thread of a process (its execve), or everything (umask: threads and vfork children may share it).</summary>
@@ -64,7 +75,7 @@ public sealed class CallerCache
             {
                 if (tgid is null || entry.Caller.Tgid == tgid)
                 {
-                    close(entry.Pidfd);
+                    Drop(entry);
                     entries.Remove(tid);
                 }
             }
@@ -74,7 +85,25 @@ public sealed class CallerCache
     void Clear()
     {
         foreach (var entry in entries.Values)
-            close(entry.Pidfd);
+            Drop(entry);
         entries.Clear();
+    }
+
+    void Drop((Caller Caller, int Pidfd) entry)
+    {
+        close(entry.Pidfd);
+        if (entry.Caller.Memory >= 0)
+            retired.Add(entry.Caller.Memory);
+    }
+
+    /// <summary>/proc/TID/mem, read-only, as the supervisor (a ptrace-attach check, made once here); -1 when it cannot be opened.</summary>
+    static unsafe int OpenMemory(int tid)
+    {
+        var path = stackalloc byte[32];
+        var text = $"/proc/{tid}/mem\0";
+        for (var i = 0; i < text.Length; i++)
+            path[i] = (byte)text[i];
+        var fd = BrokerOpenat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+        return fd < 0 ? -1 : fd;
     }
 }

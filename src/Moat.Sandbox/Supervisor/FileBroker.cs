@@ -11,7 +11,16 @@ public sealed unsafe partial class Broker
     string? ReadPath(Call c, ulong address, string argument)
     {
         var buffer = stackalloc byte[4097];
-        var n = ReadProcessString(c.Tid, address, buffer, 4096);
+        // Through the caller's /proc/TID/mem when it is cached (no access check per read); else process_vm_readv.
+        var memory = c.Caller?.Memory ?? -1;
+        var n = memory >= 0 ? ReadProcessStringAt(memory, address, buffer, 4096) : -Errors.ESRCH;
+        if (n == -Errors.ESRCH)
+        {
+            // Not cached, or the descriptor's memory is gone (an execve raced the cache): the entry goes.
+            if (memory >= 0)
+                callers.ForgetThread(c.Tid);
+            n = ReadProcessString(c.Tid, address, buffer, 4096);
+        }
         if (n < 0)
         {
             c.Fail(-n);
@@ -72,6 +81,8 @@ public sealed unsafe partial class Broker
 
     static string? TryReadLink(string link)
     {
+        // Another process's /proc links: read as the supervisor, whoever the thread last acted as.
+        ThreadIdentity.BeRoot();
         var bytes = Encoding.UTF8.GetBytes(link + "\0");
         var buffer = stackalloc byte[4096];
         fixed (byte* p = bytes)
@@ -170,30 +181,42 @@ public sealed unsafe partial class Broker
         if ((flags & O_TMPFILE_BIT) != 0)
         {
             // An unnamed file in a directory: a write to that directory.
+            ThreadIdentity.BeRoot();
             OpenIn(c, absolute, flags, mode);
             return;
         }
+        if (c.Caller is not { } caller)
+        {
+            c.Fail(Errors.ESRCH);
+            return;
+        }
+        if (TryOpenDirectly(c, caller, absolute, flags, mode, resolve))
+            return;
         // A path without ".." resolved without following any symlink only descends, name by name,
         // so what it reaches is at its lexical form: no readlink needed to know where it is. (With
         // "..", a directory renamed during the walk could make ".." climb elsewhere than the text
-        // says; a symlink (ELOOP) or any failure also takes the full resolution and the readlink.)
+        // says; a symlink (ELOOP) takes the full resolution and the readlink. A missing name or a
+        // file where a directory should be fails the same way both ways: the walk met no symlink
+        // before it.)
         string? canonicalPath = null;
         var o = -Errors.ELOOP;
         if (!HasDotDot(absolute))
         {
-            o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve | RESOLVE_NO_SYMLINKS);
+            o = ResolveAsCaller(caller, absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve | RESOLVE_NO_SYMLINKS);
             if (o >= 0)
                 canonicalPath = Lexical(absolute);
         }
-        if (o < 0)
-            o = ResolveInRoot(absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve);
+        if (o < 0 && o != -Errors.ENOENT && o != -Errors.ENOTDIR)
+            o = ResolveAsCaller(caller, absolute, flags & (O_NOFOLLOW | O_DIRECTORY), resolve);
         if (o == -Errors.EXDEV)
         {
+            ThreadIdentity.BeRoot();
             OpenOwnDescriptor(c, absolute, flags);
             return;
         }
         if (o == -Errors.ENOENT && (flags & O_CREAT) != 0)
         {
+            ThreadIdentity.BeRoot();
             Create(c, absolute, flags, mode);
             return;
         }
@@ -232,11 +255,6 @@ public sealed unsafe partial class Broker
                 o = -1;
                 return;
             }
-            if (c.Caller is not { } caller)
-            {
-                c.Fail(Errors.ESRCH);
-                return;
-            }
             FileStat(o, out _, out _, out var fileMode);
             if ((fileMode & S_IFMT) == S_IFIFO && (flags & O_NONBLOCK) == 0)
             {
@@ -257,7 +275,8 @@ public sealed unsafe partial class Broker
                 }, null);
                 return;
             }
-            Reopen(c, caller, o, flags);
+            Reopen(c, caller, o, flags, closeSource: true);
+            o = -1;
         }
         finally
         {
@@ -266,21 +285,95 @@ public sealed unsafe partial class Broker
         }
     }
 
-    /// <summary>Opens the checked object itself (through /proc/self/fd/N) with the caller's flags and credentials, and hands it over.</summary>
-    void Reopen(Call c, Caller caller, int o, int flags)
+    /// <summary>
+    /// The common open, in one open instead of a resolution and a reopen: a path without "..", whose
+    /// lexical form the policy allows, and where a regular file or a directory is now (a look that
+    /// may follow symlinks: only a hint), is opened by the supervisor as the caller with the caller's
+    /// flags, in the root, following no symlink — so what it opens is at exactly the path checked
+    /// (the rule of the resolution above). O_NONBLOCK is added for the open and taken off after:
+    /// if a FIFO or device was put there between the look and the open, the open does not wait for
+    /// it (the workload raced itself; the path was allowed). False when nothing was opened or answered:
+    /// a symlink, "..", a refusal to log, a missing name, any error — the full way then decides.
+    /// </summary>
+    bool TryOpenDirectly(Call c, Caller caller, string absolute, int flags, uint mode, ulong resolve)
     {
-        var path = stackalloc byte[40];
-        WriteProcFdPath(path, o);
-        var reopenFlags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC;
+        if ((flags & O_PATH) != 0 || HasDotDot(absolute))
+            return false;
+        var lexical = Lexical(absolute);
+        var create = (flags & O_CREAT) != 0;
+        var write = (flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0;
+        // O_CREAT may make the name: only where a write is allowed (what Create would check).
+        if (policy.IsHidden(lexical) || (!c.Unchecked && !(write || create ? policy.CanWrite(lexical) : policy.CanRead(lexical))))
+            return false;
+        var bytes = Encoding.UTF8.GetBytes(lexical + "\0");
         ThreadIdentity.ActAs(caller);
-        var n = BrokerOpenat(AT_FDCWD, path, reopenFlags, 0);
-        ThreadIdentity.BeRoot();
+        int o;
+        fixed (byte* p = bytes)
+        {
+            // Relative to the root's descriptor ("/" itself is ".").
+            var type = lexical.Length == 1 ? (int)S_IFDIR : BrokerTypeOf(rootFd, p + 1);
+            if (type is not ((int)S_IFREG or (int)S_IFDIR))
+                return false;
+            o = BrokerOpenat2(rootFd, p, (ulong)((flags & ~O_CLOEXEC) | O_CLOEXEC | O_NONBLOCK), create ? mode & 0xfff & ~caller.Umask : 0,
+                RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | resolve);
+        }
+        if (o < 0)
+            return false;
+        // The caller's own status flags (those F_SETFL sets; O_ASYNC is ignored at open, so not here).
+        if ((flags & O_NONBLOCK) == 0 && BrokerSetStatusFlags(o, flags & (O_APPEND | O_DIRECT | O_NOATIME)) < 0)
+        {
+            close(o);
+            return false;
+        }
+        c.ReplyWithDescriptor(o, (flags & O_CLOEXEC) != 0);
+        return true;
+    }
+
+    /// <summary>
+    /// openat2 in the container's root with the caller's file-system ids and groups, so that the walk
+    /// needs the caller's search permission on every directory, as the kernel would ask. A caller that
+    /// holds CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH in its namespace is resolved by the supervisor
+    /// itself when its ids do not suffice (the capability's reach over the inodes on the way is not
+    /// checked: the approximation docs/sandbox.md names). Leaves the thread acting as the caller or as itself.
+    /// </summary>
+    int ResolveAsCaller(Caller caller, string absolute, int flags, ulong resolve)
+    {
+        ThreadIdentity.ActAs(caller);
+        var o = ResolveInRoot(absolute, flags, resolve);
+        if (o == -Errors.EACCES && (caller.Has(Caller.CAP_DAC_OVERRIDE) || caller.Has(Caller.CAP_DAC_READ_SEARCH)))
+        {
+            ThreadIdentity.BeRoot();
+            o = ResolveInRoot(absolute, flags, resolve);
+        }
+        return o;
+    }
+
+    /// <summary>
+    /// Opens the checked object itself (through /proc/self/fd/N) with the caller's flags and credentials,
+    /// and hands it over. With <paramref name="closeSource"/> it also closes <paramref name="o"/> (with
+    /// the new descriptor, in one close_range when they are neighbours).
+    /// </summary>
+    void Reopen(Call c, Caller caller, int o, int flags, bool closeSource = false)
+    {
+        var name = stackalloc byte[12];
+        WriteDecimal(name, o);
+        var reopenFlags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC;
+        // Relative to the supervisor's own /proc/<pid>/fd, held open: one name to walk, not four.
+        ThreadIdentity.ActAs(caller);
+        var n = BrokerOpenat(ownFds, name, reopenFlags, 0);
         if (n < 0 && RetryWithCapability(n, caller, o))
-            n = BrokerOpenat(AT_FDCWD, path, reopenFlags, 0);
+        {
+            ThreadIdentity.BeRoot();
+            n = BrokerOpenat(ownFds, name, reopenFlags, 0);
+        }
         if (n < 0)
+        {
+            if (closeSource)
+                close(o);
             c.Fail(-n);
-        else
-            c.ReplyWithDescriptor(n, (flags & O_CLOEXEC) != 0);
+            return;
+        }
+        c.ReplyWithDescriptor(n, (flags & O_CLOEXEC) != 0, closeSource ? o : -1);
     }
 
     /// <summary>O_CREAT of a name that does not exist: checked as a write to the parent's entry, created there by name.</summary>

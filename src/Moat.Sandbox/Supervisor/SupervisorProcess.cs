@@ -7,16 +7,16 @@ using static Moat.Interop.Libc;
 namespace Moat.Sandbox.Supervisor;
 
 /// <summary>
-/// `moat-runtime sandbox-supervise`: one per sandboxed container, from its create to its end. One loop
-/// (poll) over the init's listener connection, the exec socket, exec connections and every seccomp
-/// notification descriptor; one thread that holds the container's init with ptrace (PTRACE_SEIZE with
+/// `moat-runtime sandbox-supervise`: one per sandboxed container, from its create to its end. The main
+/// thread takes the init's notification descriptor and answers its calls; a thread accepts exec
+/// connections and starts one thread per exec'd process's descriptor (a notification is handled at
+/// a time); one thread that holds the container's init with ptrace (PTRACE_SEIZE with
 /// PTRACE_O_EXITKILL: the kernel kills the init, and so the pid namespace, when this process goes, however
 /// it goes) and resumes it after each signal stop; a few pool threads for connects and FIFO opens, which
 /// may wait. It exits when the container's processes are all gone.
 /// </summary>
 public sealed unsafe class SupervisorProcess
 {
-    readonly List<int> notifyFds = [];
     readonly List<int> connections = [];
     int initConnection;
     int listener;
@@ -56,10 +56,10 @@ public sealed unsafe class SupervisorProcess
             // Out of the caller's session and process group: an engine's signal to its group is not ours.
             setsid();
             umask(0);
-            // Every brokered call is two wake-ups (the caller's thread, then this loop's); on a busy
-            // machine each may wait behind batch work for a time slice. A higher weight makes the
-            // loop run when it is woken. The loop's CPU is bounded by the calls it is asked: each one
-            // blocks its caller. (docs/sandbox.md, figures.)
+            // Every brokered call is two wake-ups (the caller's thread, then a serving thread's); on a busy
+            // machine each may wait behind batch work for a time slice. A higher weight makes the threads
+            // (made after this, they inherit it) run when they are woken. Their CPU is bounded by the calls
+            // they are asked: each one blocks its caller. (docs/sandbox.md, figures.)
             SetThreadNice(SupervisorNice);
             var policy = PolicyJson.Read(ReadToEnd(control), "policy");
             var report = reportFile is null && events is null ? null : new RefusalReport(reportFile, events, name, image);
@@ -114,25 +114,95 @@ public sealed unsafe class SupervisorProcess
             write(2, p, bytes.Length);
     }
 
+    /// <summary>
+    /// The init's hand-over first (or its end without one: the container never started); then this
+    /// thread answers the init's notifications until no process uses its filter, while a second thread
+    /// accepts exec connections, each served by a thread of its own; done when they are all done.
+    /// </summary>
     int Loop()
     {
-        var polls = new PollFd[64];
+        new Thread(ServeExecConnections) { IsBackground = true, Name = "exec connections" }.Start();
+        var initNotifyFd = -1;
+        while (initNotifyFd < 0)
+        {
+            var entry = new PollFd { Fd = initConnection, Events = POLLIN };
+            if (poll(&entry, 1, -1) < 0)
+            {
+                if (Errors.LastErrno == Errors.EINTR)
+                    continue;
+                throw new SyscallException("poll", Errors.LastErrno);
+            }
+            var (ended, notifyFd) = ReceiveFromConnection(initConnection, isInit: true);
+            if (notifyFd >= 0)
+                initNotifyFd = notifyFd;
+            else if (ended)
+                return 0;
+        }
+        lock (servers)
+            serving++;
+        Serve(initNotifyFd);
+        lock (servers)
+        {
+            while (serving > 0)
+                System.Threading.Monitor.Wait(servers);
+        }
+        return 0;
+    }
+
+    /// <summary>How many notification descriptors are still served (each by a thread); guarded by <see cref="servers"/>.</summary>
+    int serving;
+    readonly object servers = new();
+    /// <summary>One notification is handled at a time: the broker's state is shared by every descriptor's thread.</summary>
+    readonly object handling = new();
+
+    /// <summary>
+    /// Answers one notification descriptor's calls, one after the other, until no process uses its filter.
+    /// RECV waits for the next call itself (no poll before it: one system call less per call), and a burst
+    /// of calls is answered without waiting in between.
+    /// </summary>
+    void Serve(int notifyFd)
+    {
+        try
+        {
+            while (true)
+            {
+                if (SeccompReceive(notifyFd, out var notification))
+                {
+                    lock (handling)
+                        broker.Handle(notifyFd, notification);
+                    continue;
+                }
+                // ENOENT: the call vanished (its caller was killed), or no process uses the filter any more,
+                // which the descriptor then shows as hung up.
+                var entry = new PollFd { Fd = notifyFd, Events = POLLIN };
+                if (poll(&entry, 1, 0) > 0 && (entry.Revents & POLLIN) == 0 && (entry.Revents & (POLLHUP | POLLERR)) != 0)
+                    break;
+            }
+        }
+        finally
+        {
+            ThreadIdentity.BeRoot();
+            close(notifyFd);
+            lock (servers)
+            {
+                serving--;
+                System.Threading.Monitor.PulseAll(servers);
+            }
+        }
+    }
+
+    /// <summary>The exec socket and its connections: each exec'd process names its notification descriptor there.</summary>
+    void ServeExecConnections()
+    {
+        var polls = new PollFd[16];
         while (true)
         {
-            // Done when the init's connection ended without a descriptor (the container never started),
-            // or when every process that had a filter is gone.
-            if (initConnection < 0 && notifyFds.Count == 0)
-                return 0;
             var count = 0;
-            if (polls.Length < 2 + connections.Count + notifyFds.Count)
-                polls = new PollFd[2 + connections.Count + notifyFds.Count + 16];
+            if (polls.Length < 1 + connections.Count)
+                polls = new PollFd[1 + connections.Count + 16];
             polls[count++] = new PollFd { Fd = listener, Events = POLLIN };
-            if (initConnection >= 0)
-                polls[count++] = new PollFd { Fd = initConnection, Events = POLLIN };
             foreach (var c in connections)
                 polls[count++] = new PollFd { Fd = c, Events = POLLIN };
-            foreach (var n in notifyFds)
-                polls[count++] = new PollFd { Fd = n, Events = POLLIN };
             int ready;
             fixed (PollFd* p = polls)
                 ready = poll(p, (ulong)count, -1);
@@ -140,7 +210,7 @@ public sealed unsafe class SupervisorProcess
             {
                 if (Errors.LastErrno == Errors.EINTR)
                     continue;
-                throw new SyscallException("poll", Errors.LastErrno);
+                return;
             }
             for (var i = 0; i < count; i++)
             {
@@ -148,25 +218,28 @@ public sealed unsafe class SupervisorProcess
                 if (entry.Revents == 0)
                     continue;
                 if (entry.Fd == listener)
-                    AcceptExec();
-                else if (entry.Fd == initConnection)
-                    ReceiveFromConnection(entry.Fd, isInit: true);
-                else if (connections.Contains(entry.Fd))
                 {
-                    try
+                    AcceptExec();
+                    continue;
+                }
+                try
+                {
+                    var (_, notifyFd) = ReceiveFromConnection(entry.Fd, isInit: false);
+                    if (notifyFd >= 0)
                     {
-                        ReceiveFromConnection(entry.Fd, isInit: false);
-                    }
-                    catch (Exception e) when (e is SyscallException or JsonException)
-                    {
-                        // One exec that could not hand over: it ends (end of file), the container goes on.
-                        pending.Remove(entry.Fd);
-                        close(entry.Fd);
-                        connections.Remove(entry.Fd);
+                        lock (servers)
+                            serving++;
+                        new Thread(() => Serve(notifyFd)) { IsBackground = true, Name = "exec notifications" }.Start();
                     }
                 }
-                else
-                    ServeNotifications(entry.Fd, entry.Revents);
+                catch (Exception e) when (e is SyscallException or JsonException)
+                {
+                    // One exec that could not hand over: it ends (end of file), the container goes on.
+                    lock (pending)
+                        pending.Remove(entry.Fd);
+                    close(entry.Fd);
+                    connections.Remove(entry.Fd);
+                }
             }
         }
     }
@@ -185,7 +258,7 @@ public sealed unsafe class SupervisorProcess
         }
     }
 
-    /// <summary>What each listener connection has sent so far (the message may come in pieces).</summary>
+    /// <summary>What each listener connection has sent so far (the message may come in pieces); the init's and the exec thread's, so locked.</summary>
     readonly Dictionary<int, List<byte>> pending = [];
 
     /// <summary>
@@ -194,22 +267,27 @@ public sealed unsafe class SupervisorProcess
     /// descriptor N from the process (pidfd_getfd), holds the init, answers one byte and closes. Not
     /// SCM_RIGHTS: sendmsg is a notified call, and the listener that would answer it is the one in transit.
     /// </summary>
-    void ReceiveFromConnection(int fd, bool isInit)
+    (bool Ended, int NotifyFd) ReceiveFromConnection(int fd, bool isInit)
     {
         var buffer = new byte[8192];
         long n;
         fixed (byte* p = buffer)
             n = read(fd, p, buffer.Length);
         if (n < 0 && Errors.LastErrno is Errors.EAGAIN or Errors.EINTR)
-            return;
+            return (false, -1);
+        var notifyFd = -1;
         if (n > 0)
         {
-            if (!pending.TryGetValue(fd, out var bytes))
-                pending[fd] = bytes = [];
+            List<byte>? bytes;
+            lock (pending)
+            {
+                if (!pending.TryGetValue(fd, out bytes))
+                    pending[fd] = bytes = [];
+            }
             bytes.AddRange(buffer.AsSpan(0, (int)n));
             if (Parse(bytes) is not var (pid, targetFd))
-                return; // more to come
-            var notifyFd = TakeDescriptor(pid, targetFd);
+                return (false, -1); // more to come
+            notifyFd = TakeDescriptor(pid, targetFd);
             if (isInit)
             {
                 // The container's init: hold it first (ptrace EXITKILL), so that no call of the workload is
@@ -219,17 +297,18 @@ public sealed unsafe class SupervisorProcess
             }
             // The synchronous wake-up (Linux 6.6): the supervisor runs where the caller waits.
             SeccompSetSyncWakeUp(notifyFd);
-            notifyFds.Add(notifyFd);
             var ok = stackalloc byte[1];
             ok[0] = (byte)'k';
             write(fd, ok, 1);
         }
-        pending.Remove(fd);
+        lock (pending)
+            pending.Remove(fd);
         close(fd);
         if (isInit)
             initConnection = -1;
         else
             connections.Remove(fd);
+        return (true, notifyFd);
     }
 
     /// <summary>The descriptor's number and the state's "pid" (the host's view), once the whole message is there.</summary>
@@ -273,19 +352,6 @@ public sealed unsafe class SupervisorProcess
             throw new SyscallException("pidfd_getfd", Errors.EINVAL, $"descriptor {targetFd} of process {pid} is not a seccomp notification descriptor");
         }
         return fd;
-    }
-
-    void ServeNotifications(int notifyFd, short revents)
-    {
-        if ((revents & POLLIN) != 0)
-        {
-            if (SeccompReceive(notifyFd, out var notification))
-                broker.Handle(notifyFd, notification);
-            return;
-        }
-        // POLLHUP alone: no process uses this filter any more.
-        close(notifyFd);
-        notifyFds.Remove(notifyFd);
     }
 
     /// <summary>

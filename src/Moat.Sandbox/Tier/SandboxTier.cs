@@ -79,10 +79,30 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
             created = new ContainerCreator(store, services.Debug, services.Warn)
                 .Create(options, bundle, spec, Isolation.Sandbox.ToName(), new InitAdditions(landlock, forInit.Fd));
         }
-        catch
+        catch (Exception e)
         {
             // The init is gone, so is its end of the socket: the supervisor sees it and exits; make sure.
+            // When the supervisor itself failed (the init could then not hand over), its error says why.
+            try
+            {
+                supervisor.WaitReady();
+            }
+            catch (RuntimeException supervisorError)
+            {
+                throw new RuntimeException(supervisorError.Message, e);
+            }
             supervisor.Stop();
+            throw;
+        }
+        // Started while the container was made; ready (its exec socket listening) before anyone can
+        // exec or start. Its init loads the filter only at start, so nothing of it ran unsupervised.
+        try
+        {
+            supervisor.WaitReady();
+        }
+        catch
+        {
+            Discard(created, options.Id);
             throw;
         }
         var directory = store.DirectoryOf(options.Id);
@@ -90,6 +110,26 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
         SupervisorFiles.WriteRecord(directory, new SupervisorFiles.Record(supervisor.Pid, supervisor.StartTime, socketPath));
         services.Debug?.Invoke($"create {options.Id}: sandbox supervisor pid {supervisor.Pid}");
         return created;
+    }
+
+    /// <summary>A container made for a supervisor that then failed: its init killed, its state deleted (best effort: the error to report is the supervisor's).</summary>
+    void Discard(ContainerCreator.Created created, string id)
+    {
+        try
+        {
+            Libc.PidfdSendSignal(created.Pidfd, Libc.SIGKILL);
+            using var directory = services.Store.Open(id);
+            Base.Delete(new LocatedContainer(directory, ContainerView.Load(id, directory.Path)), force: true);
+        }
+        catch (Exception e) when (e is RuntimeException or SyscallException or IOException)
+        {
+            services.Warn?.Invoke($"create {id}: the container made for a failed sandbox supervisor was not fully removed: {e.Message}");
+        }
+        finally
+        {
+            created.Pidfd.Dispose();
+            created.Console?.Dispose();
+        }
     }
 
     SandboxPolicy LoadPolicy(Spec spec, string bundle)
