@@ -282,6 +282,35 @@ public sealed partial class ContainerEngine
         Images.Snapshots.Unmount(id);
     }
 
+    /// <summary>
+    /// An attached `run --rm` after the container's exit (it sent RemoveAfterExit before Start): waits for the
+    /// monitor's Deleted (the runtime's container is gone, status.json says exited), removes the container as
+    /// the exit command would, and answers Removed, so the monitor exits without starting a second `moat`.
+    /// False when the monitor went away before Deleted, or the container is still here: the monitor (or the
+    /// caller, after the monitor) removes it then.
+    /// </summary>
+    public bool RemoveAfterExit(string id, AttachClient client)
+    {
+        while (client.Receive() is { } frame)
+        {
+            if (frame.Frame != AttachFrames.Deleted)
+                continue;
+            Cleanup(id);
+            if (Store.Get(id) is not null)
+                return false;
+            try
+            {
+                client.Send(AttachFrames.Removed);
+            }
+            catch (SyscallException)
+            {
+                // The monitor went meanwhile: nothing was left for it to do.
+            }
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>`moat rename`.</summary>
     public void Rename(string reference, string newName)
     {
