@@ -248,7 +248,9 @@ public sealed partial class ContainerEngine
             runtime.Delete(record.Id);
         }
         Images.Snapshots.RemoveContainerLayer(record.Id);
-        ReleaseNetwork(record.Id);
+        // none and host never had networking of Moat's (network connect refuses them): no network store to open.
+        if (record.Settings.Network is not ("none" or "host"))
+            ReleaseNetwork(record.Id);
         if (removeVolumes)
             foreach (var mount in record.Settings.Mounts.Where(m => m.Anonymous && m.Name is not null))
                 if (!Store.List().Any(c => c.Id != record.Id && c.Settings.Mounts.Any(m => m.Name == mount.Name)))
