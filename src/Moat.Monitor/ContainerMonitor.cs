@@ -634,7 +634,8 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
     {
         try
         {
-            ProtocolFiles.Write(path, value);
+            // status.json and exit.json describe this run of processes: atomic, not fsynced (ProtocolFiles.Write).
+            ProtocolFiles.Write(path, value, durable: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SyscallException)
         {
