@@ -15,7 +15,7 @@ public sealed class LifecycleTests(ContainerStore store) : IClassFixture<Contain
         Assert.Contains("err", result.Stderr);
         // Removed by the time run returns (run removes it itself): no record, and its destroy event is written.
         Assert.DoesNotContain("relayed", store.Ok("ps", "-a"));
-        Assert.Contains(File.ReadAllLines(Path.Combine(store.Root, "events.jsonl")), l => l.Contains("\"destroy\"") && l.Contains("relayed"));
+        Assert.Contains(File.ReadAllLines(Path.Combine(store.Moat.Root, "events.jsonl")), l => l.Contains("\"destroy\"") && l.Contains("relayed"));
     }
 
     [Fact]
