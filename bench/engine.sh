@@ -10,6 +10,10 @@
 # on exit; the host's podman and /var/lib/moat are untouched. crun 1.8 refuses this host's hybrid
 # cgroup layout, so, as bench/podman.sh does, the loop runs in a private mount namespace where
 # /sys/fs/cgroup/unified is covered by an empty tmpfs (moat runs in the same namespace).
+# Both engines run their containers without a network: podman's containers.conf below says netns="none",
+# and moat gets --network none (its default, the bridge, would add a veth pair, addresses and the host's
+# `inet moat` nftables table to every run, which podman is not asked to do here; BENCH_MOAT_NETWORK=bridge
+# measures that instead).
 set -euo pipefail
 export LC_ALL=C
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -17,6 +21,7 @@ MOAT=${MOAT:-$REPO/bin/moat}
 N=${BENCH_ENGINE_ITERATIONS:-20}
 WARMUP=${BENCH_ENGINE_WARMUP:-2}
 PS_CONTAINERS=${BENCH_PS_CONTAINERS:-100}
+MOAT_NETWORK=${BENCH_MOAT_NETWORK:-none}
 
 die() { printf 'bench/engine: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
@@ -65,7 +70,7 @@ EOF
   for applet in sh true sleep; do ln -s busybox "$DIR/rootfs/bin/$applet"; done
   echo "root:x:0:0:root:/root:/bin/sh" >"$DIR/rootfs/etc/passwd"
   tar -C "$DIR/rootfs" --owner=0 --group=0 --numeric-owner -cf "$DIR/rootfs.tar" .
-  export DIR MOAT N WARMUP PS_CONTAINERS
+  export DIR MOAT N WARMUP PS_CONTAINERS MOAT_NETWORK
   unshare -m --propagation private "$(readlink -f "$0")" --inner
   exit
 fi
@@ -88,9 +93,10 @@ moat_cmd() { "$MOAT" --root "$DIR/moat" "$@"; }
 podman_cmd import "$DIR/rootfs.tar" localhost/bench-busybox >/dev/null
 moat_cmd import -q "$DIR/rootfs.tar" localhost/bench-busybox >/dev/null
 : >"$DIR/samples.moat"; : >"$DIR/samples.podman"; : >"$DIR/cpu.moat"; : >"$DIR/cpu.podman"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((i = 0; i < WARMUP + N; i++)); do
   c0=$(cpu_ns); t0=$EPOCHREALTIME
-  moat_cmd run --rm localhost/bench-busybox /bin/true >/dev/null 2>"$DIR/err" || die "moat run failed: $(tail -n 1 "$DIR/err")"
+  moat_cmd run --rm --network "$MOAT_NETWORK" localhost/bench-busybox /bin/true >/dev/null 2>"$DIR/err" || die "moat run failed: $(tail -n 1 "$DIR/err")"
   t1=$EPOCHREALTIME; c1=$(cpu_ns)
   podman_cmd --runtime crun run --rm localhost/bench-busybox /bin/true >/dev/null 2>"$DIR/err" || die "podman run failed: $(tail -n 1 "$DIR/err")"
   t2=$EPOCHREALTIME; c2=$(cpu_ns)
@@ -107,17 +113,19 @@ median() { sort -n "$1" | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 m=$(median "$DIR/samples.moat"); p=$(median "$DIR/samples.podman")
 mc=$(median "$DIR/cpu.moat"); pc=$(median "$DIR/cpu.podman")
-echo "run --rm IMAGE /bin/true, $N interleaved iterations (ms, medians; CPU: every process the command started, from a cpuacct cgroup):"
+echo "run --rm IMAGE /bin/true (moat: --network $MOAT_NETWORK; podman: netns none), $N interleaved iterations (ms, medians; CPU: every process the command started, from a cpuacct cgroup):"
 echo
 echo "| command | wall | CPU | moat / podman (wall) | moat / podman (CPU) |"
 echo "|---------|-----:|----:|------:|------:|"
 printf '| moat run --rm | %s | %s | %s | %s |\n' "$m" "$mc" "$(ratio "$m" "$p")" "$(ratio "$mc" "$pc")"
 printf '| podman run --rm (crun) | %s | %s | 1.00 | 1.00 |\n' "$p" "$pc"
 echo
+echo "load average (1, 5, 15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 
 # moat ps with PS_CONTAINERS running containers
 for ((i = 0; i < PS_CONTAINERS; i++)); do
-  moat_cmd run -d localhost/bench-busybox sleep 600 >/dev/null || die "moat run -d failed"
+  moat_cmd run -d --network "$MOAT_NETWORK" localhost/bench-busybox sleep 600 >/dev/null || die "moat run -d failed"
 done
 count=$(moat_cmd ps -q | wc -l)
 [ "$count" = "$PS_CONTAINERS" ] || die "moat ps shows $count containers, not $PS_CONTAINERS"

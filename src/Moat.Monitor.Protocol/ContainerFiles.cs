@@ -2,8 +2,9 @@ namespace Moat.Monitor.Protocol;
 
 /// <summary>
 /// The files in a container's directory (`&lt;root&gt;/containers/&lt;id&gt;/`) through which the engine and the
-/// monitor talk. Every JSON file is written whole (temporary file, fsync, rename): a reader sees the old
-/// content or the new, never half, also after a crash.
+/// monitor talk. Every JSON file is written whole (temporary file, rename): a reader sees the old content or
+/// the new, never half, also after a crash of the writer. Only health.json is also fsynced; status, exit and
+/// monitor.json describe processes a power cut ends (<see cref="ProtocolFiles.Write{T}"/>).
 /// </summary>
 public static class ContainerFiles
 {

@@ -15,8 +15,16 @@ internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
 /// <summary>Reading and writing the protocol's files: whole or not at all.</summary>
 public static class ProtocolFiles
 {
-    public static void Write<T>(string path, T value) where T : class =>
-        WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), ProtocolJsonContext.Default));
+    /// <summary>
+    /// Writes the file whole (a temporary file renamed over it): a reader, also after a crash of the writer,
+    /// sees the old document or the new one. <paramref name="durable"/> adds two fsyncs (the file, then its
+    /// directory) so that the new document also survives a power cut. Files that only describe processes
+    /// (status, exit, the monitor's configuration, which the engine writes again before every monitor it
+    /// starts) do without: a power cut ends those processes, and a file it left torn reads as absent (the
+    /// engine then reports what the runtime and the database say).
+    /// </summary>
+    public static void Write<T>(string path, T value, bool durable = true) where T : class =>
+        WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), ProtocolJsonContext.Default), durable);
 
     /// <summary>The file's document, or null when it does not exist (a torn file cannot exist: writes are atomic).</summary>
     public static T? Read<T>(string path) where T : class
@@ -60,7 +68,7 @@ public static class ProtocolFiles
         stream.Write(line);
     }
 
-    static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    static void WriteAtomically(string path, ReadOnlySpan<byte> content, bool durable)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
@@ -73,7 +81,8 @@ public static class ProtocolFiles
             }))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                if (durable)
+                    stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
         }
@@ -82,6 +91,8 @@ public static class ProtocolFiles
             File.Delete(temporary);
             throw;
         }
+        if (!durable)
+            return;
         using var dir = Libc.Open(directory, Libc.O_RDONLY | Libc.O_DIRECTORY);
         Libc.fsync(dir.Fd);
     }

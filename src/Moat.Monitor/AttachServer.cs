@@ -11,6 +11,8 @@ public sealed class AttachedClient(FileDescriptor fd) : IDisposable
     public long PendingBytes { get; set; }
     /// <summary>Close once everything queued is sent (after Exited).</summary>
     public bool Closing { get; set; }
+    /// <summary>Sent RemoveAfterExit: it removes the container after the last exit (see <see cref="AttachFrames.RemoveAfterExit"/>).</summary>
+    public bool RemovesContainer { get; set; }
     public void Dispose() => Fd.Dispose();
 }
 
@@ -133,16 +135,36 @@ public sealed unsafe class AttachServer : IDisposable
             Drop(client);
     }
 
-    /// <summary>Ends every client's session: Exited with the code, then the connection closes (once sent).</summary>
+    /// <summary>
+    /// Ends every client's session: Exited with the code, then the connection closes (once sent), except for
+    /// a client that removes the container: it stays for <see cref="AttachFrames.Deleted"/> (or <see cref="CloseRemovers"/>).
+    /// </summary>
     public void ExitAll(int exitCode)
     {
         for (var i = Clients.Count - 1; i >= 0; i--)
         {
             var client = Clients[i];
-            client.Closing = true;
+            client.Closing = !client.RemovesContainer;
             SendInt(this, client, AttachFrames.Exited, exitCode);
         }
     }
+
+    /// <summary>A restart follows the exit: the removers' claim is void, their sessions end as everyone's.</summary>
+    public void CloseRemovers()
+    {
+        for (var i = Clients.Count - 1; i >= 0; i--)
+        {
+            var client = Clients[i];
+            if (!client.RemovesContainer)
+                continue;
+            client.RemovesContainer = false;
+            client.Closing = true;
+            Flush(client);
+        }
+    }
+
+    /// <summary>No new clients (the last exit): the listening socket is closed; connected clients stay.</summary>
+    public void StopListening() => Listener.Dispose();
 
     public void Drop(AttachedClient client)
     {

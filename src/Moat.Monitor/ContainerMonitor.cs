@@ -206,6 +206,7 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
         var wasStarted = state == ContainerStates.Running;
         if (wasStarted && ShouldRestart(exitCode))
         {
+            attach?.CloseRemovers();
             state = ContainerStates.Restarting;
             restartDue = Environment.TickCount64 + restartDelay;
             restartDelay = Math.Min(restartDelay * 2, MaxRestartDelay);
@@ -290,17 +291,22 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
         health?.Begin();
     }
 
-    /// <summary>The last exit: the runtime forgets the container, the status says exited, the exit command runs.</summary>
+    /// <summary>
+    /// The last exit: the runtime forgets the container, the status says exited, then either the attached
+    /// client that claimed the removal removes it, or the exit command runs.
+    /// </summary>
     void Finish()
     {
         health?.Dispose();
         DeleteContainer();
         state = ContainerStates.Exited;
         WriteStatus();
-        attach?.Dispose();
+        attach?.StopListening();
         File.Delete(directory.File(ContainerFiles.AttachSocket));
         logWriter?.Dispose();
-        if (config.ExitCommand is { Count: > 0 } command)
+        var removedByClient = attach is { } server && HandOverRemoval(server);
+        attach?.Dispose();
+        if (!removedByClient && config.ExitCommand is { Count: > 0 } command)
         {
             try
             {
@@ -311,6 +317,54 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
             catch (Exception e) when (e is MonitorException or SyscallException)
             {
                 log.Write($"exit command {command[0]}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tells the clients that claimed the removal (<see cref="AttachFrames.RemoveAfterExit"/>) that they may
+    /// remove the container now, and waits until one says it has (true), or all have gone without saying
+    /// so, or the exit command's time limit has passed (false: the exit command runs, and finds what is left).
+    /// </summary>
+    bool HandOverRemoval(AttachServer server)
+    {
+        foreach (var client in server.Clients.Where(c => c.RemovesContainer).ToList())
+            server.Send(client, AttachFrames.Deleted, []);
+        var deadline = Environment.TickCount64 + (long)ExitCommandTimeout.TotalMilliseconds;
+        var fds = new Libc.PollFd[4];
+        while (true)
+        {
+            var removers = server.Clients.Where(c => c.RemovesContainer).ToList();
+            if (removers.Count == 0)
+                return false;
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                log.Write("the attached client that was to remove the container did not finish in time: running the exit command");
+                return false;
+            }
+            if (fds.Length < removers.Count)
+                fds = new Libc.PollFd[removers.Count];
+            for (var i = 0; i < removers.Count; i++)
+                fds[i] = new Libc.PollFd { Fd = removers[i].Fd.Fd, Events = (short)(Libc.POLLIN | (removers[i].Pending.Count > 0 ? Libc.POLLOUT : 0)) };
+            int n;
+            fixed (Libc.PollFd* p = fds)
+                n = Libc.poll(p, (ulong)removers.Count, (int)Math.Min(left, int.MaxValue));
+            if (n < 0 && Errors.LastErrno != Errors.EINTR)
+                throw new SyscallException("poll", Errors.LastErrno);
+            for (var i = 0; i < removers.Count && n > 0; i++)
+            {
+                var client = removers[i];
+                var revents = fds[i].Revents;
+                if ((revents & Libc.POLLOUT) != 0)
+                    server.Flush(client);
+                if ((revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) == 0 || !server.Clients.Contains(client))
+                    continue;
+                var message = server.Receive(client, out var gone);
+                if (gone)
+                    server.Drop(client);
+                else if (message is { Type: AttachFrames.Removed })
+                    return true;
             }
         }
     }
@@ -356,6 +410,9 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
         {
             case AttachFrames.Start:
                 OnStart(client);
+                break;
+            case AttachFrames.RemoveAfterExit:
+                client.RemovesContainer = true;
                 break;
             case AttachFrames.Stdin:
                 if (config.Stdin && run is { InputTarget: not null } r && payload.Length > 0)
@@ -577,7 +634,8 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
     {
         try
         {
-            ProtocolFiles.Write(path, value);
+            // status.json and exit.json describe this run of processes: atomic, not fsynced (ProtocolFiles.Write).
+            ProtocolFiles.Write(path, value, durable: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SyscallException)
         {

@@ -121,6 +121,24 @@ public sealed class CrashTests(ContainerStore store) : IClassFixture<ContainerSt
         Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(store.Moat.Root));
     }
 
+    [Fact]
+    public void ARunRmKilledWhileAttachedLeavesTheRemovalToTheMonitor()
+    {
+        string id;
+        using (var moat = store.Moat.Start("run", "--rm", "--name", "rmorphan", "busybox", "sleep", "1000"))
+        {
+            ContainerStore.Eventually(() => store.Run("inspect", "-f", "{{.State.Status}}", "rmorphan").Stdout.Trim() == "running", "the container running");
+            id = store.Ok("inspect", "-f", "{{.Id}}", "rmorphan").Trim();
+            moat.Kill();
+            moat.WaitForExit();
+        }
+        // The run that was to remove it is gone; once the container exits, the monitor's exit command removes it.
+        store.Ok("kill", "rmorphan");
+        ContainerStore.Eventually(() => !store.Ok("ps", "-a").Contains("rmorphan"), "the container removed by the monitor's exit command");
+        Assert.False(Directory.Exists(Path.Combine(store.Moat.Root, "containers", id)), "its layer directory is left");
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(id));
+    }
+
     static int MonitorOf(int initPid)
     {
         // The monitor is the init's parent (it is the init's subreaper, and the runtime that made it has exited).

@@ -93,6 +93,71 @@ public class ExitAndRestartTests
         Assert.Contains("\"state\":\"exited\"", File.ReadAllText(saw)); // it ran after the status said exited
     }
 
+    /// <summary>An exit command that leaves a mark, so a test can tell whether it ran.</summary>
+    static MonitorConfig MarkingExitCommand(MonitorConfig c) => c with
+    {
+        ExitCommand = ["/bin/sh", "-c", "echo ran > \"$0/exit-command-ran\"", Path.GetDirectoryName(c.Bundle)!],
+    };
+
+    [Fact]
+    public void AClientThatRemovesTheContainerGetsDeletedAndTheExitCommandDoesNotRun()
+    {
+        using var container = new MonitoredContainer(["sh", "-c", "exit 4"], MarkingExitCommand);
+        container.Create();
+        using var client = container.Attach();
+        client.Send(AttachFrames.RemoveAfterExit);
+        client.Send(AttachFrames.Start);
+        Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
+        Assert.Equal(4, MonitoredContainer.ReadUntilExit(client).ExitCode);
+        // Still connected after Exited; Deleted once the runtime has forgotten the container and the status says so.
+        var deleted = client.Receive(TimeSpan.FromSeconds(60)) ?? throw new Xunit.Sdk.XunitException("the monitor closed the connection instead of sending Deleted");
+        Assert.Equal(AttachFrames.Deleted, deleted.Type);
+        Assert.Null(container.RuntimeStatus());
+        Assert.Equal(ContainerStates.Exited, container.Status!.State);
+        Assert.Equal(4, container.Exit!.ExitCode);
+        // Until the client answers, the monitor waits (and runs nothing).
+        Assert.True(MonitoredContainer.Alive(container.Status.MonitorPid, container.Status.MonitorStartTime));
+        client.Send(AttachFrames.Removed);
+        container.WaitForMonitorExit();
+        Assert.False(File.Exists(Path.Combine(container.Directory, "exit-command-ran")), "the exit command ran although the client removed the container");
+    }
+
+    [Fact]
+    public void AClientThatGoesWithoutRemovingLeavesTheExitCommandToRun()
+    {
+        using var container = new MonitoredContainer(["true"], MarkingExitCommand);
+        container.Create();
+        using (var client = container.Attach())
+        {
+            client.Send(AttachFrames.RemoveAfterExit);
+            client.Send(AttachFrames.Start);
+            Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
+            Assert.Equal(0, MonitoredContainer.ReadUntilExit(client).ExitCode);
+            Assert.Equal(AttachFrames.Deleted, client.Receive(TimeSpan.FromSeconds(60))!.Value.Type);
+            // Hangs up here without Removed, as a killed `run --rm` would.
+        }
+        container.WaitForMonitorExit();
+        var ran = Path.Combine(container.Directory, "exit-command-ran");
+        Wait.Until(() => File.Exists(ran), TimeSpan.FromSeconds(30), () => $"the exit command did not run\nmonitor.log: {container.MonitorLog}");
+    }
+
+    [Fact]
+    public void AClaimDroppedBeforeTheExitLeavesTheExitCommandToRun()
+    {
+        using var container = new MonitoredContainer(["sleep", "1000"], MarkingExitCommand);
+        container.Create();
+        using (var client = container.Attach())
+        {
+            client.Send(AttachFrames.RemoveAfterExit);
+            client.Send(AttachFrames.Start);
+            Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
+        }
+        container.RuntimeCommand("kill", container.Id, "KILL").Ok();
+        container.WaitForMonitorExit();
+        var ran = Path.Combine(container.Directory, "exit-command-ran");
+        Wait.Until(() => File.Exists(ran), TimeSpan.FromSeconds(30), () => $"the exit command did not run\nmonitor.log: {container.MonitorLog}");
+    }
+
     [Fact]
     public void AFailedCreateIsReportedOnTheSyncPipeAndCleanedUp()
     {

@@ -72,13 +72,32 @@ public static class RunCommand
     {
         var engine = context.Engine;
         int? code;
+        var removed = false;
         try
         {
             var (current, client) = engine.PrepareStart(record.Id);
             if (client is null)
                 throw new Moat.Engine.EngineException($"container {current.Name} is already running");
             using (client)
+            {
+                // This process removes the container after its exit (no second `moat` for the monitor's exit
+                // command); should it die first, the monitor runs that command after all.
+                if (remove)
+                    client.Send(Moat.Monitor.Protocol.AttachFrames.RemoveAfterExit);
                 code = AttachRelay.Run(client, interactive, tty, pid => engine.MarkStarted(record.Id, pid));
+                if (remove && code is not null)
+                {
+                    try
+                    {
+                        removed = engine.RemoveAfterExit(record.Id, client);
+                    }
+                    catch (Exception e) when (e is Moat.Engine.EngineException or IOException or Moat.Interop.SyscallException or UnauthorizedAccessException)
+                    {
+                        // The container's exit code stays this command's; the monitor's exit command (on our hang-up) and the wait below try again.
+                        ImageCommandContext.Warn($"removing the container after its exit: {Moat.Oci.ErrorText.Of(e)}");
+                    }
+                }
+            }
         }
         catch (StartFailedException)
         {
@@ -91,10 +110,10 @@ public static class RunCommand
             var now = engine.Store.Get(record.Id) is { } r ? engine.Reconcile(r) : null;
             code = now?.ExitCode ?? 255;
         }
-        if (remove)
+        if (remove && !removed)
         {
-            // The monitor's exit command removes it and the monitor exits right after: wait for the monitor (a
-            // /proc read, every 5 ms) a while, then make sure ourselves.
+            // The monitor went before it handed the removal over: its exit command may be at work. Wait for the
+            // monitor (a /proc read, every 5 ms) a while, then make sure ourselves.
             var monitor = engine.Store.Get(record.Id) ?? record;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             while (ProcStat.IsAlive(monitor.MonitorPid, monitor.MonitorStartTime) && DateTime.UtcNow < deadline)

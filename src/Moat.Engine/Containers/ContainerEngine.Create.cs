@@ -282,6 +282,7 @@ public sealed partial class ContainerEngine
     void WriteMonitorConfig(ContainerRecord record)
     {
         var s = record.Settings;
+        // Not fsynced: written again before every monitor the engine starts (Relaunch after a reboot too).
         ProtocolFiles.Write(FileOf(record.Id, ContainerFiles.MonitorConfig), new MonitorConfig
         {
             Id = record.Id,
@@ -300,6 +301,6 @@ public sealed partial class ContainerEngine
             EventsPath = Events.Path,
             Name = record.Name,
             Image = record.ImageName,
-        });
+        }, durable: false);
     }
 }

@@ -248,7 +248,9 @@ public sealed partial class ContainerEngine
             runtime.Delete(record.Id);
         }
         Images.Snapshots.RemoveContainerLayer(record.Id);
-        ReleaseNetwork(record.Id);
+        // none and host never had networking of Moat's (network connect refuses them): no network store to open.
+        if (record.Settings.Network is not ("none" or "host"))
+            ReleaseNetwork(record.Id);
         if (removeVolumes)
             foreach (var mount in record.Settings.Mounts.Where(m => m.Anonymous && m.Name is not null))
                 if (!Store.List().Any(c => c.Id != record.Id && c.Settings.Mounts.Any(m => m.Name == mount.Name)))
@@ -280,6 +282,35 @@ public sealed partial class ContainerEngine
         if (record with { MonitorLost = false } != current)
             Store.Update(record with { MonitorLost = false });
         Images.Snapshots.Unmount(id);
+    }
+
+    /// <summary>
+    /// An attached `run --rm` after the container's exit (it sent RemoveAfterExit before Start): waits for the
+    /// monitor's Deleted (the runtime's container is gone, status.json says exited), removes the container as
+    /// the exit command would, and answers Removed, so the monitor exits without starting a second `moat`.
+    /// False when the monitor went away before Deleted, or the container is still here: the monitor (or the
+    /// caller, after the monitor) removes it then.
+    /// </summary>
+    public bool RemoveAfterExit(string id, AttachClient client)
+    {
+        while (client.Receive() is { } frame)
+        {
+            if (frame.Frame != AttachFrames.Deleted)
+                continue;
+            Cleanup(id);
+            if (Store.Get(id) is not null)
+                return false;
+            try
+            {
+                client.Send(AttachFrames.Removed);
+            }
+            catch (SyscallException)
+            {
+                // The monitor went meanwhile: nothing was left for it to do.
+            }
+            return true;
+        }
+        return false;
     }
 
     /// <summary>`moat rename`.</summary>

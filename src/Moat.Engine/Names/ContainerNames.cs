@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Moat.Engine.Names;
 
 /// <summary>docker's container names: the grammar a given name must follow, and adjective_surname for a container that was given none.</summary>
@@ -41,9 +39,9 @@ public static class ContainerNames
     {
         for (var attempt = 0; ; attempt++)
         {
-            var name = $"{Adjectives[RandomNumberGenerator.GetInt32(Adjectives.Length)]}_{Surnames[RandomNumberGenerator.GetInt32(Surnames.Length)]}";
+            var name = $"{Adjectives[KernelRandom.Below(Adjectives.Length)]}_{Surnames[KernelRandom.Below(Surnames.Length)]}";
             if (attempt > 3)
-                name += RandomNumberGenerator.GetInt32(10).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                name += KernelRandom.Below(10).ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (!taken(name))
                 return name;
         }
@@ -63,7 +61,7 @@ public static class ContainerNames
     {
         while (true)
         {
-            var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            var id = Convert.ToHexStringLower(KernelRandom.Bytes(32));
             if (!id[..12].All(char.IsAsciiDigit))
                 return id;
         }

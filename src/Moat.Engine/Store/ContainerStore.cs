@@ -7,8 +7,12 @@ using Moat.Oci;
 namespace Moat.Engine.Store;
 
 /// <summary>
-/// Containers and volumes in the store's SQLite database (images.db, next to the images' tables): WAL,
-/// synchronous=FULL and a busy timeout as the image catalogue has them, so many `moat` processes share it.
+/// Containers and volumes in the store's SQLite database (images.db, next to the images' tables): WAL and a
+/// busy timeout as the image catalogue has them, so many `moat` processes share it; synchronous=NORMAL (a
+/// commit is not an fdatasync; the WAL is synced at checkpoints, at the latest when the last connection of a
+/// `moat` closes, and by the image catalogue's FULL commits, which share the WAL). A killed process loses
+/// nothing committed; a power cut may lose the last commits of the `moat` commands running at that moment,
+/// which leaves what killing them at an earlier step would (docs/engine.md, "Crash safety").
 /// Names are unique through the table's UNIQUE constraint, whatever process inserts.
 /// One connection per instance, one thread at a time.
 /// </summary>
@@ -40,7 +44,7 @@ public sealed class ContainerStore : IDisposable
             connection.Open();
             Execute($"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
             Execute("PRAGMA journal_mode = WAL");
-            Execute("PRAGMA synchronous = FULL");
+            Execute("PRAGMA synchronous = NORMAL");
             EngineSchema.Migrate(connection, DatabasePath);
         }
         catch (SqliteException e)

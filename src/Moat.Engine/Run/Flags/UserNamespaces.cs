@@ -155,10 +155,24 @@ public static class UserNamespaces
     public static List<Range> InUseOnHost()
     {
         var ranges = new HashSet<Range>();
+        // Processes of one user namespace (the host's holds most of them) share one map: it is read once per
+        // namespace, told apart by the ns/user link (one readlink, where reading the map costs open, read and close).
+        var namespaces = new HashSet<string>(StringComparer.Ordinal);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             var name = Path.GetFileName(dir);
             if (name.Length == 0 || !name.All(char.IsAsciiDigit))
+                continue;
+            string? userNamespace;
+            try
+            {
+                userNamespace = new FileInfo(Path.Combine(dir, "ns", "user")).LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                userNamespace = null; // gone, or not ours to look at: its map is tried below all the same
+            }
+            if (userNamespace is not null && !namespaces.Add(userNamespace))
                 continue;
             string text;
             try
