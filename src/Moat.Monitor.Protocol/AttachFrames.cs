@@ -31,7 +31,8 @@ public static class AttachFrames
     /// <summary>
     /// Client to monitor, before Start: this client removes the container itself after its last exit (an
     /// attached `run --rm`, which would otherwise wait for the monitor's exit command, a second `moat`).
-    /// At the last exit such a client gets Exited and stays connected; once the runtime's container is
+    /// The monitor answers <see cref="RemovalTaken"/> (a monitor older than these frames answers Error: the
+    /// client then leaves the removal to the exit command). At the last exit such a client gets Exited and stays connected; once the runtime's container is
     /// deleted and status.json says exited, the monitor sends it <see cref="Deleted"/> and waits: <see cref="Removed"/>
     /// from it means the exit command is not needed; a hang-up without it (the client died or failed half
     /// way) and the monitor runs the exit command as it would have. A restart closes the connection as for
@@ -42,6 +43,8 @@ public static class AttachFrames
     public const byte Deleted = 10;
     /// <summary>Client to monitor, after <see cref="Deleted"/>: the container is removed (record, layer, volumes); no exit command.</summary>
     public const byte Removed = 11;
+    /// <summary>Monitor to client: the answer to <see cref="RemoveAfterExit"/>.</summary>
+    public const byte RemovalTaken = 12;
     /// <summary>Largest payload in one message (the socket's buffer allows more; this keeps latency low).</summary>
     public const int MaxPayload = 32 * 1024;
 }

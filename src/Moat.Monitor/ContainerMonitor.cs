@@ -413,6 +413,7 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
                 break;
             case AttachFrames.RemoveAfterExit:
                 client.RemovesContainer = true;
+                server.Send(client, AttachFrames.RemovalTaken, []);
                 break;
             case AttachFrames.Stdin:
                 if (config.Stdin && run is { InputTarget: not null } r && payload.Length > 0)

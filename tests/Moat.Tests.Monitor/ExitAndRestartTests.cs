@@ -106,6 +106,7 @@ public class ExitAndRestartTests
         container.Create();
         using var client = container.Attach();
         client.Send(AttachFrames.RemoveAfterExit);
+        Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
         client.Send(AttachFrames.Start);
         Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
         Assert.Equal(4, MonitoredContainer.ReadUntilExit(client).ExitCode);
@@ -130,6 +131,7 @@ public class ExitAndRestartTests
         using (var client = container.Attach())
         {
             client.Send(AttachFrames.RemoveAfterExit);
+            Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
             client.Send(AttachFrames.Start);
             Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
             Assert.Equal(0, MonitoredContainer.ReadUntilExit(client).ExitCode);
@@ -149,6 +151,7 @@ public class ExitAndRestartTests
         using (var client = container.Attach())
         {
             client.Send(AttachFrames.RemoveAfterExit);
+            Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
             client.Send(AttachFrames.Start);
             Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
         }

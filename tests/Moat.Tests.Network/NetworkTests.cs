@@ -255,16 +255,19 @@ public sealed class NetworkTests
         using var host = new TestHost();
         host.Moat("network", "create", "crashy").Ok();
         var netns = Path.Combine(host.StoreRoot, "runtime", "netns");
-        // Stop moat by SIGKILL once its namespace exists: between namespace and runtime create.
+        // moat kills itself (SIGKILL) once the namespace, veths and rules exist, before the runtime's create:
+        // at that exact step, where a kill on a timer would race a fast `moat` that had already finished.
         var start = new System.Diagnostics.ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment[Moat.Engine.Containers.CrashPoint.EnvironmentVariable] = Moat.Engine.Containers.CrashPoint.NetworkAttached;
         foreach (var a in (string[])["--net=" + host.NamespacePath, TestHost.MoatBinary, "--root", host.StoreRoot, "run", "-d", "--network", "crashy", "-p", "8088:80", "busybox", "sh", "-c", Sleep])
             start.ArgumentList.Add(a);
         using (var moat = System.Diagnostics.Process.Start(start)!)
         {
-            TestHost.Eventually(() => Directory.Exists(netns) && Directory.EnumerateFiles(netns).Any() || moat.HasExited, "the namespace to appear");
-            moat.Kill(entireProcessTree: false);
             moat.WaitForExit();
+            Assert.True(moat.ExitCode == 128 + 9, $"moat was to die of SIGKILL at the crash point; it exited {moat.ExitCode}: {moat.StandardError.ReadToEnd()}");
         }
+        Assert.NotEmpty(Directory.EnumerateFiles(netns));
+        Assert.Contains("8088", host.Ruleset());
         host.Moat("system", "prune", "-f").Ok();
         Assert.Empty(host.Moat("ps", "-aq").Stdout.Trim());
         Assert.Empty(Directory.EnumerateFiles(netns));

@@ -82,10 +82,9 @@ public static class RunCommand
             {
                 // This process removes the container after its exit (no second `moat` for the monitor's exit
                 // command); should it die first, the monitor runs that command after all.
-                if (remove)
-                    client.Send(Moat.Monitor.Protocol.AttachFrames.RemoveAfterExit);
+                var claimed = remove && ContainerEngine.ClaimRemoval(client);
                 code = AttachRelay.Run(client, interactive, tty, pid => engine.MarkStarted(record.Id, pid));
-                if (remove && code is not null)
+                if (claimed && code is not null)
                 {
                     try
                     {

@@ -285,6 +285,17 @@ public sealed partial class ContainerEngine
     }
 
     /// <summary>
+    /// Before Start: asks the monitor to leave the removal after the last exit to this client (RemoveAfterExit).
+    /// False when the monitor does not know the request (one started by an older moat answers Error): its exit
+    /// command removes the container then, as before.
+    /// </summary>
+    public static bool ClaimRemoval(AttachClient client)
+    {
+        client.Send(AttachFrames.RemoveAfterExit);
+        return client.Receive() is { Frame: AttachFrames.RemovalTaken };
+    }
+
+    /// <summary>
     /// An attached `run --rm` after the container's exit (it sent RemoveAfterExit before Start): waits for the
     /// monitor's Deleted (the runtime's container is gone, status.json says exited), removes the container as
     /// the exit command would, and answers Removed, so the monitor exits without starting a second `moat`.

@@ -65,6 +65,7 @@ public sealed partial class ContainerEngine
             DnsSearch = request.DnsSearch,
             DnsOptions = request.DnsOptions,
         });
+        CrashPoint.Reach(CrashPoint.NetworkAttached);
         spec.Linux ??= new Linux();
         spec.Linux.Namespaces ??= [];
         spec.Linux.Namespaces.RemoveAll(n => n.Type == NamespaceType.Network);
