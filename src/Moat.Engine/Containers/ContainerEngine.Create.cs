@@ -108,7 +108,9 @@ public sealed partial class ContainerEngine
             var published = AttachNetwork(request, record, spec, settings.ExposedPorts);
             if (Images.Layout.ForRoot)
                 IdmappedBinds.Apply(spec);
-            BundleBuilder.WriteConfig(bundle, spec);
+            // Not synced: the record that names this bundle is not either (synchronous=NORMAL); after a power cut
+            // a config.json lost with it is a container `start` refuses and `rm -f` removes (docs/engine.md).
+            BundleBuilder.WriteConfig(bundle, spec, durable: false);
             var logPath = request.LogDriver == LogDrivers.None ? null : Path.Combine(directory, ContainerFiles.ContainerLog);
             settings = settings with
             {

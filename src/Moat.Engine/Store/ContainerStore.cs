@@ -45,6 +45,7 @@ public sealed class ContainerStore : IDisposable
             Execute($"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
             Execute("PRAGMA journal_mode = WAL");
             Execute("PRAGMA synchronous = NORMAL");
+            SqliteProvider.KeepWriteAheadLog(connection);
             EngineSchema.Migrate(connection, DatabasePath);
         }
         catch (SqliteException e)

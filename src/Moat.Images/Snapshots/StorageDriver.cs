@@ -18,13 +18,14 @@ public static class StorageDriverProbe
 {
     public const string EnvironmentVariable = "MOAT_STORAGE_DRIVER";
     static readonly ConcurrentDictionary<string, StorageDriver> Probed = new(StringComparer.Ordinal);
+    static readonly Lazy<string> BootId = new(() => (Libc.TryReadText("/proc/sys/kernel/random/boot_id") ?? "unknown").Trim());
 
     public static StorageDriver Choose(string root, bool rootless)
     {
         switch (Environment.GetEnvironmentVariable(EnvironmentVariable))
         {
             case null or "":
-                return Probed.GetOrAdd(Path.GetFullPath(root), r => OverlayWorks(r, rootless) ? StorageDriver.Overlay : StorageDriver.Vfs);
+                return Probed.GetOrAdd(Path.GetFullPath(root), r => Remembered(r, rootless));
             case "overlay":
                 return StorageDriver.Overlay;
             case "vfs":
@@ -32,6 +33,47 @@ public static class StorageDriverProbe
             case var other:
                 throw new ArgumentException($"{EnvironmentVariable}='{other}' is not a storage driver (overlay or vfs)");
         }
+    }
+
+    /// <summary>The file in the store's root that keeps the probe's verdict for the rest of the boot.</summary>
+    public const string VerdictFile = "storage-driver.probe";
+
+    /// <summary>
+    /// The probe's verdict from an earlier `moat` of this boot on this filesystem and with this rootlessness, or a
+    /// new probe. The probe mounts an overlay and removes three directories, which on a disk mounted with discard
+    /// cost more than the rest of a `moat run`'s own work; what it tests (kernel, filesystem, privilege) cannot
+    /// change within a boot for one store, whose device is part of the key. The file is written atomically
+    /// but not synced: lost, it is probed again.
+    /// </summary>
+    static StorageDriver Remembered(string root, bool rootless)
+    {
+        Directory.CreateDirectory(root);
+        if (BootId.Value == "unknown")
+            return OverlayWorks(root, rootless) ? StorageDriver.Overlay : StorageDriver.Vfs;
+        var device = Libc.TryStatAt(Libc.AT_FDCWD, Path.Combine(root, ".")) is { } st ? $"{st.DeviceMajor}:{st.DeviceMinor}" : "?";
+        var key = $"boot {BootId.Value} device {device} rootless {(rootless ? 1 : 0)} driver ";
+        var path = Path.Combine(root, VerdictFile);
+        if (Libc.TryReadText(path) is { } text && text.StartsWith(key, StringComparison.Ordinal))
+        {
+            switch (text[key.Length..].Trim())
+            {
+                case "overlay": return StorageDriver.Overlay;
+                case "vfs": return StorageDriver.Vfs;
+            }
+        }
+        var driver = OverlayWorks(root, rootless) ? StorageDriver.Overlay : StorageDriver.Vfs;
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        try
+        {
+            File.WriteAllText(temporary, key + (driver == StorageDriver.Overlay ? "overlay" : "vfs") + "\n");
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a cache: the next `moat` probes again.
+            File.Delete(temporary);
+        }
+        return driver;
     }
 
     /// <summary>

@@ -60,6 +60,7 @@ public sealed class ImageCatalog : IImageCatalog
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 throw new StorageException($"cannot put the image catalogue {DatabasePath} in WAL mode (SQLite answered '{mode}'): is it on a filesystem without shared memory, such as NFS?");
             Execute("PRAGMA synchronous = FULL");
+            SqliteProvider.KeepWriteAheadLog(connection);
             Execute("PRAGMA foreign_keys = ON");
             CatalogSchema.Migrate(connection, DatabasePath);
         }

@@ -33,6 +33,7 @@ public sealed class NetworkStore : IDisposable
         connection.Open();
         Execute($"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
         Execute("PRAGMA synchronous = FULL");
+        Moat.Images.Storage.SqliteProvider.KeepWriteAheadLog(connection);
     }
 
     public void Dispose() => connection.Dispose();

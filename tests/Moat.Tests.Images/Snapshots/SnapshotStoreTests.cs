@@ -239,4 +239,34 @@ public class SnapshotStoreTests
         if (IsRoot && before is null or "")
             Assert.Equal(StorageDriver.Overlay, new SnapshotStore(box.Target).Driver);
     }
+
+    [Fact]
+    public void TheProbesVerdictIsKeptForTheBootAndOnlyForIt()
+    {
+        if (Environment.GetEnvironmentVariable(StorageDriverProbe.EnvironmentVariable) is { Length: > 0 })
+            return;
+        var boot = File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+        string KeyOf(string root, string bootId)
+        {
+            var st = Libc.TryStatAt(Libc.AT_FDCWD, Path.Combine(root, "."))!.Value;
+            return $"boot {bootId} device {st.DeviceMajor}:{st.DeviceMinor} rootless 0 driver ";
+        }
+        // A verdict of this boot is believed: "vfs" here although overlay works for root (no probe ran).
+        using (var box = new Sandbox())
+        {
+            Directory.CreateDirectory(box.Target);
+            File.WriteAllText(Path.Combine(box.Target, StorageDriverProbe.VerdictFile), KeyOf(box.Target, boot) + "vfs\n");
+            Assert.Equal(StorageDriver.Vfs, new SnapshotStore(box.Target).Driver);
+        }
+        // One of another boot is not: the probe runs and its verdict replaces the old one.
+        using (var box = new Sandbox())
+        {
+            Directory.CreateDirectory(box.Target);
+            var verdict = Path.Combine(box.Target, StorageDriverProbe.VerdictFile);
+            File.WriteAllText(verdict, KeyOf(box.Target, "00000000-0000-0000-0000-000000000000") + "vfs\n");
+            var driver = new SnapshotStore(box.Target).Driver;
+            Assert.Equal(IsRoot ? StorageDriver.Overlay : driver, driver);
+            Assert.Equal(KeyOf(box.Target, boot) + (driver == StorageDriver.Overlay ? "overlay" : "vfs") + "\n", File.ReadAllText(verdict));
+        }
+    }
 }
