@@ -39,6 +39,11 @@ boot() {
   local run=$!
   head -c 3 "$fifo" >/dev/null
   date +%s%N > "$work/first"
+  # QEMU's CPU time (user + system) up to the first output: the boot's cost, which the load on a
+  # shared machine stretches in wall time but not in CPU time.
+  local qemu
+  qemu=$(cut -d' ' -f1 "$work/state/$id/qemu")
+  awk -v tck="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / tck) }' "/proc/$qemu/stat" > "$work/cpu"
   "$moat" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
   wait "$run" 2>/dev/null || true
   rm -f "$fifo"
@@ -47,8 +52,9 @@ boot() {
 # The initramfs is built on first use: do that once before measuring.
 boot warm-$$
 
-echo "vm tier: time from run to the workload's first output, $iterations boots ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "vm tier: time from run to the workload's first output, $iterations boots ($(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg))"
 times=()
+cpus=()
 for i in $(seq "$iterations"); do
   id=boot-$$-$i
   start=$(date +%s%N)
@@ -56,16 +62,23 @@ for i in $(seq "$iterations"); do
   end=$(cat "$work/first")
   ms=$(( (end - start) / 1000000 ))
   times+=("$ms")
-  echo "  boot $i: ${ms} ms"
+  cpus+=("$(cat "$work/cpu")")
+  echo "  boot $i: ${ms} ms (QEMU's CPU time until then: $(cat "$work/cpu") ms)"
 done
-sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-echo "  median: ${sorted[$(( ${#sorted[@]} / 2 ))]} ms"
+median() { local sorted=($(printf '%s\n' "$@" | sort -n)); echo "${sorted[$(( ${#sorted[@]} / 2 ))]}"; }
+echo "  median: $(median "${times[@]}") ms (QEMU's CPU time: $(median "${cpus[@]}") ms)"
 
 # QEMU's resident memory once the workload runs.
 "$moat" --root "$work/state" --isolation vm create --bundle "$work/bundle" rss-$$ </dev/null >"$work/rss.out" 2>/dev/null
 "$moat" --root "$work/state" start rss-$$
 for _ in $(seq 600); do grep -q up "$work/rss.out" && break; sleep 0.1; done
-pid=$("$moat" --root "$work/state" state rss-$$ | jq .pid)
-echo "QEMU resident memory, 128 MiB guest, workload running: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+# state's pid is the shim's (QEMU is its child): QEMU's own pid is in the state directory's `qemu` file.
+qemu=$(cut -d' ' -f1 "$work/state/rss-$$/qemu")
+grep -q qemu-system "/proc/$qemu/cmdline" || { echo "bench/vm: $qemu is not QEMU" >&2; exit 1; }
+echo "QEMU resident memory, 128 MiB guest, workload running: $(awk '/VmRSS/ {print $2, $3}' /proc/$qemu/status)"
 shim=$(cut -d' ' -f1 "$work/state/rss-$$/shim")
 echo "the shim's resident memory: $(awk '/VmRSS/ {print $2, $3}' /proc/$shim/status)"
+# Kata's footprint metric is the PSS of the runtime's processes (hypervisor and shim) per container: the same here.
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+echo "PSS of QEMU and the shim (Kata's memory-footprint measure): $(( $(pss "$qemu") + $(pss "$shim") )) kB"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

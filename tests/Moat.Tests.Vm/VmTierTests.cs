@@ -5,10 +5,10 @@ namespace Moat.Tests.Vm;
 
 /// <summary>
 /// The vm tier end to end, as root, with the real bin/moat-runtime booting Debian's kernel under QEMU
-/// (TCG here: each boot costs 10-30 s, so three boots in all). One container's whole life is one
+/// (TCG here: each boot costs 10-30 s, so four boots in all). One container's whole life is one
 /// test (create, start, stdio, exec, 40 short execs at once, a signal, an OOM kill inside, QEMU
 /// killed, delete); `run` is another; a terminal through --console-socket (with an exec -t into the
-/// same VM) the third.
+/// same VM) the third; `run` on the caller's own terminal (with an exec -t from another) the fourth.
 /// </summary>
 public sealed class VmTierTests : IDisposable
 {
@@ -70,7 +70,7 @@ public sealed class VmTierTests : IDisposable
     (int Status, string Stdout, string Stderr) Run(string args, string redirections = "</dev/null") =>
         Shell($"{Moat(args)} {redirections}", TimeSpan.FromMinutes(5), Env());
 
-    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null, (int Rows, int Columns)? terminal = null, int? cpus = null)
+    string Bundle(string name, string[] args, long? memoryLimit = null, string? hooksDirectory = null, (int Rows, int Columns)? terminal = null, int? cpus = null, bool terminalWithoutSize = false)
     {
         var bundle = Path.Combine(work, name);
         var (status, _, error) = Shell($"MOAT='{Binary}' '{Repo}/scripts/make-bundle.sh' '{bundle}'", TimeSpan.FromMinutes(1));
@@ -94,6 +94,8 @@ public sealed class VmTierTests : IDisposable
             json["process"]!["terminal"] = true;
             json["process"]!["consoleSize"] = new System.Text.Json.Nodes.JsonObject { ["height"] = size.Rows, ["width"] = size.Columns };
         }
+        if (terminalWithoutSize)
+            json["process"]!["terminal"] = true;
         if (hooksDirectory is not null)
         {
             // Each hook keeps the state it was given on stdin in hooksDirectory/KIND.json.
@@ -304,6 +306,51 @@ public sealed class VmTierTests : IDisposable
         Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)), "run did not exit");
         Assert.True(run.ExitCode == 5, $"run: status {run.ExitCode}: {File.ReadAllText(runErrors)}");
         terminal.WaitForEnd();
+        Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
+    }
+
+    /// <summary>
+    /// process.terminal without --console-socket, as runc runs it: `run` in the foreground puts the
+    /// guest's process on the caller's own terminal (a pty the test types at): a tty from its first
+    /// instruction at the caller's window size, the caller's typing, its resizes, and the exit
+    /// status as run's; an `exec -t` from a second terminal gets a pty of its own at that terminal's
+    /// size. create and run -d refuse such a bundle before anything boots, as runc and the container
+    /// tier do: nobody would get the terminal.
+    /// </summary>
+    [Fact]
+    public void ATerminalOnTheCallersOwnTerminal()
+    {
+        var bundle = Bundle("own-tty", ["sh", "-c", "echo first:$(stty size) tty:$(tty); exec sh"], terminalWithoutSize: true);
+        var id = NewId("own-tty");
+        foreach (var detached in new[] { "create", "run -d" })
+        {
+            var refused = Run($"{detached} --bundle '{bundle}' {id}");
+            Assert.True(refused.Status != 0 && refused.Stderr.Contains("needs --console-socket"), $"{detached}: status {refused.Status}: {refused.Stderr}");
+            Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
+        }
+
+        using var caller = CallersTerminal.Start(Moat($"run --bundle '{bundle}' {id}"), Env(), 33, 111);
+        caller.Screen.WaitFor("first:33 111 tty:/dev/pts/0");
+        caller.Screen.Type("echo typed:$((6*7))\n");
+        caller.Screen.WaitFor("typed:42");
+        // A resize reaches the guest as a SIGWINCH relayed: the shell waits for it (no timing).
+        caller.Resize(40, 120);
+        caller.Screen.Type("while [ \"$(stty size)\" != '40 120' ]; do sleep 0.1; done; echo resized:$(stty size)\n");
+        caller.Screen.WaitFor("resized:40 120");
+
+        using (var second = CallersTerminal.Start(Moat($"exec -t {id} sh -c 'echo exec:$(stty size) tty:$(tty); read line; echo got:$line; exit 3'"), Env(), 20, 70))
+        {
+            second.Screen.WaitFor("exec:20 70 tty:/dev/pts/");
+            second.Screen.Type("hello\n");
+            second.Screen.WaitFor("got:hello");
+            Assert.True(second.WaitForExit() is var execStatus && execStatus == 3, $"exec -t: status {execStatus}: {second.Screen.Text}");
+            second.Screen.WaitForEnd();
+        }
+
+        caller.Screen.Type("echo after-exec:$(stty size); exit 5\n");
+        caller.Screen.WaitFor("after-exec:40 120");
+        Assert.True(caller.WaitForExit() is var status && status == 5, $"run: status {status}: {caller.Screen.Text}");
+        caller.Screen.WaitForEnd();
         Assert.False(Directory.Exists(Path.Combine(StateRoot, id)));
     }
 

@@ -19,6 +19,10 @@ sealed class GuestProcess(uint stream, FrameChannel host, FileDescriptor pidfd, 
     static readonly TimeSpan LeftBehindGrace = TimeSpan.FromSeconds(2);
 
     readonly Lock inputGate = new();
+    // The output descriptors and the pidfd are not disposed when the process exits: a pump can
+    // still be reading (a process left behind holds the pipe), and a number closed under it could
+    // be reused by the next exec's pipe. Each owner is referenced by the thread that uses it, so
+    // its finalizer closes it only once nothing can use it any more.
     FileDescriptor? input = pty ?? stdin;
 
     /// <summary>Starts passing output and waiting for the exit; called once the host was told of the stream.</summary>

@@ -108,10 +108,10 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
 
             FileDescriptor? slave = null;
             if (terminal)
-                (master, slave) = OpenTerminal(spec.Process);
-            var (message, pid) = SpawnHelper(binary, [VmNames.ShimVerb, directory.Path], slave);
-            shimPid = pid;
-            slave?.Dispose();
+                (master, slave) = OpenTerminal(spec.Process, onCallersTerminal: options.Foreground && options.ConsoleSocket is null);
+            string message;
+            using (slave)
+                (message, shimPid) = SpawnHelper(binary, [VmNames.ShimVerb, directory.Path], slave);
             if (!message.StartsWith("ok ", StringComparison.Ordinal))
             {
                 HostCommand.Wait(shimPid);
@@ -149,16 +149,21 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
     }
 
     /// <summary>
-    /// The host's pty for a process with a terminal, at process.consoleSize when the config gives
-    /// one (as the container tier sizes its pty), so the guest's pty starts at the size the caller
-    /// sees on the master; without it both start at 0x0 until the caller resizes, as with runc.
+    /// The host's pty for a process with a terminal; the guest's pty starts at its size. On the
+    /// caller's terminal (a foreground run or exec without --console-socket, as runc runs one) that
+    /// is the caller's size: the relay makes the master follow it anyway, and a resize after the
+    /// guest's process started would reach it only as a SIGWINCH (a `stty size` run first could
+    /// still see the old one). Otherwise process.consoleSize when the config gives one (as the
+    /// container tier sizes its pty), else 0x0 until the caller resizes, as with runc.
     /// </summary>
-    static (FileDescriptor Master, FileDescriptor Slave) OpenTerminal(Process process)
+    static (FileDescriptor Master, FileDescriptor Slave) OpenTerminal(Process process, bool onCallersTerminal)
     {
         var (master, slave, _) = Libc.OpenPty("/dev/ptmx");
         try
         {
-            if (process.ConsoleSize is { } size)
+            if (onCallersTerminal && Libc.GetWindowSize(0) is { Rows: > 0, Columns: > 0 } callers)
+                Libc.SetWindowSize(master.Fd, callers.Rows, callers.Columns);
+            else if (process.ConsoleSize is { } size)
                 Libc.SetWindowSize(master.Fd, (ushort)Math.Min(size.Height, ushort.MaxValue), (ushort)Math.Min(size.Width, ushort.MaxValue));
             return (master, slave);
         }
@@ -267,12 +272,11 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         VmFiles.WriteAtomically(processFile, SpecJson.ToUtf8Bytes(w => SpecJson.Write(w, process)));
         FileDescriptor? master = null, slave = null;
         if (process.Terminal)
-            (master, slave) = OpenTerminal(process);
+            (master, slave) = OpenTerminal(process, onCallersTerminal: options.Foreground && options.ConsoleSocket is null);
         try
         {
             var binary = Environment.ProcessPath ?? throw new RuntimeException("cannot find this moat binary");
             var (message, pid) = SpawnHelper(binary, [VmNames.ExecVerb, directory, processFile, process.Terminal ? "terminal" : "pipes"], slave);
-            slave?.Dispose();
             if (!message.StartsWith("ok ", StringComparison.Ordinal))
             {
                 HostCommand.Wait(pid);
@@ -287,6 +291,8 @@ public sealed class VmTier(StateStore store, Action<string> warn, Action<string>
         }
         finally
         {
+            // The relay holds the slave now (or failed to start): ours is not needed either way.
+            slave?.Dispose();
             master?.Dispose();
             File.Delete(processFile);
         }
