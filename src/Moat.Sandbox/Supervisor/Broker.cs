@@ -249,6 +249,7 @@ public sealed unsafe partial class Broker
         /// </summary>
         public void ReplyWithDescriptor(int fd, bool closeOnExec, int alsoClose = -1)
         {
+            ServingThread.AnswersWithDescriptors();
             var r = SeccompAddFd(notifyFd, n.Id, fd, SECCOMP_ADDFD_FLAG_SEND, closeOnExec ? (uint)O_CLOEXEC : 0);
             if (alsoClose >= 0 && Math.Abs(alsoClose - fd) == 1)
                 CloseRange((uint)Math.Min(fd, alsoClose), (uint)Math.Max(fd, alsoClose));

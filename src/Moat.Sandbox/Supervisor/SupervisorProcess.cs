@@ -22,6 +22,9 @@ public sealed unsafe class SupervisorProcess
     int listener;
     Broker broker = null!;
 
+    /// <summary>The nice value of the supervisor's threads until they answer with descriptors (then <see cref="ServingThread"/>).</summary>
+    public const int SupervisorNice = -10;
+
     public static int Run(string[] args)
     {
         string? root = null, id = null, socket = null, reportFile = null, events = null, name = null, image = null;
@@ -53,15 +56,12 @@ public sealed unsafe class SupervisorProcess
             // Out of the caller's session and process group: an engine's signal to its group is not ours.
             setsid();
             umask(0);
-            // A brokered open is three wake-ups between the caller's thread and a serving thread (the
-            // trapped call; ADDFD handing the descriptor over; the caller's "installed", which ADDFD waits
-            // for). Woken with a higher weight (nice -10, as before), the serving thread preempted the caller
-            // at the last one, in the middle of its system call, only to find nothing to do and switch back:
-            // two context switches more per call. SCHED_BATCH is never preempting on wake-up: the caller
-            // finishes its call and traps the next, and the thread picks that up when it runs. Threads made
-            // after this inherit it. Measured (docs/sandbox.md, "where a brokered open's time goes"): 4
-            // context switches per round trip became 2.
-            SetThreadSchedulingPolicy(SCHED_BATCH);
+            // Every brokered call is two wake-ups (the caller's thread, then a serving thread's); on a busy
+            // machine each may wait behind batch work for a time slice. A higher weight makes the threads
+            // (made after this, they inherit it) run when they are woken: the start of a container, its
+            // hand-over and its first calls. A thread that answers with descriptors changes to
+            // SCHED_BATCH at the first (ServingThread). (docs/sandbox.md, figures.)
+            SetThreadNice(SupervisorNice);
             var policy = PolicyJson.Read(ReadToEnd(control), "policy");
             var report = reportFile is null && events is null ? null : new RefusalReport(reportFile, events, name, image);
             var log = new RefusalLog(Path.Combine(root, id), id, report);
