@@ -49,7 +49,11 @@ public sealed unsafe partial class Broker
         rootPrefix = ReadLinkOfFd(rootFd) ?? "/";
         uidMap = ReadMap($"/proc/{initPid}/uid_map");
         gidMap = ReadMap($"/proc/{initPid}/gid_map");
+        ConfinedCpu = SoleAllowedCpu(initPid);
     }
+
+    /// <summary>The one CPU the container's init may run on (a cpuset of one CPU, an exec CPU affinity), or -1: its calls are served from there.</summary>
+    public int ConfinedCpu { get; private set; } = -1;
 
     public bool Attached => rootFd >= 0;
 
