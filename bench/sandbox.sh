@@ -7,6 +7,7 @@
 # Usage: bench/sandbox.sh [RUNS]   (root; needs gcc with a static libc and busybox-static)
 #   LOOPS=N      runs of each loop (default 3; medians); KINDS="open 100000" runs only that loop
 #   RAW=1        also prints every loop run's figure
+#   CPUS=0       every container confined to CPU 0 (a cpuset), for the case of a workload that cannot move
 #   BASELINE=DIR a bin/ directory of another build (e.g. a copy of main's): its sandbox tier runs as one
 #                more tier, "sandbox-base", interleaved with this one's, for an A/B on a noisy machine
 set -euo pipefail
@@ -40,6 +41,8 @@ int main(int argc, char **argv) {
 C
 gcc -static -O2 -o "$work/bundle/rootfs/bin/loop" "$work/loop.c"
 jq '.root.readonly = false' "$work/bundle/config.json" > "$work/c" && mv "$work/c" "$work/bundle/config.json"
+# CPUS=LIST: every tier's container confined to those CPUs (linux.resources.cpu.cpus).
+if [ -n "${CPUS:-}" ]; then jq --arg c "$CPUS" '.linux.resources.cpu.cpus = $c' "$work/bundle/config.json" > "$work/c" && mv "$work/c" "$work/bundle/config.json"; fi
 have_runsc=0
 command -v runsc >/dev/null && have_runsc=1
 
@@ -61,7 +64,7 @@ tiers="container sandbox"
 [ $have_runsc = 1 ] && tiers="$tiers runsc"
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r); $runs runs each, interleaved; medians"
-echo "# load at start:$(uptime | sed 's/.*load average//')"
+echo "# load at start:$(uptime | sed 's/.*load average//')${CPUS:+; containers confined to CPUs $CPUS}"
 set_args '["/bin/true"]'
 declare -A start
 for i in $(seq "$runs"); do for t in $tiers; do start[$t]+="$(ms run_in $t) "; done; done
