@@ -165,9 +165,10 @@ public sealed unsafe class SupervisorProcess
     {
         // A container confined to one CPU is served from that CPU: the caller cannot move to the other
         // when ADDFD wakes it (the kernel puts a woken thread on an idle CPU when it may), so a supervisor
-        // left free would be woken across CPUs, twice a call; on this machine's halted CPUs that took a
-        // brokered open from 17 to 70-78 µs (docs/sandbox.md, figures). A container free to move gains
-        // nothing from a pinned supervisor (measured), so it is left to the kernel. Failing is only slower.
+        // left free would be woken across CPUs, twice a call; on this machine's halted CPUs a brokered
+        // open took 71-76 µs that way, 14-16 µs served from its CPU (docs/sandbox.md, figures). A
+        // container free to move gains nothing from a pinned supervisor (measured), so it is left to the
+        // kernel. Failing is only slower.
         if (broker.ConfinedCpu >= 0)
             SetThreadAffinityTo(broker.ConfinedCpu);
         try
