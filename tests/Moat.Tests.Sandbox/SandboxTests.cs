@@ -289,6 +289,35 @@ public sealed class SandboxTests(SandboxFixture fixture)
     }
 
     [Fact]
+    public void AContainerConfinedToOneCpuIsServedFromThatCpu()
+    {
+        // Placement, never timing: which CPUs the supervisor's serving thread may use, read from /proc.
+        var cpu = Environment.ProcessorCount - 1;
+        var spec = fixture.Bundle.Spec;
+        var resources = spec.Linux!.Resources;
+        spec.Linux.Resources = new Moat.Oci.LinuxResources { Cpu = new Moat.Oci.LinuxCpu { Cpus = cpu.ToString() } };
+        var id = fixture.Bundle.NewId("sbx");
+        try
+        {
+            // A brokered open first: the init's thread serves from the start, the call proves it answers.
+            fixture.Bundle.Args("sh", "-c", "cat /etc/passwd >/dev/null && exec sleep 60");
+            fixture.Bundle.Write();
+            MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
+            var supervisor = Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox.json"))).GetProperty("supervisorPid").GetInt32();
+            var init = TestBundle.State(id).GetProperty("pid").GetInt32();
+            Wait.Until(() => File.ReadAllText($"/proc/{init}/cmdline").StartsWith("sleep", StringComparison.Ordinal), "the workload's sleep");
+            // The main thread answers the init's notifications (thread id = the supervisor's pid).
+            Assert.Contains($"Cpus_allowed_list:\t{cpu}\n", File.ReadAllText($"/proc/{supervisor}/task/{supervisor}/status"));
+        }
+        finally
+        {
+            spec.Linux.Resources = resources;
+            fixture.Bundle.Write();
+            MoatCli.Run("delete", "--force", id);
+        }
+    }
+
+    [Fact]
     public void DeleteStopsTheSupervisorAndLeavesNothing()
     {
         var id = fixture.Bundle.NewId("sbx");

@@ -49,7 +49,11 @@ public sealed unsafe partial class Broker
         rootPrefix = ReadLinkOfFd(rootFd) ?? "/";
         uidMap = ReadMap($"/proc/{initPid}/uid_map");
         gidMap = ReadMap($"/proc/{initPid}/gid_map");
+        ConfinedCpu = SoleAllowedCpu(initPid);
     }
+
+    /// <summary>The one CPU the container's init may run on (a cpuset of one CPU, an exec CPU affinity), or -1: its calls are served from there.</summary>
+    public int ConfinedCpu { get; private set; } = -1;
 
     public bool Attached => rootFd >= 0;
 
@@ -249,6 +253,7 @@ public sealed unsafe partial class Broker
         /// </summary>
         public void ReplyWithDescriptor(int fd, bool closeOnExec, int alsoClose = -1)
         {
+            ServingThread.AnswersWithDescriptors();
             var r = SeccompAddFd(notifyFd, n.Id, fd, SECCOMP_ADDFD_FLAG_SEND, closeOnExec ? (uint)O_CLOEXEC : 0);
             if (alsoClose >= 0 && Math.Abs(alsoClose - fd) == 1)
                 CloseRange((uint)Math.Min(fd, alsoClose), (uint)Math.Max(fd, alsoClose));

@@ -22,7 +22,7 @@ public sealed unsafe class SupervisorProcess
     int listener;
     Broker broker = null!;
 
-    /// <summary>The nice value of the supervisor's loop (the thread that answers notifications).</summary>
+    /// <summary>The nice value of the supervisor's threads until they answer with descriptors (then <see cref="ServingThread"/>).</summary>
     public const int SupervisorNice = -10;
 
     public static int Run(string[] args)
@@ -58,8 +58,9 @@ public sealed unsafe class SupervisorProcess
             umask(0);
             // Every brokered call is two wake-ups (the caller's thread, then a serving thread's); on a busy
             // machine each may wait behind batch work for a time slice. A higher weight makes the threads
-            // (made after this, they inherit it) run when they are woken. Their CPU is bounded by the calls
-            // they are asked: each one blocks its caller. (docs/sandbox.md, figures.)
+            // (made after this, they inherit it) run when they are woken: the start of a container, its
+            // hand-over and its first calls. A thread that answers with descriptors changes to
+            // SCHED_BATCH at the first (ServingThread). (docs/sandbox.md, figures.)
             SetThreadNice(SupervisorNice);
             var policy = PolicyJson.Read(ReadToEnd(control), "policy");
             var report = reportFile is null && events is null ? null : new RefusalReport(reportFile, events, name, image);
@@ -162,6 +163,14 @@ public sealed unsafe class SupervisorProcess
     /// </summary>
     void Serve(int notifyFd)
     {
+        // A container confined to one CPU is served from that CPU: the caller cannot move to the other
+        // when ADDFD wakes it (the kernel puts a woken thread on an idle CPU when it may), so a supervisor
+        // left free would be woken across CPUs, twice a call; on this machine's halted CPUs a brokered
+        // open took 71-76 µs that way, 14-16 µs served from its CPU (docs/sandbox.md, figures). A
+        // container free to move gains nothing from a pinned supervisor (measured), so it is left to the
+        // kernel. Failing is only slower.
+        if (broker.ConfinedCpu >= 0)
+            SetThreadAffinityTo(broker.ConfinedCpu);
         try
         {
             while (true)
