@@ -168,14 +168,33 @@ public sealed unsafe class AttachServer : IDisposable
 
     public void Drop(AttachedClient client)
     {
-        if (Clients.Remove(client))
-            client.Dispose();
+        if (!Clients.Remove(client))
+            return;
+        // A unix socket closed with unread messages in its queue resets the connection: the client's next
+        // recv fails with ECONNRESET before it reads what it was sent, the Exited frame included (a client
+        // that sent Stdin as the container exited lost its exit code so). Read and discard what it sent first.
+        Discard(client);
+        client.Dispose();
+    }
+
+    void Discard(AttachedClient client)
+    {
+        fixed (byte* p = receiveBuffer)
+        {
+            nint n;
+            do
+                n = Libc.recv(client.Fd.Fd, p, receiveBuffer.Length, Libc.MSG_DONTWAIT);
+            while (n > 0 || (n < 0 && Errors.LastErrno == Errors.EINTR));
+        }
     }
 
     public void Dispose()
     {
         foreach (var client in Clients)
+        {
+            Discard(client);
             client.Dispose();
+        }
         Clients.Clear();
         Listener.Dispose();
     }
