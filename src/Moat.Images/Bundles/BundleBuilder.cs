@@ -1,5 +1,5 @@
 using Moat.Images.Model;
-using Moat.Interop;
+using Moat.Images.Storage;
 using Moat.Oci;
 using Moat.Oci.Json;
 using Moat.Oci.Profiles;
@@ -142,27 +142,8 @@ public static class BundleBuilder
         var directory = Path.GetFullPath(bundleDirectory);
         if (!Directory.Exists(directory))
             throw new BundleException($"the bundle directory {directory} does not exist");
-        var target = Bundle.ConfigPath(directory);
-        var temporary = Path.Combine(directory, $".{Bundle.ConfigFileName}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                file.Write(SpecJson.ToUtf8Bytes(spec, indented: true));
-                file.Flush(flushToDisk: durable);
-            }
-            File.Move(temporary, target, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-        if (!durable)
-            return;
-        // The rename itself reaches the disk with the directory.
-        using var dir = Libc.Open(directory, Libc.O_RDONLY | Libc.O_DIRECTORY);
-        Libc.fsync(dir.Fd);
+        const UnixFileMode ConfigMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        AtomicFile.Write(Bundle.ConfigPath(directory), SpecJson.ToUtf8Bytes(spec, indented: true), ConfigMode, durable);
     }
 
     static string RootPathFor(string rootfs, string? bundleDirectory)

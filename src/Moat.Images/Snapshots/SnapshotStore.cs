@@ -23,7 +23,8 @@ namespace Moat.Images.Snapshots;
 public sealed class SnapshotStore
 {
     const string InfoFile = "info", PendingFile = "pending", DiffDirectory = "diff", LayersFile = "layers", UidMapFile = "uid_map", GidMapFile = "gid_map";
-    static readonly Lazy<string> BootId = new(() => (Libc.TryReadText("/proc/sys/kernel/random/boot_id") ?? "unknown").Trim());
+    /// <summary>This boot of the host (what makes a pending snapshot or a kept verdict of an earlier boot stale).</summary>
+    internal static readonly Lazy<string> BootId = new(() => (Libc.TryReadText("/proc/sys/kernel/random/boot_id") ?? "unknown").Trim());
 
     readonly string snapshots, locks, containers;
     readonly bool rootless;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Moat.Images.Layers;
+using Moat.Images.Storage;
 using Moat.Interop;
 
 namespace Moat.Images.Snapshots;
@@ -18,7 +19,6 @@ public static class StorageDriverProbe
 {
     public const string EnvironmentVariable = "MOAT_STORAGE_DRIVER";
     static readonly ConcurrentDictionary<string, StorageDriver> Probed = new(StringComparer.Ordinal);
-    static readonly Lazy<string> BootId = new(() => (Libc.TryReadText("/proc/sys/kernel/random/boot_id") ?? "unknown").Trim());
 
     public static StorageDriver Choose(string root, bool rootless)
     {
@@ -48,30 +48,32 @@ public static class StorageDriverProbe
     static StorageDriver Remembered(string root, bool rootless)
     {
         Directory.CreateDirectory(root);
-        if (BootId.Value == "unknown")
-            return OverlayWorks(root, rootless) ? StorageDriver.Overlay : StorageDriver.Vfs;
-        var device = Libc.TryStatAt(Libc.AT_FDCWD, Path.Combine(root, ".")) is { } st ? $"{st.DeviceMajor}:{st.DeviceMinor}" : "?";
-        var key = $"boot {BootId.Value} device {device} rootless {(rootless ? 1 : 0)} driver ";
         var path = Path.Combine(root, VerdictFile);
-        if (Libc.TryReadText(path) is { } text && text.StartsWith(key, StringComparison.Ordinal))
+        // Without a boot id nothing tells a verdict of this boot from an older one: probe every time.
+        string? key = null;
+        if (SnapshotStore.BootId.Value != "unknown")
         {
-            switch (text[key.Length..].Trim())
+            var device = Libc.TryStatAt(Libc.AT_FDCWD, Path.Combine(root, ".")) is { } st ? $"{st.DeviceMajor}:{st.DeviceMinor}" : "?";
+            key = $"boot {SnapshotStore.BootId.Value} device {device} rootless {(rootless ? 1 : 0)} driver ";
+            if (Libc.TryReadText(path) is { } text && text.StartsWith(key, StringComparison.Ordinal))
             {
-                case "overlay": return StorageDriver.Overlay;
-                case "vfs": return StorageDriver.Vfs;
+                switch (text[key.Length..].Trim())
+                {
+                    case "overlay": return StorageDriver.Overlay;
+                    case "vfs": return StorageDriver.Vfs;
+                }
             }
         }
         var driver = OverlayWorks(root, rootless) ? StorageDriver.Overlay : StorageDriver.Vfs;
-        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        if (key is null)
+            return driver;
         try
         {
-            File.WriteAllText(temporary, key + (driver == StorageDriver.Overlay ? "overlay" : "vfs") + "\n");
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(key + (driver == StorageDriver.Overlay ? "overlay" : "vfs") + "\n"), durable: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Only a cache: the next `moat` probes again.
-            File.Delete(temporary);
         }
         return driver;
     }
@@ -82,7 +84,6 @@ public static class StorageDriverProbe
     /// </summary>
     static bool OverlayWorks(string root, bool rootless)
     {
-        Directory.CreateDirectory(root);
         var probe = Path.Combine(root, ".overlay-probe-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {

@@ -2,10 +2,13 @@ using Moat.Interop;
 
 namespace Moat.Images.Storage;
 
-/// <summary>Small files written whole or not at all: a temporary file, fsync, rename, fsync of the directory.</summary>
+/// <summary>
+/// Small files written whole or not at all: a temporary file, fsync, rename, fsync of the directory. Without
+/// <c>durable</c> the two fsyncs are left out: still whole after a crash of the writer, not after a power cut.
+/// </summary>
 internal static class AtomicFile
 {
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite, bool durable = true)
     {
         var directory = Path.GetDirectoryName(path)!;
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
@@ -17,7 +20,8 @@ internal static class AtomicFile
             }))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                if (durable)
+                    stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
         }
@@ -26,6 +30,7 @@ internal static class AtomicFile
             File.Delete(temp);
             throw;
         }
-        BlobStore.SyncDirectory(directory);
+        if (durable)
+            BlobStore.SyncDirectory(directory);
     }
 }
