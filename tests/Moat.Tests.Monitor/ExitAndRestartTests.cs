@@ -104,11 +104,7 @@ public class ExitAndRestartTests
     {
         using var container = new MonitoredContainer(["sh", "-c", "exit 4"], MarkingExitCommand);
         container.Create();
-        using var client = container.Attach();
-        client.Send(AttachFrames.RemoveAfterExit);
-        Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
-        client.Send(AttachFrames.Start);
-        Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
+        using var client = container.AttachClaimingRemovalAndStart();
         Assert.Equal(4, MonitoredContainer.ReadUntilExit(client).ExitCode);
         // Still connected after Exited; Deleted once the runtime has forgotten the container and the status says so.
         var deleted = client.Receive(TimeSpan.FromSeconds(60)) ?? throw new Xunit.Sdk.XunitException("the monitor closed the connection instead of sending Deleted");
@@ -128,12 +124,8 @@ public class ExitAndRestartTests
     {
         using var container = new MonitoredContainer(["true"], MarkingExitCommand);
         container.Create();
-        using (var client = container.Attach())
+        using (var client = container.AttachClaimingRemovalAndStart())
         {
-            client.Send(AttachFrames.RemoveAfterExit);
-            Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
-            client.Send(AttachFrames.Start);
-            Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
             Assert.Equal(0, MonitoredContainer.ReadUntilExit(client).ExitCode);
             Assert.Equal(AttachFrames.Deleted, client.Receive(TimeSpan.FromSeconds(60))!.Value.Type);
             // Hangs up here without Removed, as a killed `run --rm` would.
@@ -148,13 +140,8 @@ public class ExitAndRestartTests
     {
         using var container = new MonitoredContainer(["sleep", "1000"], MarkingExitCommand);
         container.Create();
-        using (var client = container.Attach())
-        {
-            client.Send(AttachFrames.RemoveAfterExit);
-            Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
-            client.Send(AttachFrames.Start);
-            Assert.Equal(AttachFrames.Started, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
-        }
+        // The claiming client hangs up while the container still runs.
+        container.AttachClaimingRemovalAndStart().Dispose();
         container.RuntimeCommand("kill", container.Id, "KILL").Ok();
         container.WaitForMonitorExit();
         var ran = Path.Combine(container.Directory, "exit-command-ran");

@@ -95,9 +95,19 @@ public sealed class MonitoredContainer : IDisposable
     public AttachClient Attach() => AttachClient.Connect(Directory);
 
     /// <summary>Connects, sends Start, and checks the answer is Started; the client stays attached.</summary>
-    public AttachClient AttachAndStart()
+    public AttachClient AttachAndStart() => Start(Attach());
+
+    /// <summary>Attaches as an attached `run --rm` does: claims the removal (RemovalTaken), then starts.</summary>
+    public AttachClient AttachClaimingRemovalAndStart()
     {
         var client = Attach();
+        client.Send(AttachFrames.RemoveAfterExit);
+        Assert.Equal(AttachFrames.RemovalTaken, client.Receive(TimeSpan.FromSeconds(30))!.Value.Type);
+        return Start(client);
+    }
+
+    AttachClient Start(AttachClient client)
+    {
         client.Send(AttachFrames.Start);
         var answer = client.Receive(TimeSpan.FromSeconds(30)) ?? throw new Xunit.Sdk.XunitException("the monitor closed the attach connection");
         if (answer.Type != AttachFrames.Started)
