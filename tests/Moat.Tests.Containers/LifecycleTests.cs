@@ -46,7 +46,8 @@ public sealed class LifecycleTests(ContainerStore store) : IClassFixture<Contain
         Assert.True(state.GetProperty("Running").GetBoolean());
         var pid = state.GetProperty("Pid").GetInt32();
         // Outside: the init is a real process on the host, running sleep, in its own pid namespace.
-        Assert.Contains("sleep", File.ReadAllText($"/proc/{pid}/cmdline"));
+        // run -d returns once the runtime's start released the init, maybe just before its execve.
+        ContainerStore.Eventually(() => File.ReadAllText($"/proc/{pid}/cmdline").Contains("sleep"), "the init to exec sleep");
         Assert.NotEqual(File.ResolveLinkTarget("/proc/self/ns/pid", false)!.FullName, new FileInfo($"/proc/{pid}/ns/pid").LinkTarget);
         // Inside: exec sees pid 1 is sleep.
         Assert.Contains("sleep", store.Ok("exec", "lifecycle", "cat", "/proc/1/cmdline"));

@@ -203,7 +203,7 @@ public sealed class VerbTests(ContainerStore store) : IClassFixture<ContainerSto
             var after = state.GetProperty("Pid").GetInt32();
             Assert.NotEqual(before, after);
             Assert.False(ContainerStore.IsAlive(before), "the first init still runs");
-            Assert.Contains("sleep", File.ReadAllText($"/proc/{after}/cmdline"));
+            ContainerStore.Eventually(() => File.ReadAllText($"/proc/{after}/cmdline").Contains("sleep"), "the new init to exec sleep");
             Assert.Contains("sleep", store.Ok("exec", "again", "cat", "/proc/1/cmdline"));
         }
         finally

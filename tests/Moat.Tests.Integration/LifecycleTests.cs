@@ -28,6 +28,8 @@ public sealed class LifecycleTests
 
         MoatCli.Run("start", id).Ok();
         Assert.Equal("running", TestBundle.Status(id));
+        // start returns once the init is released, before its execve (runc's does too, without poststart hooks).
+        Wait.Until(() => !File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("moat\0", StringComparison.Ordinal), "the init to exec the user's program");
         Assert.StartsWith("sleep", File.ReadAllText($"/proc/{pid}/cmdline"));
 
         var again = MoatCli.Run("start", id);
