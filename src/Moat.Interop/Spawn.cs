@@ -67,4 +67,16 @@ public static unsafe partial class NativeSpawn
     /// </summary>
     [LibraryImport("moatspawn", EntryPoint = "moat_write_detached", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int WriteDetached(string path, string data);
+
+    /// <summary>
+    /// native/detached-write.c: writes <paramref name="data"/> into <paramref name="path"/> from a native thread
+    /// of its own at once and then every <paramref name="intervalMicroseconds"/>, until <see cref="StopWriting"/>
+    /// or <paramref name="limitMilliseconds"/>; returns at once (0, or the errno of a thread that could not start).
+    /// </summary>
+    [LibraryImport("moatspawn", EntryPoint = "moat_keep_writing", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int KeepWriting(string path, string data, nint intervalMicroseconds, nint limitMilliseconds);
+
+    /// <summary>Ends the <see cref="KeepWriting"/> thread after its current write.</summary>
+    [LibraryImport("moatspawn", EntryPoint = "moat_stop_writing")]
+    public static partial void StopWriting();
 }

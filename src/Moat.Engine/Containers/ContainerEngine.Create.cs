@@ -38,6 +38,8 @@ public sealed partial class ContainerEngine
         var imageDigest = pulledBy ?? RepoDigestOf(image, imageName);
         if (request.Checks is { } checks)
             await checks.CheckImageAsync(image, imageName, imageDigest, pulledBy is not null, cancellation).ConfigureAwait(false);
+        // From here to the monitor's report of the runtime's create: the migration into v1 cgroups must not wait.
+        using var warmth = MigrationWarmth.Start();
         var runtimeArgs = new List<string> { "--root", RuntimeRoot };
         if (request.Isolation is { Length: > 0 } isolation && isolation != "container")
             runtimeArgs.AddRange(["--isolation", isolation]);

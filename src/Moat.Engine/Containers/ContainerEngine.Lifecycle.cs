@@ -40,6 +40,8 @@ public sealed partial class ContainerEngine
     /// <summary>A new monitor (and runtime create) for a container whose last monitor has gone.</summary>
     ContainerRecord Relaunch(ContainerRecord record)
     {
+        // Until the monitor reports the runtime's create: the migration into v1 cgroups must not wait.
+        using var warmth = MigrationWarmth.Start();
         var runtime = RuntimeFor(record);
         runtime.Delete(record.Id);
         foreach (var file in new[] { ContainerFiles.Status, ContainerFiles.Exit, ContainerFiles.Health, ContainerFiles.StopRequested, ContainerFiles.AttachSocket })

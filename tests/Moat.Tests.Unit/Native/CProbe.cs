@@ -26,7 +26,10 @@ public static class CProbe
         Texts(program, compilerArgs).ToDictionary(e => e.Key, e => long.Parse(e.Value));
 
     /// <summary>The "NAME=TEXT" lines as printed (the text is everything after the first '=').</summary>
-    public static Dictionary<string, string> Texts(string program, params string[] compilerArgs)
+    public static Dictionary<string, string> Texts(string program, params string[] compilerArgs) => TextsOfRun(program, [], compilerArgs);
+
+    /// <summary>As <see cref="Texts"/>, with arguments for the program.</summary>
+    public static Dictionary<string, string> TextsOfRun(string program, string[] programArgs, params string[] compilerArgs)
     {
         var dir = Directory.CreateTempSubdirectory("moat-cprobe-");
         try
@@ -35,7 +38,7 @@ public static class CProbe
             var binary = Path.Combine(dir.FullName, "probe");
             File.WriteAllText(source, program);
             Run("cc", [.. compilerArgs, "-o", binary, source]);
-            return Run(binary, []).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            return Run(binary, programArgs).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => line.Split('=', 2))
                 .ToDictionary(p => p[0], p => p[1]);
         }
