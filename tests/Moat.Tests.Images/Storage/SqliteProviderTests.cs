@@ -38,6 +38,41 @@ public sealed class SqliteProviderTests : IDisposable
         Assert.True(wal.Length <= header + (SqliteProvider.AutoCheckpointPages + 8) * frame, $"the WAL is {wal.Length} bytes");
     }
 
+    /// <summary>
+    /// The last close leaves the commits in the kept WAL (no checkpoint and its two syncs): the database file alone,
+    /// copied without its WAL, does not have them yet; with the WAL beside it, it does.
+    /// </summary>
+    [Fact]
+    public void TheLastCloseDoesNotCheckpoint()
+    {
+        SqliteProvider.EnsureInitialized();
+        var path = temp.Combine("test.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode = WAL");
+            SqliteProvider.KeepWriteAheadLog(connection);
+            Execute(connection, "CREATE TABLE t (v TEXT)");
+            Execute(connection, "INSERT INTO t (v) VALUES ('kept')");
+        }
+        File.Copy(path, temp.Combine("alone.db"));
+        Assert.Equal(0L, Count(temp.Combine("alone.db")));
+        File.Copy(path + "-wal", temp.Combine("alone.db-wal"));
+        Assert.Equal(1L, Count(temp.Combine("alone.db")));
+    }
+
+    static long Count(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 't'";
+        if ((long)command.ExecuteScalar()! == 0)
+            return 0;
+        command.CommandText = "SELECT count(*) FROM t";
+        return (long)command.ExecuteScalar()!;
+    }
+
     static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
