@@ -53,6 +53,26 @@ public sealed class InProcessRuntimeTests : IDisposable
         Assert.DoesNotContain("poststop", container.MonitorLog);
     }
 
+    [Fact]
+    public void AContainerAnotherTierMadeIsHandedToTheExecdRuntime()
+    {
+        // The annotation makes moat-runtime hand create over to moat-runtime-tiers; the state then records
+        // the sandbox tier, which the monitor's in-process API does not carry: start and delete go to the executable.
+        using var container = new MonitoredContainer(["true"], c => c with { Runtime = OwnRuntime }, spec =>
+        {
+            Hooks(spec);
+            spec["annotations"] = new JsonObject { ["run.moat.isolation"] = "sandbox" };
+        });
+        container.Create();
+        var monitor = container.Status!.MonitorPid;
+        using (var client = container.AttachAndStart())
+            Assert.Equal(0, MonitoredContainer.ReadUntilExit(client).ExitCode);
+        container.WaitForMonitorExit();
+        Assert.Null(container.RuntimeStatus());
+        Assert.NotEqual(monitor, Read("poststart.ppid"));
+        Assert.NotEqual(monitor, Read("poststop.ppid"));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
