@@ -17,7 +17,7 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
     static readonly TimeSpan ExitCommandTimeout = TimeSpan.FromMinutes(5);
     const long FirstRestartDelay = 100, MaxRestartDelay = 60_000, StableRun = 10_000;
 
-    readonly RuntimeClient runtime = new(config);
+    readonly RuntimeClient runtime = new(config, InProcessRuntime.For(config, Environment.ProcessPath, log));
     readonly int selfPid = Environment.ProcessId;
     readonly ulong selfStart = ProcessInfo.StartTime(Environment.ProcessId);
     readonly byte[] readBuffer = new byte[AttachFrames.MaxPayload];
@@ -280,7 +280,7 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
     /// <summary>The runtime's start; the container runs when it returns.</summary>
     void StartContainer()
     {
-        var (code, said) = runtime.Run(["start", config.Id]);
+        var (code, said) = runtime.Start();
         if (code != 0)
             throw new MonitorException(runtime.ErrorSentence("start", code, said));
         state = ContainerStates.Running;
@@ -371,7 +371,7 @@ public sealed unsafe class ContainerMonitor(MonitorConfig config, ContainerDirec
 
     void DeleteContainer()
     {
-        var (code, said) = runtime.Run(["delete", "--force", config.Id]);
+        var (code, said) = runtime.ForceDelete();
         if (code != 0)
             log.Write($"runtime delete --force: {runtime.ErrorSentence("delete", code, said)}");
     }

@@ -85,7 +85,7 @@ public sealed unsafe class ContainerRun : IDisposable
             {
                 var said = errors is not null ? ReadMemfd(errors) : Drain(stderrRead!) + Drain(stdoutRead!);
                 var sentence = runtime.ErrorSentence("create", code, said);
-                var (deleteCode, deleteSaid) = runtime.Run(["delete", "--force", config.Id]);
+                var (deleteCode, deleteSaid) = runtime.ForceDelete();
                 if (deleteCode != 0 && !deleteSaid.Contains("not exist", StringComparison.OrdinalIgnoreCase)
                     && !deleteSaid.Contains("not found", StringComparison.OrdinalIgnoreCase))
                     log.Write($"after the failed create: runtime delete --force: {runtime.ErrorSentence("delete", deleteCode, deleteSaid)}");

@@ -10,14 +10,24 @@ public sealed class MonitorException(string message) : Exception(message);
 /// <summary>
 /// Runs the OCI runtime's verbs (`&lt;runtime&gt; &lt;runtimeArgs&gt; VERB ...`) with runc's command line. Every
 /// child starts with default signal actions (the monitor ignores SIGPIPE and SIGHUP; a container must
-/// not inherit that) and the monitor's environment.
+/// not inherit that) and the monitor's environment. start and delete --force of Moat's own runtime are
+/// called in this process instead (<see cref="InProcessRuntime"/>), with the same answers.
 /// </summary>
-public sealed class RuntimeClient(MonitorConfig config)
+public sealed class RuntimeClient(MonitorConfig config, InProcessRuntime? inProcess = null)
 {
     static readonly TimeSpan VerbTimeout = TimeSpan.FromMinutes(2);
     readonly string[] environment = EnvironmentList();
 
     public string Id => config.Id;
+
+    /// <summary>Whether start and delete --force run in this process.</summary>
+    public bool InProcess => inProcess is not null;
+
+    /// <summary>`start ID`: its exit code and what it said on stderr.</summary>
+    public (int Code, string Stderr) Start() => inProcess?.Start(config.Id) ?? Run(["start", config.Id]);
+
+    /// <summary>`delete --force ID`: its exit code and what it said on stderr.</summary>
+    public (int Code, string Stderr) ForceDelete() => inProcess?.ForceDelete(config.Id) ?? Run(["delete", "--force", config.Id]);
 
     public IReadOnlyList<string> Argv(IEnumerable<string> verb) => [config.Runtime, .. config.RuntimeArgs, .. verb];
 

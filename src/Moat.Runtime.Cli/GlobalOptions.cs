@@ -8,15 +8,9 @@ public static class GlobalOptions
     public static readonly Option<string> Root = new("--root")
     {
         Description = "root directory for storage of container state (this should be located in tmpfs)",
-        DefaultValueFactory = _ => DefaultRoot(),
+        DefaultValueFactory = _ => Moat.Runtime.State.StateStore.DefaultRoot(),
         Recursive = true,
     };
-
-    /// <summary>/run/moat for root; for another user $XDG_RUNTIME_DIR/moat, as runc does (a user cannot write /run).</summary>
-    static string DefaultRoot() =>
-        Moat.Interop.Libc.geteuid() != 0 && Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtimeDir
-            ? Path.Combine(runtimeDir, "moat")
-            : "/run/moat";
 
     public static readonly Option<string?> Log = new("--log")
     {

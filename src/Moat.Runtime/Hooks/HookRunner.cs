@@ -82,7 +82,9 @@ public static class HookRunner
         using (stdinRead)
         {
             var argv = hook.Args is { Count: > 0 } args ? args : [hook.Path];
-            pid = Libc.Spawn(hook.Path, argv, hook.Env ?? OwnEnvironment(), stdinRead.Fd, output.Fd, output.Fd);
+            // Default signal actions: a hook must not inherit what its caller ignores (the monitor, which
+            // runs start and delete in-process, ignores SIGPIPE, SIGHUP and SIGINT).
+            pid = Libc.Spawn(hook.Path, argv, hook.Env ?? OwnEnvironment(), stdinRead.Fd, output.Fd, output.Fd, defaultSignals: true);
         }
         using var pidfd = Libc.PidfdOpen(pid);
         using (stdinWrite)

@@ -6,6 +6,15 @@ namespace Moat.Runtime.State;
 /// <summary>The runtime's state root (--root): one directory per container.</summary>
 public sealed class StateStore(string root)
 {
+    /// <summary>
+    /// The root without --root: /run/moat for root; for another user $XDG_RUNTIME_DIR/moat, as runc does
+    /// (a user cannot write /run). Also the monitor's, when it calls the runtime in-process.
+    /// </summary>
+    public static string DefaultRoot() =>
+        Libc.geteuid() != 0 && Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtimeDir
+            ? Path.Combine(runtimeDir, "moat")
+            : "/run/moat";
+
     public string Root { get; } = Path.GetFullPath(root);
 
     /// <summary>Beside the root and, like it, root's only: compiled seccomp filters and the empty layer of the binary's overlay.</summary>
