@@ -41,8 +41,19 @@ public sealed partial class ResourceWriter
             return c;
         }
 
-        /// <summary>Whether the file is there (when writing), or may be (when checking: not certainly missing).</summary>
-        bool Has(CgroupController c, string file) => write ? File.Exists(c.PathOf(file)) : !Probe(c, file).Missing;
+        /// <summary>
+        /// Whether the file is there (when writing), or may be (when checking: not certainly missing). Asked once per
+        /// file and pass: the device rules alone ask it some twenty times of devices.allow, each a walk of stat calls.
+        /// </summary>
+        bool Has(CgroupController c, string file)
+        {
+            var key = (c.Directory, file);
+            if (!known.TryGetValue(key, out var has))
+                known[key] = has = write ? File.Exists(c.PathOf(file)) : !Probe(c, file).Missing;
+            return has;
+        }
+
+        readonly Dictionary<(string Directory, string File), bool> known = [];
 
         RuntimeException MissingFile(CgroupController c, string field, string file)
         {
