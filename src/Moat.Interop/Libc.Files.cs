@@ -246,6 +246,14 @@ public static unsafe partial class Libc
         }
         return System.Text.Encoding.UTF8.GetString(buffer, (int)n);
     }
+
+    /// <summary>The target of the symlink at path (one readlink), or null when it is none or cannot be read.</summary>
+    public static string? TryReadLink(string path)
+    {
+        var buffer = stackalloc byte[256];
+        var n = readlinkat(AT_FDCWD, path, buffer, 256);
+        return n < 0 || n == 256 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)n);
+    }
 }
 
 public static unsafe partial class Libc

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Moat.Interop;
 using Moat.Oci;
 
 namespace Moat.Engine.Run.Flags;
@@ -163,26 +164,23 @@ public static class UserNamespaces
             var name = Path.GetFileName(dir);
             if (name.Length == 0 || !name.All(char.IsAsciiDigit))
                 continue;
-            string? userNamespace;
-            try
-            {
-                userNamespace = new FileInfo(Path.Combine(dir, "ns", "user")).LinkTarget;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                userNamespace = null; // gone, or not ours to look at: its map is tried below all the same
-            }
+            // Straight readlink and read calls: FileInfo.LinkTarget and File.ReadAllText cost more than the
+            // system calls themselves, ~70 times over on this host (0.6 ms of every `run`, 2026-12-03).
+            // A process gone, or not ours to look at, gives no link: its map is tried all the same.
+            var userNamespace = Libc.TryReadLink($"/proc/{name}/ns/user");
             if (userNamespace is not null && !namespaces.Add(userNamespace))
                 continue;
-            string text;
+            string? text;
             try
             {
-                text = File.ReadAllText(Path.Combine(dir, "uid_map"));
+                text = Libc.TryReadText($"/proc/{name}/uid_map");
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (SyscallException)
             {
-                continue;
+                text = null; // gone meanwhile, or not ours to read
             }
+            if (text is null)
+                continue;
             foreach (var (_, host, length) in IdMapText.Parse(text))
                 if (length != uint.MaxValue)
                     ranges.Add(new Range(host, length));
