@@ -4,12 +4,9 @@ using Moat.Interop;
 
 namespace Moat.Monitor.Protocol;
 
+/// <summary>The serializer for the health record; the files of every container's life go through <see cref="ProtocolCodec"/>.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(MonitorConfig))]
-[JsonSerializable(typeof(MonitorStatus))]
-[JsonSerializable(typeof(ExitRecord))]
 [JsonSerializable(typeof(HealthRecord))]
-[JsonSerializable(typeof(EngineEvent))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 /// <summary>Reading and writing the protocol's files: whole or not at all.</summary>
@@ -24,7 +21,8 @@ public static class ProtocolFiles
     /// engine then reports what the runtime and the database say).
     /// </summary>
     public static void Write<T>(string path, T value, bool durable = true) where T : class =>
-        WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), ProtocolJsonContext.Default), durable);
+        WriteAtomically(path, ProtocolCodec.Handles(typeof(T)) ? ProtocolCodec.Serialize(value)
+            : JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), ProtocolJsonContext.Default), durable);
 
     /// <summary>The file's document, or null when it does not exist (a torn file cannot exist: writes are atomic).</summary>
     public static T? Read<T>(string path) where T : class
@@ -35,7 +33,8 @@ public static class ProtocolFiles
             return null;
         try
         {
-            return (T?)JsonSerializer.Deserialize(bytes, typeof(T), ProtocolJsonContext.Default);
+            return ProtocolCodec.Handles(typeof(T)) ? (T)ProtocolCodec.Deserialize(bytes, typeof(T))
+                : (T?)JsonSerializer.Deserialize(bytes, typeof(T), ProtocolJsonContext.Default);
         }
         catch (JsonException e)
         {
@@ -46,15 +45,15 @@ public static class ProtocolFiles
     /// <summary>One event as its journal line (no newline inside; the caller appends it with one write).</summary>
     public static byte[] EventLine(EngineEvent value)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(value, ProtocolJsonContext.Default.EngineEvent);
+        var json = ProtocolCodec.Serialize(value);
         var line = new byte[json.Length + 1];
         json.CopyTo(line, 0);
         line[^1] = (byte)'\n';
         return line;
     }
 
-    public static EngineEvent? ParseEvent(ReadOnlySpan<byte> line) =>
-        JsonSerializer.Deserialize(line, ProtocolJsonContext.Default.EngineEvent);
+    /// <summary>One journal line's event; a line that is not one throws JsonException.</summary>
+    public static EngineEvent ParseEvent(ReadOnlySpan<byte> line) => (EngineEvent)ProtocolCodec.Deserialize(line, typeof(EngineEvent));
 
     /// <summary>Appends one event to the journal with a single O_APPEND write (lines from many processes never interleave).</summary>
     public static void AppendEvent(string journal, EngineEvent value)

@@ -50,8 +50,7 @@ public sealed class EventJournal(string path)
             if (buffer[i] != (byte)'\n') continue;
             try
             {
-                if (ProtocolFiles.ParseEvent(buffer.AsSpan(start, i - start)) is { } e)
-                    into.Add(e);
+                into.Add(ProtocolFiles.ParseEvent(buffer.AsSpan(start, i - start)));
             }
             catch (System.Text.Json.JsonException)
             {
