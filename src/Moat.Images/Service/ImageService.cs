@@ -202,7 +202,7 @@ public sealed partial class ImageService : IDisposable
     }
 
     public ImageConfig ConfigOf(ImageRecord image) =>
-        JsonSerializer.Deserialize(Blobs.ReadAll(image.Id), ImageJsonContext.Default.ImageConfig)
+        ImageConfigReader.Read(Blobs.ReadAll(image.Id))
         ?? throw new InvalidOperationException($"the config of image {image.Id.Short} is empty");
 
     public ImageManifest ManifestOf(ImageRecord image) =>
