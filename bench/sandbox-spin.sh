@@ -10,7 +10,7 @@
 #              (a CPU running only SCHED_IDLE work counts as idle), so the pair stays on one CPU
 #   adapt      idle, but every 4 answers it reads its own run delay (/proc/thread-self/schedstat);
 #              more than 20 µs a call waiting for a CPU: SCHED_BATCH for 50 ms, doubling to 5 s
-# Two loops: "tight" (a caller looping open+close: ns per open, CPU per open of the caller and of
+# Two loops: "tight" (a caller looping open+close: ns per open, CPU per open (getrusage) of the caller and of
 # the supervisor, and for spin, how many answers were followed by a call during the spin) and
 # "sparse" (one open every ms, 2,000 of them: the supervisor's CPU per open, what a spin costs a
 # workload that cannot profit from it).
