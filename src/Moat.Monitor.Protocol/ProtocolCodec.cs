@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using Moat.Oci.Json;
+using static Moat.Oci.Json.JsonTokens;
 
 namespace Moat.Monitor.Protocol;
 
@@ -38,14 +40,13 @@ public static class ProtocolCodec
     public static object Deserialize(ReadOnlySpan<byte> json, Type type)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
-        Expect(ref reader, JsonTokenType.StartObject, type.Name);
+        ExpectFirst(ref reader, JsonTokenType.StartObject, $"the {type.Name} document");
         object result = type == typeof(MonitorConfig) ? ReadMonitorConfig(ref reader)
             : type == typeof(MonitorStatus) ? ReadMonitorStatus(ref reader)
             : type == typeof(ExitRecord) ? ReadExitRecord(ref reader)
             : type == typeof(EngineEvent) ? ReadEngineEvent(ref reader)
             : throw new ArgumentException($"{type.Name} is not a type of this codec", nameof(type));
-        if (reader.Read())
-            throw new JsonException($"'{reader.TokenType}' after the end of the {type.Name} document");
+        ExpectEnd(ref reader, $"the {type.Name} document");
         return result;
     }
 
@@ -204,7 +205,7 @@ public static class ProtocolCodec
     {
         if (r.TokenType == JsonTokenType.Null)
             return null;
-        Expect(ref r, JsonTokenType.StartObject, nameof(RestartPolicy), read: false);
+        Expect(ref r, JsonTokenType.StartObject, nameof(RestartPolicy));
         string? name = null;
         var retries = 0;
         while (NextProperty(ref r, out var property))
@@ -223,7 +224,7 @@ public static class ProtocolCodec
     {
         if (r.TokenType == JsonTokenType.Null)
             return null;
-        Expect(ref r, JsonTokenType.StartObject, nameof(HealthCheck), read: false);
+        Expect(ref r, JsonTokenType.StartObject, nameof(HealthCheck));
         List<string>? command = null;
         TimeSpan interval = default, timeout = default, startPeriod = default;
         var retries = 0;
@@ -264,7 +265,7 @@ public static class ProtocolCodec
                 case "monitorStartTime": monitorStartTime = UInt64(ref r); break;
                 case "pid": pid = Int32(ref r); break;
                 case "pidStartTime": pidStartTime = UInt64(ref r); break;
-                case "startedAt": startedAt = r.TokenType == JsonTokenType.Null ? null : Time(ref r); break;
+                case "startedAt": startedAt = NullableTime(ref r); break;
                 case "restartCount": restartCount = Int32(ref r); break;
                 case "error": error = String(ref r); break;
                 default: r.Skip(); break;
@@ -336,83 +337,11 @@ public static class ProtocolCodec
         };
     }
 
-    // ---- tokens ----
-
-    static void Expect(ref Utf8JsonReader r, JsonTokenType token, string what, bool read = true)
-    {
-        if (read && !r.Read() || r.TokenType != token)
-            throw new JsonException($"expected {token} for {what}, found {(r.TokenType == JsonTokenType.None ? "the end" : r.TokenType.ToString())}");
-    }
-
-    /// <summary>Moves to the next property's value (true), or past the object's end (false).</summary>
-    static bool NextProperty(ref Utf8JsonReader r, out string name)
-    {
-        if (!r.Read())
-            throw new JsonException("the document ends inside an object");
-        if (r.TokenType == JsonTokenType.EndObject)
-        {
-            name = "";
-            return false;
-        }
-        if (r.TokenType != JsonTokenType.PropertyName)
-            throw new JsonException($"expected a property name, found {r.TokenType}");
-        name = r.GetString()!;
-        if (!r.Read())
-            throw new JsonException($"the document ends before the value of '{name}'");
-        return true;
-    }
-
-    static string? String(ref Utf8JsonReader r) => r.TokenType switch
-    {
-        JsonTokenType.Null => null,
-        JsonTokenType.String => r.GetString(),
-        _ => throw new JsonException($"expected a string, found {r.TokenType}"),
-    };
-
-    static bool Boolean(ref Utf8JsonReader r) => r.TokenType switch
-    {
-        JsonTokenType.True => true,
-        JsonTokenType.False => false,
-        _ => throw new JsonException($"expected true or false, found {r.TokenType}"),
-    };
-
-    static int Int32(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var value) ? value : throw new JsonException($"expected a 32-bit integer, found {r.TokenType}");
-
-    static long Int64(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var value) ? value : throw new JsonException($"expected a 64-bit integer, found {r.TokenType}");
-
-    static ulong UInt64(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number && r.TryGetUInt64(out var value) ? value : throw new JsonException($"expected an unsigned 64-bit integer, found {r.TokenType}");
-
-    static DateTimeOffset Time(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.String && r.TryGetDateTimeOffset(out var value) ? value : throw new JsonException($"expected an ISO 8601 time, found {r.TokenType}");
+    // ---- values ----
 
     static TimeSpan TimeSpanValue(ref Utf8JsonReader r) =>
         r.TokenType == JsonTokenType.String && TimeSpan.TryParseExact(r.GetString(), "c", CultureInfo.InvariantCulture, out var value)
             ? value : throw new JsonException($"expected a time span ([-][d.]hh:mm:ss[.fffffff]), found {r.TokenType}");
-
-    static List<string>? Strings(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.Null)
-            return null;
-        Expect(ref r, JsonTokenType.StartArray, "a list of strings", read: false);
-        var values = new List<string>();
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-            values.Add(String(ref r)!);
-        return values;
-    }
-
-    static Dictionary<string, string>? StringMap(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.Null)
-            return null;
-        Expect(ref r, JsonTokenType.StartObject, "a map of strings", read: false);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (NextProperty(ref r, out var key))
-            values[key] = String(ref r)!;
-        return values;
-    }
 
     static T Required<T>(T? value, string property, string type) where T : class => value ?? throw Missing(property, type);
 

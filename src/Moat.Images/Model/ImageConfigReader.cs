@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static Moat.Oci.Json.JsonTokens;
 
 namespace Moat.Images.Model;
 
@@ -18,8 +19,7 @@ public static class ImageConfigReader
         if (!r.Read())
             throw new JsonException("the image config is empty");
         var config = r.TokenType == JsonTokenType.Null ? null : ReadConfig(ref r);
-        if (r.Read())
-            throw new JsonException($"'{r.TokenType}' after the end of the image config");
+        ExpectEnd(ref r, "the image config");
         return config;
     }
 
@@ -56,12 +56,12 @@ public static class ImageConfigReader
             {
                 case "User": config.User = String(ref r); break;
                 case "ExposedPorts": config.ExposedPorts = EmptyObjects(ref r); break;
-                case "Env": config.Env = List(ref r, StringElement); break;
-                case "Entrypoint": config.Entrypoint = List(ref r, StringElement); break;
-                case "Cmd": config.Cmd = List(ref r, StringElement); break;
+                case "Env": config.Env = Strings(ref r); break;
+                case "Entrypoint": config.Entrypoint = Strings(ref r); break;
+                case "Cmd": config.Cmd = Strings(ref r); break;
                 case "Volumes": config.Volumes = EmptyObjects(ref r); break;
                 case "WorkingDir": config.WorkingDir = String(ref r); break;
-                case "Labels": config.Labels = Strings(ref r); break;
+                case "Labels": config.Labels = StringMap(ref r); break;
                 case "StopSignal": config.StopSignal = String(ref r); break;
                 case "ArgsEscaped": config.ArgsEscaped = r.TokenType == JsonTokenType.Null ? null : Boolean(ref r); break;
                 case "Healthcheck": config.Healthcheck = r.TokenType == JsonTokenType.Null ? null : ReadHealthcheck(ref r); break;
@@ -79,11 +79,11 @@ public static class ImageConfigReader
         {
             switch (name)
             {
-                case "Test": check.Test = List(ref r, StringElement); break;
+                case "Test": check.Test = Strings(ref r); break;
                 case "Interval": check.Interval = Int64(ref r); break;
                 case "Timeout": check.Timeout = Int64(ref r); break;
                 case "StartPeriod": check.StartPeriod = Int64(ref r); break;
-                case "Retries": check.Retries = r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var n) ? n : throw Expected("a 32-bit integer", ref r); break;
+                case "Retries": check.Retries = Int32(ref r); break;
                 default: r.Skip(); break;
             }
         }
@@ -99,7 +99,7 @@ public static class ImageConfigReader
             switch (name)
             {
                 case "type": rootFs.Type = String(ref r)!; break;
-                case "diff_ids": rootFs.DiffIds = List(ref r, StringElement)!; break;
+                case "diff_ids": rootFs.DiffIds = Strings(ref r)!; break;
                 default: r.Skip(); break;
             }
         }
@@ -129,97 +129,15 @@ public static class ImageConfigReader
 
     // ---- values ----
 
-    delegate T ValueReader<T>(ref Utf8JsonReader r);
-
-    static void Expect(ref Utf8JsonReader r, JsonTokenType token, string what)
-    {
-        if (r.TokenType != token)
-            throw new JsonException($"expected {token} for {what}, found {r.TokenType}");
-    }
-
-    /// <summary>Moves to the next property's value (true), or onto the object's end (false).</summary>
-    static bool NextProperty(ref Utf8JsonReader r, out string name)
-    {
-        if (!r.Read())
-            throw new JsonException("the image config ends inside an object");
-        if (r.TokenType == JsonTokenType.EndObject)
-        {
-            name = "";
-            return false;
-        }
-        name = r.GetString()!;
-        if (!r.Read())
-            throw new JsonException($"the image config ends before the value of '{name}'");
-        return true;
-    }
-
-    static JsonException Expected(string what, ref Utf8JsonReader r) => new($"expected {what}, found {r.TokenType}");
-
-    static string? String(ref Utf8JsonReader r) => r.TokenType switch
-    {
-        JsonTokenType.Null => null,
-        JsonTokenType.String => r.GetString(),
-        _ => throw Expected("a string", ref r),
-    };
-
-    /// <summary>A list's string element; null stays null, as the serializer leaves it.</summary>
-    static string StringElement(ref Utf8JsonReader r) => String(ref r)!;
-
-    static bool Boolean(ref Utf8JsonReader r) => r.TokenType switch
-    {
-        JsonTokenType.True => true,
-        JsonTokenType.False => false,
-        _ => throw Expected("true or false", ref r),
-    };
-
-    static long Int64(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var value) ? value : throw Expected("a 64-bit integer", ref r);
-
-    static DateTimeOffset? NullableTime(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Null ? null
-        : r.TokenType == JsonTokenType.String && r.TryGetDateTimeOffset(out var value) ? value
-        : throw Expected("an ISO 8601 time", ref r);
-
-    static List<T>? List<T>(ref Utf8JsonReader r, ValueReader<T> element)
-    {
-        if (r.TokenType == JsonTokenType.Null)
-            return null;
-        Expect(ref r, JsonTokenType.StartArray, "a list");
-        var values = new List<T>();
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-            values.Add(element(ref r));
-        return values;
-    }
-
-    static Dictionary<string, string>? Strings(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.Null)
-            return null;
-        Expect(ref r, JsonTokenType.StartObject, "a map of strings");
-        var values = new Dictionary<string, string>();
-        while (NextProperty(ref r, out var key))
-            values[key] = String(ref r)!;
-        return values;
-    }
-
     /// <summary>ExposedPorts and Volumes: `{"80/tcp": {}}`; what a value object holds is skipped, as the serializer skips it.</summary>
-    static Dictionary<string, EmptyObject>? EmptyObjects(ref Utf8JsonReader r)
+    static Dictionary<string, EmptyObject>? EmptyObjects(ref Utf8JsonReader r) => Map(ref r, EmptyObjectValue);
+
+    static EmptyObject EmptyObjectValue(ref Utf8JsonReader r)
     {
         if (r.TokenType == JsonTokenType.Null)
-            return null;
-        Expect(ref r, JsonTokenType.StartObject, "a map of objects");
-        var values = new Dictionary<string, EmptyObject>();
-        while (NextProperty(ref r, out var key))
-        {
-            if (r.TokenType == JsonTokenType.Null)
-            {
-                values[key] = null!;
-                continue;
-            }
-            Expect(ref r, JsonTokenType.StartObject, key);
-            r.Skip();
-            values[key] = new EmptyObject();
-        }
-        return values;
+            return null!; // as the serializer reads it
+        Expect(ref r, JsonTokenType.StartObject, "an empty object");
+        r.Skip();
+        return new EmptyObject();
     }
 }
