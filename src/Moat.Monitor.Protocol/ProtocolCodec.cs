@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Moat.Oci.Json;
 using static Moat.Oci.Json.JsonTokens;
 
 namespace Moat.Monitor.Protocol;
