@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What a brokered open cannot go below on this machine, for reading bench/sandbox.sh's figures.
-# Not a test: nothing is asserted. Two small C programs, run interleaved; medians of RUNS runs:
+# Not a test: nothing is asserted. Two small C programs, run interleaved; medians of RUNS runs (the
+# supervisor is bench/sandbox-model.c, which bench/sandbox-spin.sh runs in more modes):
 #   pipe:       a byte ping-ponged between two processes through two pipes (two wake-ups and two
 #               context switches per round trip: the kernel's cost of any request and answer)
 #   minimal:    the least a seccomp supervisor can do for a trapped open: a child loops open+close of
@@ -29,76 +30,8 @@ int main(int argc, char **argv) {
     return 0;
 }
 C
-cat > "$work/minimal.c" <<'C'
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sched.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
-int main(int argc, char **argv) {
-    long n = atol(argv[1]); int batch = strcmp(argv[2], "batch") == 0;
-    int p[2], q[2];
-    if (pipe(p) || pipe(q)) return 1;
-    pid_t child = fork();
-    if (child == 0) {
-        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        struct sock_filter f[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = { 4, f };
-        int fd = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-        char b;
-        if (fd < 0 || write(p[1], &fd, sizeof fd) != sizeof fd || read(q[0], &b, 1) != 1) _exit(1);
-        double s = now();
-        for (long i = 0; i < n; i++) { int o = open("/etc/passwd", O_RDONLY); if (o < 0) { perror("open"); _exit(1); } close(o); }
-        printf("%.0f\n", (now() - s) / n);
-        fflush(stdout);
-        _exit(0);
-    }
-    int cfd;
-    if (read(p[0], &cfd, sizeof cfd) != sizeof cfd) return 1;
-    int pidfd = syscall(SYS_pidfd_open, child, 0);
-    int nfd = syscall(SYS_pidfd_getfd, pidfd, cfd, 0);
-    if (nfd < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (__u64)1) < 0) { perror("listener"); return 1; }
-    if (batch) { struct sched_param sp = { 0 }; sched_setscheduler(0, SCHED_BATCH, &sp); } else setpriority(PRIO_PROCESS, 0, -10);
-    int root = open("/", O_PATH | O_DIRECTORY);
-    if (write(q[1], "x", 1) != 1) return 1;
-    for (;;) {
-        struct seccomp_notif req;
-        memset(&req, 0, sizeof req);
-        if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
-            // ENOENT: the call vanished, or the child is gone (then the listener is done).
-            if (errno == EINTR || (errno == ENOENT && waitpid(child, NULL, WNOHANG) == 0)) continue;
-            return 0;
-        }
-        int o = openat(root, "etc/passwd", O_RDONLY | O_CLOEXEC);
-        struct seccomp_notif_addfd a = { .id = req.id, .srcfd = o, .flags = SECCOMP_ADDFD_FLAG_SEND };
-        ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
-        close(o);
-    }
-}
-C
 gcc -O2 -o "$work/pipe" "$work/pipe.c"
-gcc -O2 -o "$work/minimal" "$work/minimal.c"
+gcc -O2 -o "$work/minimal" "$(dirname "$(readlink -f "$0")")/sandbox-model.c"
 have_perf=0
 command -v perf >/dev/null && perf stat -e context-switches true >/dev/null 2>&1 && have_perf=1
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -109,18 +42,19 @@ measure() { # name, command...
   local name=$1; shift
   if [ $have_perf = 1 ]; then
     local out; out=$(perf stat -x, -e context-switches -o "$work/stat" "$@")
-    per[$name]+="$out "
+    per[$name]+="${out%% *} "
     switches[$name]+="$(awk -F, -v n=$n '/context-switches/ {printf "%.2f", $1/n}' "$work/stat") "
   else
-    per[$name]+="$("$@") "
+    local out; out=$("$@")
+    per[$name]+="${out%% *} "
   fi
 }
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r); $runs runs each, interleaved; medians (min-max)"
 echo "# load at start:$(uptime | sed 's/.*load average//')"
 for i in $(seq "$runs"); do
   measure pipe "$work/pipe" $n
-  measure nice-10 "$work/minimal" $n nice
-  measure batch "$work/minimal" $n batch
+  measure nice-10 "$work/minimal" $n nice 0
+  measure batch "$work/minimal" $n batch 0
 done
 for name in pipe nice-10 batch; do
   values=$(echo ${per[$name]} | tr ' ' '\n')
