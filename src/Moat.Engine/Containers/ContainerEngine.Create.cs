@@ -6,6 +6,7 @@ using Moat.Images.Bundles;
 using Moat.Images.Distribution;
 using Moat.Images.Model;
 using Moat.Images.Pull;
+using Moat.Images.Service;
 using Moat.Images.Snapshots;
 using Moat.Images.Storage;
 using Moat.Monitor.Protocol;
@@ -29,7 +30,7 @@ public sealed partial class ContainerEngine
     {
         var (image, pulledBy) = await ResolveImageAsync(request, progress, cancellation).ConfigureAwait(false);
         var imageConfig = Images.ConfigOf(image);
-        var chainIds = Images.ChainIdsOf(image);
+        var chainIds = ImageService.ChainIdsOf(imageConfig);
         if (chainIds.Count == 0 || chainIds.Any(c => !Images.Snapshots.Has(c)))
             throw new EngineException($"the layers of image {image.Id.Short} are not unpacked in the store: pull or load it again");
         var name = request.Name is { } given ? ContainerNames.Validate(given) : ContainerNames.Generate(n => Store.FindByName(n) is not null);

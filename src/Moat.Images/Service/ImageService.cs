@@ -190,12 +190,13 @@ public sealed partial class ImageService : IDisposable
     }
 
     /// <summary>The chain ids of an image's layers, bottom first (from its config's diff_ids).</summary>
-    public IReadOnlyList<Digest> ChainIdsOf(ImageRecord image)
+    public IReadOnlyList<Digest> ChainIdsOf(ImageRecord image) => Blobs.Contains(image.Id) ? ChainIdsOf(ConfigOf(image)) : [];
+
+    /// <summary>The chain ids of the layers a config names, bottom first (its diff_ids), for a config already read.</summary>
+    public static IReadOnlyList<Digest> ChainIdsOf(ImageConfig config)
     {
-        if (!Blobs.Contains(image.Id))
-            return [];
         var diffIds = new List<Digest>();
-        foreach (var text in ConfigOf(image).RootFs.DiffIds)
+        foreach (var text in config.RootFs.DiffIds)
             if (Digest.TryParse(text, out var diffId))
                 diffIds.Add(diffId);
         return SnapshotStore.ChainIds(diffIds);
