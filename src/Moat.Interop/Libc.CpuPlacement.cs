@@ -14,24 +14,19 @@ public static unsafe partial class Libc
 
     const int CpuMaskBytes = 128; // glibc's cpu_set_t: 1024 CPUs
 
-    /// <summary>The only CPU thread or process <paramref name="tid"/> may run on; -1 when it may use several, or on failure.</summary>
-    public static int SoleAllowedCpu(int tid)
+    /// <summary>The CPUs thread or process <paramref name="tid"/> may run on, in order; empty on failure.</summary>
+    public static int[] AllowedCpus(int tid)
     {
         var mask = stackalloc byte[CpuMaskBytes];
         new Span<byte>(mask, CpuMaskBytes).Clear();
         // glibc's wrapper answers 0 (not the kernel's byte count) and clears the rest of the mask.
         if (sched_getaffinity(tid, CpuMaskBytes, mask) < 0)
-            return -1;
-        var sole = -1;
+            return [];
+        var cpus = new List<int>();
         for (var i = 0; i < CpuMaskBytes * 8; i++)
-        {
-            if ((mask[i / 8] & (1 << (i % 8))) == 0)
-                continue;
-            if (sole >= 0)
-                return -1;
-            sole = i;
-        }
-        return sole;
+            if ((mask[i / 8] & (1 << (i % 8))) != 0)
+                cpus.Add(i);
+        return [.. cpus];
     }
 
     /// <summary>Confines the calling thread to one CPU (threads it starts later inherit it); 0 or -errno.</summary>

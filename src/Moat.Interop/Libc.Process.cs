@@ -11,6 +11,9 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getpid();
 
+    [LibraryImport("libc")]
+    public static partial int getppid();
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int sig);
 

@@ -12,6 +12,9 @@ if (args.Length == 1 && args[0] == "init")
 // A sandboxed container's supervisor (started by the sandbox tier's create, never by a user).
 if (args.Length > 0 && args[0] == Moat.Sandbox.Tier.SupervisorLauncher.Verb)
     return Moat.Sandbox.Supervisor.SupervisorProcess.Run(args[1..]);
+// Its keep-awake process: spinners that keep the container's CPUs from halting while its calls come fast.
+if (args.Length > 0 && args[0] == Moat.Sandbox.Supervisor.KeepAwakeProcess.Verb)
+    return Moat.Sandbox.Supervisor.KeepAwakeProcess.Run(args[1..]);
 
 // The vm tier's guest: this binary is /init of the initramfs, PID 1, told so by the kernel's command line.
 if (Environment.ProcessId == 1 && Environment.GetEnvironmentVariable(Moat.Vm.VmNames.AgentEnvironment) == "1")

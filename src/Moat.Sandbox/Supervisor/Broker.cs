@@ -49,8 +49,12 @@ public sealed unsafe partial class Broker
         rootPrefix = ReadLinkOfFd(rootFd) ?? "/";
         uidMap = ReadMap($"/proc/{initPid}/uid_map");
         gidMap = ReadMap($"/proc/{initPid}/gid_map");
-        ConfinedCpu = SoleAllowedCpu(initPid);
+        AllowedCpus = Libc.AllowedCpus(initPid);
+        ConfinedCpu = AllowedCpus is [var sole] ? sole : -1;
     }
+
+    /// <summary>The CPUs the container's init may run on (empty when they could not be read).</summary>
+    public int[] AllowedCpus { get; private set; } = [];
 
     /// <summary>The one CPU the container's init may run on (a cpuset of one CPU, an exec CPU affinity), or -1: its calls are served from there.</summary>
     public int ConfinedCpu { get; private set; } = -1;

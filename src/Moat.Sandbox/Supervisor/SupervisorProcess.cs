@@ -21,6 +21,10 @@ public sealed unsafe class SupervisorProcess
     int initConnection;
     int listener;
     Broker broker = null!;
+    /// <summary>Set when the init is attached (before any call is answered), when its CPUs can be kept awake.</summary>
+    KeepAwake? keepAwake;
+    /// <summary>False when the container's annotation turned keep-awake off (SandboxTier.KeepAwakeAnnotation).</summary>
+    bool mayKeepAwake = true;
 
     /// <summary>The nice value of the supervisor's threads until they answer with descriptors (then <see cref="ServingThread"/>).</summary>
     public const int SupervisorNice = -10;
@@ -29,6 +33,7 @@ public sealed unsafe class SupervisorProcess
     {
         string? root = null, id = null, socket = null, reportFile = null, events = null, name = null, image = null;
         int control = -1, init = -1;
+        var keepAwake = true;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -42,6 +47,7 @@ public sealed unsafe class SupervisorProcess
                 case "--events": events = args[i + 1]; break;
                 case "--name": name = args[i + 1]; break;
                 case "--image": image = args[i + 1]; break;
+                case "--keep-awake": keepAwake = args[i + 1] != "false"; break;
             }
         }
         if (root is null || id is null || socket is null || control < 0 || init < 0)
@@ -65,7 +71,7 @@ public sealed unsafe class SupervisorProcess
             var policy = PolicyJson.Read(ReadToEnd(control), "policy");
             var report = reportFile is null && events is null ? null : new RefusalReport(reportFile, events, name, image);
             var log = new RefusalLog(Path.Combine(root, id), id, report);
-            var process = new SupervisorProcess { broker = new Broker(policy, log), initConnection = init };
+            var process = new SupervisorProcess { broker = new Broker(policy, log), initConnection = init, mayKeepAwake = keepAwake };
             process.listener = ListenUnix(socket, SOCK_STREAM, 64).Detach();
             Reply(control, "ok");
             close(control);
@@ -178,7 +184,10 @@ public sealed unsafe class SupervisorProcess
                 if (SeccompReceive(notifyFd, out var notification))
                 {
                     lock (handling)
+                    {
                         broker.Handle(notifyFd, notification);
+                        keepAwake?.Touch();
+                    }
                     continue;
                 }
                 // ENOENT: the call vanished (its caller was killed), or no process uses the filter any more,
@@ -303,6 +312,7 @@ public sealed unsafe class SupervisorProcess
                 // answered before the container depends on this process being alive.
                 broker.AttachTo(pid);
                 HoldInit(pid);
+                keepAwake = mayKeepAwake ? KeepAwake.For(broker.AllowedCpus) : null;
             }
             // The synchronous wake-up (Linux 6.6): the supervisor runs where the caller waits.
             SeccompSetSyncWakeUp(notifyFd);

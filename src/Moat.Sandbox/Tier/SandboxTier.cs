@@ -35,13 +35,26 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
     public const string ReportAnnotation = "run.moat.sandbox.report", EventsAnnotation = "run.moat.events",
         NameAnnotation = "run.moat.container.name", ImageAnnotation = "run.moat.container.image";
 
-    /// <summary>The supervisor's arguments for what an engine asked to hear (annotations above); none for a plain runtime user.</summary>
+    /// <summary>
+    /// "false" turns off keeping the container's CPUs awake while its calls come fast (spinners at idle
+    /// priority: Moat.Sandbox/Supervisor/KeepAwake); "true", the default, leaves it on.
+    /// </summary>
+    public const string KeepAwakeAnnotation = "run.moat.sandbox.keep-awake";
+
+    /// <summary>The supervisor's arguments for what an engine asked to hear (annotations above) and for keep-awake; none for a plain runtime user.</summary>
     static List<string> ReportArguments(Spec spec)
     {
         var args = new List<string>();
         var annotations = spec.Annotations;
         if (annotations is null)
             return args;
+        if (annotations.TryGetValue(KeepAwakeAnnotation, out var keepAwake))
+        {
+            if (keepAwake is not ("true" or "false"))
+                throw new RuntimeException($"the annotation {KeepAwakeAnnotation}={keepAwake} must be true or false");
+            if (keepAwake == "false")
+                args.AddRange(["--keep-awake", "false"]);
+        }
         foreach (var (annotation, flag) in new[] { (ReportAnnotation, "--report"), (EventsAnnotation, "--events"), (NameAnnotation, "--name"), (ImageAnnotation, "--image") })
         {
             if (!annotations.TryGetValue(annotation, out var value) || value.Length == 0)
@@ -61,6 +74,7 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
     {
         var store = services.Store;
         var policy = LoadPolicy(spec, bundle);
+        var supervisorArgs = ReportArguments(spec);
         var kernel = services.Host.Kernel;
         var socketPath = SupervisorFiles.SocketPath(store, options.Id);
         // The init gets a connected socket (InitAdditions), so the profile's listenerPath only names the
@@ -72,7 +86,7 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
         Directory.CreateDirectory(SupervisorFiles.SocketDirectory(store), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var (initEnd, supervisorEnd) = Libc.SocketPair();
         using var forInit = initEnd;
-        var supervisor = SupervisorLauncher.Start(supervisorExecutable, store, options.Id, socketPath, policy, supervisorEnd, ReportArguments(spec));
+        var supervisor = SupervisorLauncher.Start(supervisorExecutable, store, options.Id, socketPath, policy, supervisorEnd, supervisorArgs);
         ContainerCreator.Created created;
         try
         {
