@@ -6,13 +6,15 @@ namespace Moat.Tests.Unit.Native;
 /// native/keep-awake.c, the spinners a sandbox supervisor starts while its container's brokered calls come
 /// fast: a C program links it, serves the page from a child process for a stand-in supervisor, and reports
 /// what a touch answers, the spinner's policy, CPU and state (spinning or parked on its futex) as touches
-/// come and stop, and the server's end when its supervisor ends. States, never timings.
+/// come and stop, its standing aside beside a busy loop while touches still come, and the server's end
+/// when its supervisor ends. States, never timings.
 /// </summary>
 public sealed class KeepAwakeNativeTests
 {
     const string Program = """
         #define _GNU_SOURCE
         #include <dirent.h>
+        #include <sched.h>
         #include <signal.h>
         #include <stdint.h>
         #include <stdio.h>
@@ -30,7 +32,7 @@ public sealed class KeepAwakeNativeTests
         static void nap(long us) { struct timespec t = { us / 1000000, (us % 1000000) * 1000 }; nanosleep(&t, NULL); }
         /* The server's spinner thread (its one SCHED_IDLE thread): state and allowed CPUs; 0 when there is none yet. */
         static int spinner(pid_t server, char *state, char *cpus) {
-          char path[128], text[1024]; DIR *d; struct dirent *e; int found = 0;
+          char path[320], text[1024]; DIR *d; struct dirent *e; int found = 0;
           snprintf(path, sizeof path, "/proc/%d/task", server);
           if ((d = opendir(path)) == NULL) return 0;
           while (!found && (e = readdir(d)) != NULL) {
@@ -77,6 +79,16 @@ public sealed class KeepAwakeNativeTests
           for (int i = 0; i < 2000 && !ran; i++) { moat_awake_touch(a); nap(200); ran = spinner(server, &s, cpus) && s == 'R'; }
           printf("ran=%d\n", ran);
           printf("parked_after=%d\n", reaches(server, 'S'));
+          /* Beside a busy loop on its CPU the spinner stands aside (sleeps) although the touches keep coming. */
+          pid_t busy = fork();
+          if (busy == 0) {
+            cpu_set_t set; CPU_ZERO(&set); CPU_SET(0, &set); sched_setaffinity(0, sizeof set, &set);
+            for (;;) {}
+          }
+          int aside = 0;
+          for (int i = 0; i < 20000 && !aside; i++) { moat_awake_touch(a); nap(100); aside = i > 100 && spinner(server, &s, cpus) && s == 'S'; }
+          printf("stood_aside=%d\n", aside);
+          kill(busy, SIGKILL); waitpid(busy, NULL, 0);
           kill(keeper, SIGKILL); waitpid(keeper, NULL, 0);
           int status; waitpid(server, &status, 0);
           printf("server_exit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status));
@@ -95,6 +107,7 @@ public sealed class KeepAwakeNativeTests
         Assert.Equal("1", result["fast"]);
         Assert.Equal("1", result["ran"]);
         Assert.Equal("1", result["parked_after"]);
+        Assert.Equal("1", result["stood_aside"]);
         Assert.Equal("0", result["server_exit"]);
     }
 }
