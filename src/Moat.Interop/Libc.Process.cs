@@ -122,6 +122,18 @@ public static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
 
+    /// <summary>Waits for this process's child <paramref name="pid"/> to end and reaps it: its exit status the shell way (code, or 128+signal), or -1 when it is not a child to wait for.</summary>
+    public static int Reap(int pid)
+    {
+        int status = 0, result;
+        while ((result = waitpid(pid, &status, 0)) < 0 && Errors.LastErrno == Errors.EINTR)
+        {
+        }
+        if (result < 0)
+            return -1;
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int execve(string path, IntPtr* argv, IntPtr* envp);
 

@@ -84,9 +84,7 @@ public static class ExecCommand
         using var devNull = Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
         var pid = Libc.Spawn(start.FileName, [start.FileName, .. start.ArgumentList], environment, devNull.Fd, devNull.Fd, devNull.Fd, defaultSignals: true);
-        int status;
-        while (Libc.waitpid(pid, &status, 0) < 0 && Errors.LastErrno == Errors.EINTR) { }
-        var code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+        var code = Libc.Reap(pid);
         if (code != 0)
             throw new EngineException($"the runtime could not start the command in container {record.Name} (exit status {code}); run it without -d to see why");
         return 0;

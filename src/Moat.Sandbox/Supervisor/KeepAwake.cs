@@ -40,9 +40,6 @@ public sealed unsafe class KeepAwake
     readonly int[] cpus;
     bool started;
 
-    /// <summary>The keep-awake process, once started (0 before, or when it could not start).</summary>
-    public int Pid { get; private set; }
-
     /// <summary>
     /// For a container that may run on <paramref name="allowedCpus"/>: null when it has one CPU (its calls
     /// are served on that CPU, nothing crosses) or more than <see cref="MaxCpus"/>, or the page cannot be made.
@@ -74,11 +71,12 @@ public sealed unsafe class KeepAwake
         var executable = Environment.ProcessPath;
         if (executable is null)
             return;
+        int pid;
         try
         {
             using var devNull = Open("/dev/null", O_RDWR);
             // The shared page's memfd is the child's stdin.
-            Pid = Spawn(executable,
+            pid = Spawn(executable,
                 [Path.GetFileName(executable), KeepAwakeProcess.Verb, "--supervisor", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                  "--cpus", string.Join(',', cpus)],
                 ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], fd, devNull.Fd, devNull.Fd, defaultSignals: true);
@@ -88,15 +86,6 @@ public sealed unsafe class KeepAwake
             return;
         }
         // Reaped when it ends (it ends with this process, or at once when the host cannot keep CPUs awake).
-        var pid = Pid;
         new Thread(() => Reap(pid)) { IsBackground = true, Name = "keep-awake reaper" }.Start();
-    }
-
-    static void Reap(int pid)
-    {
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && Errors.LastErrno == Errors.EINTR)
-        {
-        }
     }
 }

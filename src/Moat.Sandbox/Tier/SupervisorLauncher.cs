@@ -100,7 +100,7 @@ public sealed class SupervisorLauncher
     public void Stop()
     {
         Libc.kill(Pid, Libc.SIGKILL);
-        Reap(Pid);
+        Libc.Reap(Pid);
         control.Dispose();
     }
 
@@ -111,14 +111,6 @@ public sealed class SupervisorLauncher
         if (pidfd is null || !ProcessInfo.IsAlive(pid, startTime))
             return;
         Libc.PidfdSendSignal(pidfd, Libc.SIGKILL);
-    }
-
-    static unsafe void Reap(int pid)
-    {
-        int status;
-        while (Libc.waitpid(pid, &status, 0) < 0 && Errors.LastErrno == Errors.EINTR)
-        {
-        }
     }
 
     static unsafe string ReadAll(int fd)
