@@ -16,6 +16,13 @@ public static class SandboxSpec
     /// <summary>The host range container ids map to when the config brings no user namespace mapping.</summary>
     public const uint DefaultHostId = 100000, DefaultRangeSize = 65536;
 
+    /// <summary>Whether <see cref="Apply"/> will give the container id maps of the tier's own (the config has none and joins no user namespace).</summary>
+    public static bool AddsUserNamespace(Spec spec)
+    {
+        var user = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == NamespaceType.User);
+        return user?.Path is not { Length: > 0 } && spec.Linux?.UidMappings is not { Count: > 0 };
+    }
+
     public static void Apply(Spec spec, SandboxPolicy policy, string listenerPath, bool waitKillable, Action<string>? debug)
     {
         var linux = spec.Linux ??= new Linux();

@@ -79,6 +79,9 @@ public sealed class SandboxTier(TierServices services, string? policyFile, strin
         var socketPath = SupervisorFiles.SocketPath(store, options.Id);
         // The init gets a connected socket (InitAdditions), so the profile's listenerPath only names the
         // supervisors' directory: the same for every container, so the compiled filter is cached once.
+        // Before Apply, which adds the id maps when the config has none.
+        if (SandboxSpec.AddsUserNamespace(spec))
+            MountPoints.CreateMissing(spec, bundle);
         SandboxSpec.Apply(spec, policy, SupervisorFiles.SocketDirectory(store) + "/supervisor", kernel.SeccompFlags.Contains("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"), services.Debug);
         var landlock = LandlockFromPolicy.For(policy, kernel.LandlockAbi);
 
