@@ -22,7 +22,7 @@ public static unsafe class KeepAwakeProcess
     /// <summary>The spinners' cpu cgroup, directly under the cpu hierarchy's root (shared by every supervisor; left in place).</summary>
     public const string CgroupName = "moat-keep-awake";
 
-    /// <summary>Exit statuses, for the supervisor's reaper and the tests.</summary>
+    /// <summary>Exit statuses: the supervisor only reaps it (a keep-awake that cannot run leaves the calls as they were), they tell the cases apart under strace or a debugger.</summary>
     public const int NoSupervisor = 0, Usage = 2, NoIdleCgroup = 3, NoSpinner = 4;
 
     public static int Run(string[] args)
