@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Moat.Sandbox.Supervisor;
 using Moat.Tests.Integration.Infrastructure;
 
@@ -23,13 +22,7 @@ public sealed class KeepAwakeTests(SandboxFixture fixture)
         var id = fixture.Bundle.NewId("sbx");
         try
         {
-            // 3,000 opens by the shell itself (a redirection: no fork between them), then quiet.
-            fixture.Bundle.Args("sh", "-c", "i=0; while [ $i -lt 3000 ]; do read x < /etc/passwd; i=$((i+1)); done; exec sleep 60");
-            fixture.Bundle.Write();
-            MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
-            var supervisor = JsonDocument.Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox.json"))).RootElement.GetProperty("supervisorPid").GetInt32();
-            var init = TestBundle.State(id).GetProperty("pid").GetInt32();
-            Wait.Until(() => File.ReadAllText($"/proc/{init}/cmdline").StartsWith("sleep", StringComparison.Ordinal), "the loop of opens to end");
+            var supervisor = RunOpenLoop(id);
 
             var keepAwake = KeepAwakeChildOf(supervisor);
             var cgroupDirectory = IdleCgroupDirectory();
@@ -78,13 +71,7 @@ public sealed class KeepAwakeTests(SandboxFixture fixture)
             Assert.False(Directory.Exists(Path.Combine(MoatCli.StateRoot, id)));
 
             fixture.Bundle.Spec.Annotations[Moat.Sandbox.Tier.SandboxTier.KeepAwakeAnnotation] = "false";
-            fixture.Bundle.Args("sh", "-c", "i=0; while [ $i -lt 3000 ]; do read x < /etc/passwd; i=$((i+1)); done; exec sleep 60");
-            fixture.Bundle.Write();
-            MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
-            var supervisor = JsonDocument.Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox.json"))).RootElement.GetProperty("supervisorPid").GetInt32();
-            var init = TestBundle.State(id).GetProperty("pid").GetInt32();
-            Wait.Until(() => File.ReadAllText($"/proc/{init}/cmdline").StartsWith("sleep", StringComparison.Ordinal), "the loop of opens to end");
-            Assert.Null(KeepAwakeChildOf(supervisor));
+            Assert.Null(KeepAwakeChildOf(RunOpenLoop(id)));
         }
         finally
         {
@@ -92,6 +79,20 @@ public sealed class KeepAwakeTests(SandboxFixture fixture)
             fixture.Bundle.Write();
             MoatCli.Run("delete", "--force", id);
         }
+    }
+
+    /// <summary>
+    /// Runs container <paramref name="id"/> detached: 3,000 opens by the shell itself (a redirection: no fork
+    /// between them), then quiet; returns its supervisor's pid once the loop has ended.
+    /// </summary>
+    int RunOpenLoop(string id)
+    {
+        fixture.Bundle.Args("sh", "-c", "i=0; while [ $i -lt 3000 ]; do read x < /etc/passwd; i=$((i+1)); done; exec sleep 60");
+        fixture.Bundle.Write();
+        MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
+        var init = TestBundle.State(id).GetProperty("pid").GetInt32();
+        Wait.Until(() => File.ReadAllText($"/proc/{init}/cmdline").StartsWith("sleep", StringComparison.Ordinal), "the loop of opens to end");
+        return SandboxFixture.SupervisorPid(id);
     }
 
     static int? KeepAwakeChildOf(int supervisor)

@@ -66,6 +66,10 @@ public sealed class SandboxFixture : IDisposable
         return (File.Exists(output) ? File.ReadAllText(output) : "", refusals);
     }
 
+    /// <summary>The supervisor's pid, from the sandbox tier's record in the container's state.</summary>
+    public static int SupervisorPid(string id) =>
+        System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox.json"))).RootElement.GetProperty("supervisorPid").GetInt32();
+
     public void Dispose() => Bundle.Dispose();
 }
 

@@ -303,7 +303,7 @@ public sealed class SandboxTests(SandboxFixture fixture)
             fixture.Bundle.Args("sh", "-c", "cat /etc/passwd >/dev/null && exec sleep 60");
             fixture.Bundle.Write();
             MoatCli.Run("--isolation", "sandbox", "--sandbox-policy", fixture.PolicyFile, "run", "--detach", "--bundle", fixture.Bundle.Directory, id).Ok();
-            var supervisor = Parse(File.ReadAllText(Path.Combine(MoatCli.StateRoot, id, "sandbox.json"))).GetProperty("supervisorPid").GetInt32();
+            var supervisor = SandboxFixture.SupervisorPid(id);
             var init = TestBundle.State(id).GetProperty("pid").GetInt32();
             Wait.Until(() => File.ReadAllText($"/proc/{init}/cmdline").StartsWith("sleep", StringComparison.Ordinal), "the workload's sleep");
             // The main thread answers the init's notifications (thread id = the supervisor's pid).
